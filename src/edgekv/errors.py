@@ -1,0 +1,87 @@
+"""The exception tree of edgekv. Every error edgekv raises derives from ``EdgeKVError``.
+
+::
+
+    EdgeKVError                     root: catch this to catch anything edgekv raises
+    ├── StorageError                a storage backend failed (driver errors are translated here)
+    │   ├── BackendUnavailable      a backend URL needs an optional dependency that is missing
+    │   ├── NamespaceNotFound       no KV namespace with that id is registered
+    │   └── NamespaceTitleExists    a KV namespace with that title already exists
+    ├── KVError                     Cloudflare's ``KV <OP> failed: <status> <text>`` (JS ``Error``)
+    ├── KVTypeError (TypeError)     Cloudflare's binding-side ``TypeError`` texts
+    ├── KVSyntaxError (ValueError)  ``type="json"`` on a value that is not JSON (JS ``SyntaxError``)
+    └── ConfigError                 a wrangler config file cannot be used (carries diagnostics)
+
+Errors that Cloudflare defines keep Cloudflare's text byte for byte in ``str(error)``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BackendUnavailable",
+    "ConfigError",
+    "EdgeKVError",
+    "KVError",
+    "KVSyntaxError",
+    "KVTypeError",
+    "NamespaceNotFound",
+    "NamespaceTitleExists",
+    "StorageError",
+]
+
+
+class EdgeKVError(Exception):
+    """Root of every exception raised by edgekv."""
+
+
+class StorageError(EdgeKVError):
+    """A storage backend failed; the original driver error is chained as ``__cause__``."""
+
+
+class BackendUnavailable(StorageError):
+    """The backend named by a URL cannot be loaded (unknown scheme or missing extra)."""
+
+
+class NamespaceNotFound(StorageError):
+    """No KV namespace with the given id is registered in the store."""
+
+    def __init__(self, namespace_id: str) -> None:
+        super().__init__(f"no KV namespace with id {namespace_id!r}")
+        self.namespace_id = namespace_id
+
+
+class NamespaceTitleExists(StorageError):
+    """A KV namespace with the given title is already registered."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__(f"a KV namespace titled {title!r} already exists")
+        self.title = title
+
+
+class KVError(EdgeKVError):
+    """A KV operation failed the way Cloudflare's binding reports a non-2xx service answer.
+
+    ``str(error)`` is exactly ``KV <op> failed: <status> <status_text>``.
+    """
+
+    def __init__(self, op: str, status: int, status_text: str) -> None:
+        super().__init__(f"KV {op} failed: {status} {status_text}")
+        self.op = op
+        self.status = status
+        self.status_text = status_text
+
+
+class KVTypeError(EdgeKVError, TypeError):
+    """A binding-side argument error, raised where JavaScript raises ``TypeError``."""
+
+
+class KVSyntaxError(EdgeKVError, ValueError):
+    """A value read with ``type="json"`` is not valid JSON (JavaScript's ``SyntaxError``)."""
+
+
+class ConfigError(EdgeKVError):
+    """A wrangler configuration cannot be used; ``diagnostics`` lists every problem found."""
+
+    def __init__(self, message: str, diagnostics: object | None = None) -> None:
+        super().__init__(message)
+        self.diagnostics = diagnostics

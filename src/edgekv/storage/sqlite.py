@@ -1,0 +1,364 @@
+"""``sqlite:///PATH``: the embedded default backend.
+
+Concurrency contract:
+- WAL journal with ``synchronous=NORMAL``: a write that returned survives the process
+  being killed (it is in the WAL file; only an OS crash could lose the last commits).
+- Small operations run inline on the event loop through a *fast* connection whose busy
+  timeout is 0: a point read costs microseconds, less than a hop to a thread would.
+- When the fast path finds the database locked (another process, e.g. ``edgekv kv`` while a
+  server runs, holds the write lock) or the work is large, it is handed to a worker thread
+  with its own connection that waits for the lock. So the event loop never blocks on a lock,
+  and "database is locked" never reaches a caller unless the lock is held for minutes.
+- Multi-statement writes use ``BEGIN IMMEDIATE`` (take the write lock first, never upgrade).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from edgekv.clock import Clock
+from edgekv.errors import NamespaceNotFound, NamespaceTitleExists, StorageError
+from edgekv.storage.base import NamespaceInfo, Record, Store, prefix_upper_bound
+from edgekv.storage.schema import migrate
+
+__all__ = ["SqliteStore"]
+
+T = TypeVar("T")
+
+_LOCK_WAIT_SECONDS = 120.0  # how long the thread path keeps retrying a locked database
+_INLINE_MAX_BYTES = 1 << 20  # values larger than this are written from a thread
+_INLINE_MAX_BATCH = 64  # batches with more records than this are written from a thread
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    text = str(exc)
+    return "locked" in text or "busy" in text
+
+
+class SqliteStore(Store):
+    """A store in one SQLite file (or ``:memory:``)."""
+
+    def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
+        super().__init__(clock)
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._slow = self._connect(timeout=30.0)
+        try:
+            self._slow.execute("PRAGMA journal_mode=WAL")
+            migrate(self._slow)
+        except sqlite3.Error as exc:
+            self._slow.close()
+            raise StorageError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
+        # An in-memory database exists once per connection: use a single one.
+        self._fast = self._slow if self.path == ":memory:" else self._connect(timeout=0.0)
+        self._slow_lock = threading.Lock()
+        self._space_ids: dict[str, int] = {}
+        self._closed = False
+
+    def _connect(self, timeout: float) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA cache_size=-16000")  # 16 MB page cache per connection
+        return conn
+
+    # -- running work ----------------------------------------------------------------------
+
+    async def _run(self, fn: Callable[..., T], *args: Any, inline: bool = True) -> T:
+        """Run ``fn(conn, *args)`` inline if possible, else on a thread that waits for locks."""
+        if self._closed:
+            raise StorageError("the store is closed")
+        if inline and self._fast is not self._slow:
+            try:
+                return fn(self._fast, *args)
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise StorageError(str(exc)) from exc
+            except sqlite3.Error as exc:
+                raise StorageError(str(exc)) from exc
+        return await asyncio.to_thread(self._run_waiting, fn, *args)
+
+    def _run_waiting(self, fn: Callable[..., T], *args: Any) -> T:
+        deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+        delay = 0.005
+        with self._slow_lock:
+            while True:
+                try:
+                    return fn(self._slow, *args)
+                except sqlite3.OperationalError as exc:
+                    if not _is_busy(exc) or time.monotonic() > deadline:
+                        raise StorageError(str(exc)) from exc
+                except sqlite3.Error as exc:
+                    raise StorageError(str(exc)) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 0.25)
+
+    def _space_id(self, conn: sqlite3.Connection, space: str, create: bool) -> int | None:
+        sid = self._space_ids.get(space)
+        if sid is not None:
+            return sid
+        row = conn.execute("SELECT id FROM spaces WHERE name = ?", (space,)).fetchone()
+        if row is None:
+            if not create:
+                return None
+            conn.execute("INSERT OR IGNORE INTO spaces (name) VALUES (?)", (space,))
+            row = conn.execute("SELECT id FROM spaces WHERE name = ?", (space,)).fetchone()
+        self._space_ids[space] = row[0]
+        return int(row[0])
+
+    # -- entries -----------------------------------------------------------------------------
+
+    def _get(self, conn: sqlite3.Connection, space: str, key: str) -> Record | None:
+        sid = self._space_id(conn, space, create=False)
+        if sid is None:
+            return None
+        row = conn.execute(
+            "SELECT value, expiration, metadata FROM entries WHERE space = ? AND key = ?",
+            (sid, key),
+        ).fetchone()
+        if row is None or (row[1] is not None and row[1] <= self.clock.now()):
+            return None
+        return Record(key, row[0], row[1], row[2])
+
+    async def get(self, space: str, key: str) -> Record | None:
+        return await self._run(self._get, space, key)
+
+    def _get_many(self, conn: sqlite3.Connection, space: str, keys: Sequence[str]) -> dict[str, Record]:
+        sid = self._space_id(conn, space, create=False)
+        if sid is None or not keys:
+            return {}
+        unique = list(dict.fromkeys(keys))
+        marks = ",".join("?" * len(unique))
+        now = self.clock.now()
+        rows = conn.execute(
+            f"SELECT key, value, expiration, metadata FROM entries "
+            f"WHERE space = ? AND key IN ({marks})",
+            (sid, *unique),
+        ).fetchall()
+        return {
+            key: Record(key, value, exp, meta)
+            for key, value, exp, meta in rows
+            if exp is None or exp > now
+        }
+
+    async def get_many(self, space: str, keys: Sequence[str]) -> dict[str, Record]:
+        return await self._run(self._get_many, space, keys)
+
+    def _put(
+        self, conn: sqlite3.Connection, space: str, key: str, value: bytes,
+        expiration: int | None, metadata: str | None,
+    ) -> None:
+        sid = self._space_id(conn, space, create=True)
+        conn.execute(
+            "INSERT OR REPLACE INTO entries (space, key, value, expiration, metadata) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (sid, key, value, expiration, metadata),
+        )
+
+    async def put(
+        self,
+        space: str,
+        key: str,
+        value: bytes,
+        *,
+        expiration: int | None = None,
+        metadata: str | None = None,
+    ) -> None:
+        await self._run(
+            self._put, space, key, value, expiration, metadata,
+            inline=len(value) <= _INLINE_MAX_BYTES,
+        )
+
+    def _delete(self, conn: sqlite3.Connection, space: str, key: str) -> bool:
+        sid = self._space_id(conn, space, create=False)
+        if sid is None:
+            return False
+        row = conn.execute(
+            "DELETE FROM entries WHERE space = ? AND key = ? RETURNING expiration", (sid, key)
+        ).fetchone()
+        return row is not None and (row[0] is None or row[0] > self.clock.now())
+
+    async def delete(self, space: str, key: str) -> bool:
+        return await self._run(self._delete, space, key)
+
+    def _write_batch(
+        self, conn: sqlite3.Connection, space: str, puts: list[Record], deletes: list[str]
+    ) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            sid = self._space_id(conn, space, create=True)
+            if deletes:
+                conn.executemany(
+                    "DELETE FROM entries WHERE space = ? AND key = ?", ((sid, k) for k in deletes)
+                )
+            if puts:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO entries (space, key, value, expiration, metadata) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    ((sid, r.key, r.value or b"", r.expiration, r.metadata) for r in puts),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            self._space_ids.pop(space, None)  # the space row may have been rolled back
+            raise
+
+    async def write_batch(
+        self, space: str, puts: Iterable[Record] = (), deletes: Iterable[str] = ()
+    ) -> None:
+        put_list, delete_list = list(puts), list(deletes)
+        size = sum(len(r.value or b"") for r in put_list)
+        small = len(put_list) + len(delete_list) <= _INLINE_MAX_BATCH and size <= _INLINE_MAX_BYTES
+        await self._run(self._write_batch, space, put_list, delete_list, inline=small)
+
+    def _scan(
+        self, conn: sqlite3.Connection, space: str, prefix: str, start: str | None,
+        start_after: str | None, end: str | None, reverse: bool, limit: int | None, values: bool,
+    ) -> list[Record]:
+        sid = self._space_id(conn, space, create=False)
+        if sid is None:
+            return []
+        where = ["space = ?", "(expiration IS NULL OR expiration > ?)"]
+        params: list[Any] = [sid, self.clock.now()]
+        if prefix:
+            where.append("key >= ?")
+            params.append(prefix)
+            upper = prefix_upper_bound(prefix)
+            if upper is not None:
+                where.append("key < ?")
+                params.append(upper)
+        for op, bound in ((">=", start), (">", start_after), ("<", end)):
+            if bound is not None:
+                where.append(f"key {op} ?")
+                params.append(bound)
+        columns = "key, value, expiration, metadata" if values else "key, NULL, expiration, metadata"
+        sql = (
+            f"SELECT {columns} FROM entries WHERE {' AND '.join(where)} "
+            f"ORDER BY key {'DESC' if reverse else 'ASC'}"
+        )
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [Record(*row) for row in conn.execute(sql, params)]
+
+    async def scan(
+        self,
+        space: str,
+        *,
+        prefix: str = "",
+        start: str | None = None,
+        start_after: str | None = None,
+        end: str | None = None,
+        reverse: bool = False,
+        limit: int | None = None,
+        values: bool = False,
+    ) -> list[Record]:
+        return await self._run(
+            self._scan, space, prefix, start, start_after, end, reverse, limit, values,
+            inline=limit is not None and limit <= 1000,
+        )
+
+    def _drop_space(self, conn: sqlite3.Connection, space: str) -> None:
+        sid = self._space_id(conn, space, create=False)
+        if sid is not None:
+            conn.execute("DELETE FROM entries WHERE space = ?", (sid,))
+
+    async def drop_space(self, space: str) -> None:
+        await self._run(self._drop_space, space, inline=False)
+
+    def _purge(self, conn: sqlite3.Connection) -> int:
+        cur = conn.execute(
+            "DELETE FROM entries WHERE expiration IS NOT NULL AND expiration <= ?",
+            (self.clock.now(),),
+        )
+        return cur.rowcount
+
+    async def purge_expired(self) -> int:
+        return await self._run(self._purge, inline=False)
+
+    # -- namespace registry ----------------------------------------------------------------
+
+    def _create_ns(self, conn: sqlite3.Connection, namespace_id: str, title: str) -> NamespaceInfo:
+        try:
+            conn.execute(
+                "INSERT INTO kv_namespaces (id, title, created_at) VALUES (?, ?, ?)",
+                (namespace_id, title, self.clock.now()),
+            )
+        except sqlite3.IntegrityError as exc:
+            if "title" in str(exc):
+                raise NamespaceTitleExists(title) from exc
+            raise StorageError(f"a KV namespace with id {namespace_id!r} already exists") from exc
+        return NamespaceInfo(namespace_id, title)
+
+    async def create_namespace(self, namespace_id: str, title: str) -> NamespaceInfo:
+        return await self._run(self._create_ns, namespace_id, title)
+
+    async def list_namespaces(self) -> list[NamespaceInfo]:
+        def run(conn: sqlite3.Connection) -> list[NamespaceInfo]:
+            rows = conn.execute("SELECT id, title FROM kv_namespaces ORDER BY title").fetchall()
+            return [NamespaceInfo(*row) for row in rows]
+
+        return await self._run(run)
+
+    async def get_namespace(self, namespace_id: str) -> NamespaceInfo | None:
+        def run(conn: sqlite3.Connection) -> NamespaceInfo | None:
+            row = conn.execute(
+                "SELECT id, title FROM kv_namespaces WHERE id = ?", (namespace_id,)
+            ).fetchone()
+            return NamespaceInfo(*row) if row else None
+
+        return await self._run(run)
+
+    async def rename_namespace(self, namespace_id: str, title: str) -> NamespaceInfo:
+        def run(conn: sqlite3.Connection) -> NamespaceInfo:
+            try:
+                cur = conn.execute(
+                    "UPDATE kv_namespaces SET title = ? WHERE id = ?", (title, namespace_id)
+                )
+            except sqlite3.IntegrityError as exc:
+                raise NamespaceTitleExists(title) from exc
+            if cur.rowcount == 0:
+                raise NamespaceNotFound(namespace_id)
+            return NamespaceInfo(namespace_id, title)
+
+        return await self._run(run)
+
+    async def delete_namespace(self, namespace_id: str) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                cur = conn.execute("DELETE FROM kv_namespaces WHERE id = ?", (namespace_id,))
+                if cur.rowcount == 0:
+                    raise NamespaceNotFound(namespace_id)
+                sid = self._space_id(conn, namespace_id, create=False)
+                if sid is not None:
+                    conn.execute("DELETE FROM entries WHERE space = ?", (sid,))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+        await self._run(run, inline=False)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with self._slow_lock:
+            if self._fast is not self._slow:
+                self._fast.close()
+            self._slow.close()
