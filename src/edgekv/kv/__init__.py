@@ -1,0 +1,8 @@
+"""The Workers KV namespace binding."""
+
+from __future__ import annotations
+
+from edgekv.kv.namespace import KVNamespace
+from edgekv.kv.results import ByteStream, JsDict
+
+__all__ = ["ByteStream", "JsDict", "KVNamespace"]
