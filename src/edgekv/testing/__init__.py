@@ -1,0 +1,1 @@
+"""Testing support: the pytest plugin (``edgekv.testing.plugin``). Nothing else imports it."""
