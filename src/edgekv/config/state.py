@@ -1,0 +1,65 @@
+"""Where edgekv keeps local state (KV data, Durable Object storage).
+
+The rule mirrors wrangler's ``.wrangler/state`` (workers-sdk ``get-local-persistence-path.ts``)
+with our own folder name:
+
+- default: ``<directory of the config file>/.edgekv``, or ``<cwd>/.edgekv`` without a config;
+- ``--persist-to DIR`` replaces the whole root and resolves relative to the **cwd** (not to
+  the config file), exactly like wrangler's flag.
+
+Inside the root: ``kv.sqlite3`` holds every KV namespace (one database, namespaces keyed by
+id) and ``do.sqlite3`` holds Durable Object storage. Every component (CLI, dev server,
+Durable Objects) must call ``state_paths`` rather than build these paths itself, so that
+``edgekv kv ...`` and ``edgekv dev`` always see the same data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["DO_DB_NAME", "KV_DB_NAME", "STATE_DIR_NAME", "StatePaths", "state_paths"]
+
+STATE_DIR_NAME = ".edgekv"
+KV_DB_NAME = "kv.sqlite3"
+DO_DB_NAME = "do.sqlite3"
+
+
+@dataclass(frozen=True)
+class StatePaths:
+    """Absolute paths of the local state. Nothing is created on disk by this object."""
+
+    root: Path
+    kv_db: Path
+    do_db: Path
+
+    @property
+    def kv_url(self) -> str:
+        """Storage URL of the KV database (``sqlite:////abs/path/kv.sqlite3``)."""
+        return f"sqlite:///{self.kv_db}"
+
+    @property
+    def do_url(self) -> str:
+        """Storage URL of the Durable Object database."""
+        return f"sqlite:///{self.do_db}"
+
+
+def state_paths(
+    config_dir: str | Path | None,
+    persist_to: str | Path | None = None,
+    *,
+    cwd: str | Path | None = None,
+) -> StatePaths:
+    """Resolve the state root and its database files.
+
+    ``config_dir`` is the directory of the config file (None when there is none);
+    ``persist_to`` is the ``--persist-to`` value, resolved against ``cwd`` (default: the
+    process's working directory). Paths are made absolute; nothing touches the disk.
+    """
+    base = Path(cwd) if cwd is not None else Path.cwd()
+    if persist_to is not None and str(persist_to) != "":
+        root = base / Path(persist_to).expanduser()
+    else:
+        root = (base / Path(config_dir) if config_dir is not None else base) / STATE_DIR_NAME
+    root = root.resolve()
+    return StatePaths(root=root, kv_db=root / KV_DB_NAME, do_db=root / DO_DB_NAME)
