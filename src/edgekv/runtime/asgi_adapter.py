@@ -1,0 +1,278 @@
+"""Run an ASGI application (FastAPI, Starlette, ...) inside a Worker: ``workers.asgi``.
+
+``await fetch(app, request, env, ctx=None)`` drives ``app`` for one request and returns a
+:class:`Response`, as Cloudflare's adapter does (``asgi.fetch(app, request.js_object,
+self.env)`` in the FastAPI example). The scope carries ``env`` under ``scope["env"]``.
+
+Differences from Cloudflare, both deliberate:
+
+* the lifespan protocol runs once per application and event loop (Cloudflare runs startup and
+  shutdown around every request); per-request cost stays small, and ``scope["state"]`` is a
+  shallow copy of the lifespan state as ASGI requires. :func:`shutdown_apps` ends lifespans;
+* WebSocket upgrades are not supported yet (:func:`websocket` raises).
+
+A response the app streams (``more_body=True``) is returned as soon as its first chunk is
+sent; the rest flows through the returned response's body while the app keeps running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from edgekv.runtime.context import Context
+from edgekv.runtime.entrypoints import WorkerEntrypoint
+from edgekv.runtime.errors import RuntimeShimError
+from edgekv.runtime.headers import Headers
+from edgekv.runtime.request import Request
+from edgekv.runtime.response import Response
+
+__all__ = ["entrypoint", "env_dependency", "fetch", "shutdown_apps", "websocket"]
+
+ASGIApp = Callable[..., Awaitable[None]]
+Message = MutableMapping[str, Any]
+
+logger = logging.getLogger("edgekv.runtime.asgi")
+
+_ASGI = {"spec_version": "2.3", "version": "3.0"}
+
+
+def _scope_for(request: Request, env: Any, state: dict[str, Any] | None) -> dict[str, Any]:
+    base = request.asgi_scope
+    if base is not None and base.get("type") == "http":
+        scope = dict(base)
+    else:
+        parts = urlsplit(request.url)
+        scope = {
+            "type": "http",
+            "asgi": _ASGI,
+            "http_version": "1.1",
+            "method": str(request._method),
+            "scheme": parts.scheme,
+            "path": unquote(parts.path) or "/",
+            "raw_path": (parts.path or "/").encode("latin-1"),
+            "query_string": parts.query.encode("latin-1"),
+            "root_path": "",
+            "headers": request.headers.raw(),
+            "server": (parts.hostname or "localhost", parts.port),
+            "client": None,
+        }
+    scope["env"] = env
+    if state is not None:
+        scope["state"] = dict(state)
+    return scope
+
+
+class _Lifespan:
+    """One running lifespan cycle of an app on one event loop."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.state: dict[str, Any] = {}
+        self.supported = False
+        self._receive: asyncio.Queue[Message] = asyncio.Queue()
+        self._started: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._stopped: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._receive.put_nowait({"type": "lifespan.startup"})
+        self._task = asyncio.ensure_future(self._run())
+        self.supported = await self._started
+
+    async def stop(self) -> None:
+        if not self.supported or self._stopped.done():
+            return
+        self._receive.put_nowait({"type": "lifespan.shutdown"})
+        await self._stopped
+
+    async def _run(self) -> None:
+        scope = {"type": "lifespan", "asgi": _ASGI, "state": self.state}
+        try:
+            await self.app(scope, self._receive.get, self._send)
+        except Exception as exc:
+            if not self._started.done():
+                # ASGI: an app that raises on the lifespan scope does not support it.
+                logger.debug("ASGI app does not support lifespan", exc_info=exc)
+                self._started.set_result(False)
+                return
+            logger.exception("Exception in ASGI lifespan")
+        if not self._started.done():
+            self._started.set_result(False)
+        if not self._stopped.done():
+            self._stopped.set_result(None)
+
+    async def _send(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "lifespan.startup.complete":
+            self._started.set_result(True)
+        elif kind == "lifespan.startup.failed":
+            self._started.set_exception(
+                RuntimeError(message.get("message") or "ASGI lifespan startup failed")
+            )
+        elif (
+            kind in ("lifespan.shutdown.complete", "lifespan.shutdown.failed")
+            and not self._stopped.done()
+        ):
+            self._stopped.set_result(None)
+
+
+_lifespans: weakref.WeakKeyDictionary[Any, tuple[asyncio.AbstractEventLoop, _Lifespan]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _lifespan_for(app: ASGIApp) -> _Lifespan:
+    loop = asyncio.get_running_loop()
+    try:
+        entry = _lifespans.get(app)
+    except TypeError:  # an app that cannot be weakly referenced: run its lifespan every time
+        entry = None
+    if entry is not None and entry[0] is loop:
+        return entry[1]
+    lifespan = _Lifespan(app)
+    await lifespan.start()
+    try:
+        _lifespans[app] = (loop, lifespan)
+    except TypeError:
+        pass
+    return lifespan
+
+
+async def shutdown_apps() -> None:
+    """Run lifespan shutdown for every app started on the running loop."""
+    loop = asyncio.get_running_loop()
+    for app, (app_loop, lifespan) in list(_lifespans.items()):
+        if app_loop is loop:
+            del _lifespans[app]
+            await lifespan.stop()
+
+
+async def fetch(
+    app: ASGIApp, request: Request, env: Any, ctx: Context | None = None
+) -> Response:
+    """Run ``app`` for ``request`` and return its response (see module docstring).
+
+    Raises whatever the app raises before it starts its response, and ``RuntimeError`` if it
+    returns without sending one.
+    """
+    lifespan = await _lifespan_for(app)
+    scope = _scope_for(request, env, lifespan.state if lifespan.supported else None)
+    body = request.body
+    body_iter = body.__aiter__() if body is not None else None
+    finished = asyncio.Event()
+    result: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+    start: Message = {}
+    chunks: asyncio.Queue[bytes | None] | None = None
+
+    async def receive() -> Message:
+        nonlocal body_iter
+        if body_iter is not None:
+            try:
+                chunk = await body_iter.__anext__()
+                return {"type": "http.request", "body": chunk, "more_body": True}
+            except StopAsyncIteration:
+                body_iter = None
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await finished.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        nonlocal chunks
+        kind = message["type"]
+        if kind == "http.response.start":
+            start.update(message)
+            return
+        if kind != "http.response.body":
+            return
+        data = bytes(message.get("body", b""))
+        more = message.get("more_body", False)
+        if chunks is not None:
+            if data:
+                chunks.put_nowait(data)
+            if not more:
+                chunks.put_nowait(None)
+                finished.set()
+            return
+        headers = Headers.from_raw(list(start.get("headers", [])))
+        if more:
+            chunks = asyncio.Queue()
+            if data:
+                chunks.put_nowait(data)
+            result.set_result(Response._build(start["status"], headers, None, _drain(chunks)))
+            return
+        result.set_result(Response._build(start["status"], headers, data or None, None))
+        finished.set()
+
+    async def run() -> None:
+        try:
+            await app(scope, receive, send)
+            if not result.done():
+                raise RuntimeError("The application did not generate a response")
+        except BaseException as exc:
+            if not result.done():
+                result.set_exception(exc)
+            else:
+                logger.exception("Exception in ASGI application after response started")
+        finally:
+            if chunks is not None and not finished.is_set():
+                chunks.put_nowait(None)
+            finished.set()
+
+    task = asyncio.ensure_future(run())
+    try:
+        response = await result
+    except BaseException:
+        await asyncio.gather(task, return_exceptions=True)
+        raise
+    if chunks is None:
+        await task
+    elif ctx is not None:
+        ctx.waitUntil(task)
+    else:
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+    return response
+
+
+_background: set[asyncio.Future[None]] = set()
+
+
+async def _drain(chunks: asyncio.Queue[bytes | None]) -> AsyncIterator[bytes]:
+    while True:
+        chunk = await chunks.get()
+        if chunk is None:
+            return
+        yield chunk
+
+
+async def websocket(app: ASGIApp, request: Request, env: Any = None) -> Response:
+    """WebSocket upgrades through ASGI are not supported on edgekv yet."""
+    raise RuntimeShimError("workers.asgi.websocket is not supported by edgekv yet")
+
+
+def entrypoint(app: ASGIApp) -> type[WorkerEntrypoint]:
+    """A ``Default`` entrypoint class that serves every request with ``app``."""
+
+    class Default(WorkerEntrypoint):
+        async def fetch(self, request: Request) -> Response:
+            return await fetch(app, request, self.env, self.ctx)
+
+    return Default
+
+
+def env_dependency() -> Any:
+    """FastAPI dependency yielding ``scope["env"]`` (``workers.asgi.env`` / ``asgi.env``)."""
+    from fastapi import Depends
+    from fastapi import Request as FastAPIRequest
+
+    async def env(request):  # type: ignore[no-untyped-def]
+        return request.scope["env"]
+
+    # Set real annotation objects: FastAPI cannot resolve a string annotation naming a local.
+    env.__annotations__ = {"request": FastAPIRequest, "return": Any}
+    return Depends(env)

@@ -1,0 +1,89 @@
+"""Outbound ``fetch``: ``await fetch(resource, **options)`` through ``httpx.AsyncClient``.
+
+Mirrors ``workers.fetch``: ``resource`` is a URL string or a :class:`Request`; options are
+``method`` (str or ``HTTPMethod``), ``headers``, ``body``, ``redirect`` (``"follow"``,
+``"manual"`` or ``"error"``), and ``cf``/``fetcher`` (accepted, ignored on edgekv). The result
+is a :class:`Response` whose body is already buffered, with ``url`` and ``redirected`` set.
+
+A network failure raises ``OSError`` (Pyodide's ``pyfetch`` does the same); ``redirect="error"``
+meeting a redirect raises ``TypeError`` as JavaScript's ``fetch`` rejects.
+
+One ``AsyncClient`` (connection pool) is kept per event loop; :func:`aclose_clients` closes the
+one of the running loop (call it at server shutdown).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from http import HTTPMethod
+from typing import TYPE_CHECKING, Any
+
+from edgekv.runtime.headers import Headers
+from edgekv.runtime.request import Request
+from edgekv.runtime.response import Response
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["aclose_clients", "fetch"]
+
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _client() -> httpx.AsyncClient:
+    import httpx  # imported lazily: Workers that never fetch should not pay for it
+
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None or client.is_closed:
+        client = httpx.AsyncClient(follow_redirects=False, timeout=None)
+        _clients[loop] = client
+    return client
+
+
+async def aclose_clients() -> None:
+    """Close the connection pool of the running event loop, if one was opened."""
+    client = _clients.pop(asyncio.get_running_loop(), None)
+    if client is not None:
+        await client.aclose()
+
+
+async def fetch(resource: Request | str, **options: Any) -> Response:
+    """Send one HTTP request and return the :class:`Response` (see module docstring)."""
+    import httpx
+
+    options.pop("cf", None)
+    options.pop("fetcher", None)
+    redirect = options.pop("redirect", None)
+    if isinstance(resource, Request):
+        request = Request(resource, **options) if options else resource
+    else:
+        request = Request(str(resource), **options)
+    redirect = redirect or request.redirect
+    method = request._method
+    body = await request.bytes() if request.body is not None else None
+    client = _client()
+    try:
+        reply = await client.request(
+            method.value if isinstance(method, HTTPMethod) else method,
+            request.url,
+            headers=request.headers.raw(),
+            content=body,
+            follow_redirects=redirect == "follow",
+        )
+    except httpx.HTTPError as exc:
+        raise OSError(f"fetch failed: {exc}") from exc
+    if redirect == "error" and reply.is_redirect:
+        raise TypeError(f"Redirect encountered while fetching {request.url} with redirect: error")
+    return Response._build(
+        reply.status_code,
+        Headers.from_raw(list(reply.headers.raw)),
+        reply.content or None,
+        None,
+        status_text=reply.reason_phrase,
+        url=str(reply.url),
+        redirected=bool(reply.history),
+    )

@@ -1,0 +1,42 @@
+"""edgekv's ``js`` module: the JavaScript globals legacy Python Workers import."""
+
+from typing import Any
+
+from edgekv.runtime.jsglobals import (
+    JSON,
+    URL,
+    Blob,
+    Date,
+    File,
+    FormData,
+    Headers,
+    Object,
+    Request,
+    Response,
+    console,
+    crypto,
+    fetch,
+)
+
+__all__ = [
+    "JSON",
+    "URL",
+    "Blob",
+    "Date",
+    "File",
+    "FormData",
+    "Headers",
+    "Object",
+    "Request",
+    "Response",
+    "console",
+    "crypto",
+    "fetch",
+]
+
+
+def __getattr__(name: str) -> Any:
+    raise AttributeError(
+        f"module 'js' has no attribute {name!r}: edgekv runs Workers on CPython and provides "
+        f"only these JavaScript globals: {', '.join(__all__)}"
+    )
