@@ -34,3 +34,26 @@ def test_handler_returns_the_function() -> None:
 
     assert handler(on_fetch) is on_fetch
     assert on_fetch.__workers_handler__ is True  # type: ignore[attr-defined]
+
+
+async def test_call_relaxed_drops_surplus_arguments() -> None:
+    from edgekv.runtime.entrypoints import call_relaxed
+
+    class Default(WorkerEntrypoint):
+        async def fetch(self) -> str:
+            return "no-request"
+
+    class Full(WorkerEntrypoint):
+        async def fetch(self, request: Any) -> Any:
+            return request
+
+    def on_fetch(request: Any, env: Any) -> tuple[Any, Any]:
+        return request, env
+
+    def anything(*args: Any) -> int:
+        return len(args)
+
+    assert await call_relaxed(Default(None, None).fetch, "req") == "no-request"
+    assert await call_relaxed(Full(None, None).fetch, "req", "extra") == "req"
+    assert call_relaxed(on_fetch, "r", "e", "ctx") == ("r", "e")
+    assert call_relaxed(anything, 1, 2, 3) == 3

@@ -8,6 +8,8 @@ values. On edgekv every value is already Python, so they are plain bases: the co
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,6 +17,7 @@ __all__ = [
     "DurableObject",
     "WorkerEntrypoint",
     "WorkflowEntrypoint",
+    "call_relaxed",
     "handler",
 ]
 
@@ -61,3 +64,35 @@ def handler(func: F) -> F:
     except (AttributeError, TypeError):
         pass
     return func
+
+
+@functools.lru_cache(maxsize=1024)
+def _positional_limit(func: Callable[..., Any]) -> int | None:
+    """How many positional arguments ``func`` accepts (``None``: unlimited)."""
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    count = 0
+    for param in params:
+        if param.kind is param.VAR_POSITIONAL:
+            return None
+        if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
+            count += 1
+    return count
+
+
+def call_relaxed(func: Callable[..., Any], *args: Any) -> Any:
+    """Call ``func`` with as many of ``args`` as it accepts, dropping the surplus.
+
+    This is how workerd calls ``fetch(self, request)`` and legacy ``on_fetch(request, env,
+    ctx)`` (Pyodide's ``relaxed_call``): ``async def fetch(self)`` and ``on_fetch(request)``
+    both work. The signature lookup is cached per function, so the hot path stays cheap.
+    """
+    target = getattr(func, "__func__", func)
+    limit = _positional_limit(target)
+    if limit is not None and hasattr(func, "__self__") and target is not func:
+        limit -= 1  # a bound method's ``self`` is already supplied
+    if limit is None or limit >= len(args):
+        return func(*args)
+    return func(*args[:limit])
