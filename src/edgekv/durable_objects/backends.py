@@ -1,0 +1,124 @@
+"""Where an object's key-value data lives: two interchangeable backends.
+
+- ``StoreBackend`` (KV-backed classes, ``new_classes``): the shared storage engine, in the
+  space ``do:<unique key>:<id hex>``.
+- ``SqliteBackend`` (``new_sqlite_classes``): the ``__cf_kv`` table of the object's own SQLite
+  file, so that ``deleteAll`` wipes SQL and KV data together and ``transactionSync`` covers both.
+
+Both take already-encoded bytes and already-validated keys; ranges are ``start`` inclusive and
+``end`` exclusive (``None`` = unbounded), keys ordered by UTF-8 bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from edgekv.durable_objects.database import ObjectDatabase
+from edgekv.storage.base import Record, Store
+
+__all__ = ["KVBackend", "SqliteBackend", "StoreBackend"]
+
+
+class KVBackend(Protocol):
+    """The operations ``ctx.storage`` needs from a backend."""
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def get_many(self, keys: Sequence[str]) -> dict[str, bytes]: ...
+
+    async def write(self, puts: Sequence[tuple[str, bytes]], deletes: Sequence[str]) -> None:
+        """Apply ``deletes`` then ``puts`` atomically."""
+
+    async def delete_many(self, keys: Sequence[str]) -> int:
+        """Delete ``keys``; return how many existed."""
+
+    async def scan(
+        self, start: str, end: str | None, reverse: bool, limit: int | None
+    ) -> list[tuple[str, bytes]]: ...
+
+    async def delete_all(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class StoreBackend:
+    """KV data in one space of the storage engine."""
+
+    __slots__ = ("_space", "_store")
+
+    def __init__(self, store: Store, space: str) -> None:
+        self._store = store
+        self._space = space
+
+    async def get(self, key: str) -> bytes | None:
+        record = await self._store.get(self._space, key)
+        return None if record is None else record.value
+
+    async def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
+        found = await self._store.get_many(self._space, keys)
+        return {key: record.value or b"" for key, record in found.items()}
+
+    async def write(self, puts: Sequence[tuple[str, bytes]], deletes: Sequence[str]) -> None:
+        if len(puts) == 1 and not deletes:
+            key, value = puts[0]
+            await self._store.put(self._space, key, value)
+            return
+        await self._store.write_batch(
+            self._space, [Record(key, value) for key, value in puts], deletes
+        )
+
+    async def delete_many(self, keys: Sequence[str]) -> int:
+        if len(keys) == 1:
+            return int(await self._store.delete(self._space, keys[0]))
+        unique = list(dict.fromkeys(keys))
+        existing = await self._store.get_many(self._space, unique)
+        if existing:
+            await self._store.write_batch(self._space, (), list(existing))
+        return len(existing)
+
+    async def scan(
+        self, start: str, end: str | None, reverse: bool, limit: int | None
+    ) -> list[tuple[str, bytes]]:
+        records = await self._store.scan(
+            self._space, start=start, end=end, reverse=reverse, limit=limit, values=True
+        )
+        return [(r.key, r.value or b"") for r in records]
+
+    async def delete_all(self) -> None:
+        await self._store.drop_space(self._space)
+
+    def close(self) -> None:
+        """Nothing to release: the engine belongs to the runtime."""
+
+
+class SqliteBackend:
+    """KV data in the object's own SQLite file (``__cf_kv``)."""
+
+    __slots__ = ("db",)
+
+    def __init__(self, db: ObjectDatabase) -> None:
+        self.db = db
+
+    async def get(self, key: str) -> bytes | None:
+        return self.db.kv_get(key)
+
+    async def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
+        return self.db.kv_get_many(keys)
+
+    async def write(self, puts: Sequence[tuple[str, bytes]], deletes: Sequence[str]) -> None:
+        self.db.kv_write(puts, deletes)
+
+    async def delete_many(self, keys: Sequence[str]) -> int:
+        return self.db.kv_delete_many(keys)
+
+    async def scan(
+        self, start: str, end: str | None, reverse: bool, limit: int | None
+    ) -> list[tuple[str, bytes]]:
+        return self.db.kv_scan(start, end, reverse, limit)
+
+    async def delete_all(self) -> None:
+        self.db.wipe()
+
+    def close(self) -> None:
+        self.db.close()

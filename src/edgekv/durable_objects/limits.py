@@ -1,0 +1,34 @@
+"""Every numeric limit of Durable Objects, in one frozen object (spec durable-objects.md §1.5,
+§1.6, §1.1).
+
+``DEFAULT_DO_LIMITS`` are Cloudflare's limits; ``TESTING_DO_LIMITS`` shrinks value sizes so that
+size tests stay fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["DEFAULT_DO_LIMITS", "TESTING_DO_LIMITS", "DurableObjectLimits"]
+
+KIB = 1024
+MIB = 1024 * KIB
+
+
+@dataclass(frozen=True, slots=True)
+class DurableObjectLimits:
+    """Limits enforced by ``ctx.storage`` and the object lifecycle."""
+
+    max_keys_per_call: int = 128  # get([...]), put({...}), delete([...])
+    max_key_size_bytes: int = 2 * KIB  # KV-backed objects
+    max_value_size_bytes: int = 128 * KIB  # KV-backed objects, encoded value
+    max_sqlite_entry_size_bytes: int = 2 * MIB  # SQLite-backed objects: key + encoded value
+    block_concurrency_timeout_seconds: float = 30.0
+    alarm_max_retries: int = 6
+    alarm_first_retry_delay_seconds: float = 2.0  # then doubled on every retry
+
+
+DEFAULT_DO_LIMITS = DurableObjectLimits()
+TESTING_DO_LIMITS = DurableObjectLimits(
+    max_value_size_bytes=1 * KIB, max_sqlite_entry_size_bytes=2 * KIB
+)

@@ -1,0 +1,201 @@
+"""``ctx.storage.sql``: the SQL API of SQLite-backed objects (spec durable-objects.md §1.6).
+
+``exec(query, *bindings)`` runs every ``;``-separated statement of ``query`` in order; the
+bindings apply to the last statement, and the returned cursor covers only the last one.
+Cursors are lazy (rows are stepped as they are read) and iterable; rows are ``SqlRow`` dicts
+that also allow attribute access (``cursor.one().greeting``, as the Python Workers docs write).
+
+``rowsRead`` counts rows returned so far (SQLite does not expose rows scanned through the
+Python driver); ``rowsWritten`` counts rows changed by the statement.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+from edgekv.durable_objects.database import ObjectDatabase
+from edgekv.durable_objects.errors import DurableObjectError, DurableObjectTypeError
+
+__all__ = ["SqlCursor", "SqlRow", "SqlStorage"]
+
+NO_RESULTS = "Expected exactly one result from SQL query, but got no results."
+MANY_RESULTS = "Expected exactly one result from SQL query, but got multiple results."
+PARAMS_NOT_LAST = (
+    "When executing multiple SQL statements in a single call, only the last statement can "
+    "have parameters."
+)
+_BINDABLE = (int, float, str, bytes, type(None))
+
+
+class SqlRow(dict[str, Any]):
+    """One result row: a dict keyed by column name, also readable as attributes."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def to_py(self) -> dict[str, Any]:
+        """A plain dict (what Pyodide's ``JsProxy.to_py()`` gives)."""
+        return dict(self)
+
+
+def _binding(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, _BINDABLE):
+        return value
+    raise DurableObjectTypeError(
+        f"Unsupported binding type {type(value).__name__}: use str, int, float, bytes or None"
+    )
+
+
+def split_statements(query: str) -> list[str]:
+    """Split ``query`` on the ``;`` that end complete statements; drop empty pieces."""
+    parts: list[str] = []
+    begin = 0
+    for index, char in enumerate(query):
+        if char == ";" and sqlite3.complete_statement(query[begin : index + 1]):
+            parts.append(query[begin : index + 1])
+            begin = index + 1
+    parts.append(query[begin:])
+    return [p for p in parts if sqlite3.complete_statement(p + ";") and _has_code(p)]
+
+
+def _has_code(text: str) -> bool:
+    """``False`` for pieces made only of whitespace, ``;`` and comments."""
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c.isspace() or c == ";":
+            i += 1
+        elif text.startswith("--", i):
+            nl = text.find("\n", i)
+            i = n if nl < 0 else nl + 1
+        elif text.startswith("/*", i):
+            close = text.find("*/", i + 2)
+            i = n if close < 0 else close + 2
+        else:
+            return True
+    return False
+
+
+class SqlCursor:
+    """The result of ``exec``: iterable rows plus ``columnNames``, ``rowsRead``, ``rowsWritten``."""
+
+    __slots__ = ("_columns", "_cursor", "_done", "_read", "_written")
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+        self._columns = [d[0] for d in cursor.description] if cursor.description else []
+        self._read = 0
+        self._written = max(cursor.rowcount, 0) if not self._columns else 0
+        self._done = not self._columns
+
+    @property
+    def columnNames(self) -> list[str]:
+        """Column names of the result (empty for statements returning no rows)."""
+        return list(self._columns)
+
+    @property
+    def rowsRead(self) -> int:
+        return self._read
+
+    @property
+    def rowsWritten(self) -> int:
+        if self._columns and self._cursor.rowcount > 0:  # INSERT ... RETURNING
+            return self._cursor.rowcount
+        return self._written
+
+    column_names, rows_read, rows_written = columnNames, rowsRead, rowsWritten
+
+    def _next_raw(self) -> tuple[Any, ...] | None:
+        if self._done:
+            return None
+        try:
+            row = self._cursor.fetchone()
+        except sqlite3.Error as exc:
+            from edgekv.durable_objects.database import translate
+
+            raise translate(exc) from exc
+        if row is None:
+            self._done = True
+            return None
+        self._read += 1
+        return tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
+
+    def _row(self, raw: tuple[Any, ...]) -> SqlRow:
+        return SqlRow(zip(self._columns, raw))
+
+    def __iter__(self) -> Iterator[SqlRow]:
+        return self
+
+    def __next__(self) -> SqlRow:
+        raw = self._next_raw()
+        if raw is None:
+            raise StopIteration
+        return self._row(raw)
+
+    def next(self) -> dict[str, Any]:
+        """JS iterator protocol: ``{"done": bool, "value": row | None}``."""
+        raw = self._next_raw()
+        if raw is None:
+            return {"done": True, "value": None}
+        return {"done": False, "value": self._row(raw)}
+
+    def toArray(self) -> list[SqlRow]:
+        """Every remaining row."""
+        return list(self)
+
+    to_array = toArray
+
+    def one(self) -> SqlRow:
+        """The only row. Raises ``DurableObjectError`` unless exactly one row remains."""
+        first = self._next_raw()
+        if first is None:
+            raise DurableObjectError(NO_RESULTS)
+        if self._next_raw() is not None:
+            self._done = True
+            raise DurableObjectError(MANY_RESULTS)
+        return self._row(first)
+
+    def raw(self) -> Iterator[list[Any]]:
+        """The remaining rows as lists of column values."""
+        while (row := self._next_raw()) is not None:
+            yield list(row)
+
+
+class SqlStorage:
+    """``ctx.storage.sql`` of one SQLite-backed object."""
+
+    __slots__ = ("_db",)
+
+    def __init__(self, db: ObjectDatabase) -> None:
+        self._db = db
+
+    def exec(self, query: str, *bindings: Any) -> SqlCursor:
+        """Run ``query``; bindings go to its last statement. Raises ``DurableObjectError``."""
+        if not isinstance(query, str):
+            raise DurableObjectTypeError("exec() requires a SQL string")
+        params = [_binding(b) for b in bindings]
+        statements = split_statements(query) or [query]
+        for statement in statements[:-1]:
+            try:
+                self._db.execute_user(statement).fetchall()
+            except DurableObjectError as exc:
+                if isinstance(exc.__cause__, sqlite3.ProgrammingError):
+                    raise DurableObjectError(PARAMS_NOT_LAST) from exc
+                raise
+        return SqlCursor(self._db.execute_user(statements[-1], params))
+
+    @property
+    def databaseSize(self) -> int:
+        """The database size in bytes."""
+        return self._db.size_bytes()
+
+    database_size = databaseSize

@@ -1,0 +1,474 @@
+"""``ctx.storage``: the Durable Object storage API (spec durable-objects.md §1.6).
+
+Contract:
+- Values are structured Python data (see ``codec``); a value read back is a fresh copy.
+- ``get``/``put``/``delete`` take one key or up to 128 keys; list results are ``dict``s ordered
+  by the keys' UTF-8 bytes, missing keys left out.
+- Every write is durable when its ``await`` returns (no write-back cache, no coalescing): the
+  output gate is trivially open. ``sync()`` therefore returns at once.
+- ``transaction(fn)`` commits what ``fn`` wrote when it returns, and discards it if it raises or
+  calls ``txn.rollback()``. KV-backed objects buffer the writes; SQLite-backed objects use a
+  savepoint, which also covers ``sql.exec`` statements run inside.
+- Options such as ``allowConcurrency``, ``allowUnconfirmed`` and ``noCache`` are accepted and
+  ignored: every operation is already confirmed and serialized.
+- Errors keep workerd's texts where workerd (or Miniflare, for the size limits that only the
+  production service enforces) defines them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from edgekv.durable_objects import codec
+from edgekv.durable_objects.backends import KVBackend
+from edgekv.durable_objects.database import ObjectDatabase
+from edgekv.durable_objects.errors import (
+    DurableObjectError,
+    DurableObjectRangeError,
+    DurableObjectTypeError,
+)
+from edgekv.durable_objects.limits import DurableObjectLimits
+from edgekv.storage.base import prefix_upper_bound
+
+if TYPE_CHECKING:
+    from edgekv.durable_objects.alarms import AlarmScheduler
+    from edgekv.durable_objects.sql import SqlStorage
+
+__all__ = ["DurableObjectStorage", "DurableObjectTransaction", "SyncKV"]
+
+T = TypeVar("T")
+_MISSING: Any = object()
+
+NOT_SQL = "Durable Object is not backed by SQL."
+SQL_NOT_ENABLED = (
+    "SQL is not enabled for this Durable Object class. To enable it, change "
+    "`new_classes` to `new_sqlite_classes` within the 'migrations' field in "
+    "your wrangler.jsonc or wrangler.toml file. If using workerd directly,"
+    "set `enableSql = true` in your workerd config for the class. Note "
+    "that this change cannot be made after the class is "
+    "already deployed to production."
+)
+NO_ALARM_HANDLER = (
+    "Your Durable Object class must have an alarm() handler in order to call setAlarm()"
+)
+ENTRY_TOO_BIG = "string or blob too big: SQLITE_TOOBIG"
+
+
+# -- validation shared by the async and sync APIs ----------------------------------------
+
+
+def _key(key: Any, limits: DurableObjectLimits, sqlite: bool, many: bool = False) -> str:
+    if not isinstance(key, str):
+        raise DurableObjectTypeError(f"Storage keys must be strings, not {type(key).__name__}")
+    if not sqlite and len(key.encode("utf-8")) > limits.max_key_size_bytes:
+        limit = limits.max_key_size_bytes
+        if many:
+            raise DurableObjectRangeError(f'Key "{key}" is larger than the limit of {limit} bytes.')
+        raise DurableObjectRangeError(f"Keys cannot be larger than {limit} bytes.")
+    return key
+
+
+def _keys(keys: Any, limits: DurableObjectLimits, sqlite: bool) -> list[str]:
+    keys = list(keys)
+    if len(keys) > limits.max_keys_per_call:
+        raise DurableObjectRangeError(f"Maximum number of keys is {limits.max_keys_per_call}.")
+    return [_key(k, limits, sqlite, many=True) for k in keys]
+
+
+def _entry(
+    key: Any, value: Any, limits: DurableObjectLimits, sqlite: bool, many: bool = False
+) -> tuple[str, bytes]:
+    key = _key(key, limits, sqlite, many)
+    data = codec.encode(value)
+    if sqlite:
+        if len(key.encode("utf-8")) + len(data) > limits.max_sqlite_entry_size_bytes:
+            raise DurableObjectError(ENTRY_TOO_BIG)
+    elif len(data) > limits.max_value_size_bytes:
+        limit = limits.max_value_size_bytes
+        if many:
+            raise DurableObjectRangeError(f'Value for key "{key}" is above the limit of {limit} bytes.')
+        raise DurableObjectRangeError(f"Values cannot be larger than {limit} bytes.")
+    return key, data
+
+
+def _list_range(
+    options: Mapping[str, Any] | None, kwargs: Mapping[str, Any]
+) -> tuple[str, str | None, bool, int | None] | None:
+    """Normalize list options to ``(start, end, reverse, limit)``; ``None`` = empty range.
+
+    Mirrors workerd: ``startAfter`` becomes an inclusive start just after it, and ``prefix``
+    clamps ``start``/``end``.
+    """
+    opts = {**(options or {}), **kwargs}
+    start = opts.get("start")
+    start_after = opts.get("startAfter", opts.get("start_after"))
+    if start is not None and start_after is not None:
+        raise DurableObjectTypeError(
+            "list() cannot be called with both start and startAfter values."
+        )
+    limit = opts.get("limit")
+    if limit is not None and (type(limit) not in (int, float) or limit <= 0):
+        raise DurableObjectTypeError("List limit must be positive.")
+    begin: str = start if start is not None else ""
+    if start_after is not None:
+        begin = start_after + "\x00"  # the smallest key after start_after
+    end: str | None = opts.get("end")
+    prefix: str = opts.get("prefix") or ""
+    if prefix:
+        if begin < prefix:
+            begin = prefix
+        elif not begin.startswith(prefix):
+            return None
+        upper = prefix_upper_bound(prefix)
+        if upper is not None and (end is None or end > upper):
+            end = upper
+    if end is not None and end <= begin:
+        return None
+    return begin, end, bool(opts.get("reverse", False)), None if limit is None else int(limit)
+
+
+def _to_millis(scheduled: Any) -> int:
+    if isinstance(scheduled, dt.datetime):
+        if scheduled.tzinfo is None:  # Workers run in UTC
+            scheduled = scheduled.replace(tzinfo=dt.UTC)
+        return int(scheduled.timestamp() * 1000)
+    if type(scheduled) in (int, float):
+        return int(scheduled)
+    raise DurableObjectTypeError("setAlarm() requires a datetime or milliseconds since the epoch")
+
+
+# -- the operations common to storage and transactions -------------------------------------
+
+
+class _Operations:
+    """``get``/``put``/``delete``/``list`` with validation and the codec, over a backend."""
+
+    _limits: DurableObjectLimits
+    _sqlite: bool
+
+    def _check(self, op: str) -> None:
+        """Raise if this operator can no longer be used (transactions override)."""
+
+    def _backend_ops(self) -> KVBackend:
+        raise NotImplementedError
+
+    async def get(self, keys: Any, options: Any = None, **_options: Any) -> Any:
+        """The value of one key (``None`` if missing), or a ``dict`` for a list of keys."""
+        self._check("get()")
+        backend = self._backend_ops()
+        if isinstance(keys, str):
+            data = await backend.get(_key(keys, self._limits, self._sqlite))
+            return None if data is None else codec.decode(data)
+        wanted = _keys(keys, self._limits, self._sqlite)
+        found = await backend.get_many(wanted)
+        return {key: codec.decode(found[key]) for key in sorted(found)}
+
+    async def put(
+        self, key_or_entries: Any, value: Any = _MISSING, options: Any = None, **_options: Any
+    ) -> None:
+        """``put(key, value)`` or ``put({key: value, ...})`` (at most 128 pairs)."""
+        self._check("put()")
+        if isinstance(key_or_entries, Mapping):
+            if len(key_or_entries) > self._limits.max_keys_per_call:
+                raise DurableObjectRangeError(
+                    f"Maximum number of pairs is {self._limits.max_keys_per_call}."
+                )
+            puts = [
+                _entry(k, v, self._limits, self._sqlite, many=True)
+                for k, v in key_or_entries.items()
+            ]
+        else:
+            if value is _MISSING:
+                raise DurableObjectTypeError("put() called with undefined value.")
+            puts = [_entry(key_or_entries, value, self._limits, self._sqlite)]
+        if puts:
+            await self._backend_ops().write(puts, ())
+
+    async def delete(self, keys: Any, options: Any = None, **_options: Any) -> bool | int:
+        """Delete one key (``True`` if it existed) or a list of keys (how many existed)."""
+        self._check("delete()")
+        if isinstance(keys, str):
+            key = _key(keys, self._limits, self._sqlite)
+            return await self._backend_ops().delete_many([key]) > 0
+        return await self._backend_ops().delete_many(_keys(keys, self._limits, self._sqlite))
+
+    async def list(self, options: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
+        """Entries in key order: ``start``, ``startAfter``, ``end``, ``prefix``, ``reverse``, ``limit``.
+
+        Options may be given as a dict (JS style) or keywords (``start_after`` also accepted).
+        """
+        self._check("list()")
+        bounds = _list_range(options, kwargs)
+        if bounds is None:
+            return {}
+        rows = await self._backend_ops().scan(*bounds)
+        return {key: codec.decode(data) for key, data in rows}
+
+
+# -- transactions ----------------------------------------------------------------------------
+
+
+class DurableObjectTransaction(_Operations):
+    """The ``txn`` passed to ``transaction(fn)``: the storage API plus ``rollback()``."""
+
+    def __init__(self, storage: DurableObjectStorage) -> None:
+        self._storage = storage
+        self._limits = storage._limits
+        self._sqlite = storage._sqlite
+        self._rolled_back = False
+        self._finished = False
+        self._overlay: dict[str, bytes | None] = {}  # KV-backed only: buffered writes
+        self._savepoint: str | None = None  # SQLite-backed only
+
+    def _check(self, op: str) -> None:
+        if self._rolled_back:
+            raise DurableObjectError(f"Cannot {op} on rolled back transaction")
+        if self._finished:
+            raise DurableObjectError(
+                f"Cannot call {op} on transaction that has already committed: "
+                "did you move `txn` outside of the closure?"
+            )
+
+    def _backend_ops(self) -> KVBackend:
+        return self._storage._backend if self._sqlite else _Overlay(self)  # type: ignore[return-value]
+
+    def rollback(self) -> None:
+        """Discard everything written in this transaction; further use raises."""
+        if self._rolled_back:
+            return
+        self._check("rollback()")
+        self._rolled_back = True
+        self._overlay.clear()
+        if self._savepoint is not None:
+            self._storage._db_or_raise().rollback_to(self._savepoint)
+            self._savepoint = None
+
+    async def deleteAll(self, options: Any = None) -> None:
+        raise DurableObjectError("Cannot call deleteAll() within a transaction")
+
+    delete_all = deleteAll
+
+    async def getAlarm(self, options: Any = None) -> int | None:
+        self._check("getAlarm()")
+        return await self._storage.getAlarm(options)
+
+    async def setAlarm(self, scheduled: Any, options: Any = None) -> None:
+        self._check("setAlarm()")
+        await self._storage.setAlarm(scheduled, options)
+
+    async def deleteAlarm(self, options: Any = None) -> None:
+        self._check("deleteAlarm()")
+        await self._storage.deleteAlarm(options)
+
+    get_alarm, set_alarm, delete_alarm = getAlarm, setAlarm, deleteAlarm
+
+
+class _Overlay:
+    """A KV-backed transaction's view: buffered writes over the committed data."""
+
+    __slots__ = ("_base", "_txn")
+
+    def __init__(self, txn: DurableObjectTransaction) -> None:
+        self._txn = txn
+        self._base = txn._storage._backend
+
+    async def get(self, key: str) -> bytes | None:
+        overlay = self._txn._overlay
+        return overlay[key] if key in overlay else await self._base.get(key)
+
+    async def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
+        overlay = self._txn._overlay
+        found = await self._base.get_many([k for k in keys if k not in overlay])
+        for key in keys:
+            if key in overlay and overlay[key] is not None:
+                found[key] = overlay[key]  # type: ignore[assignment]
+        return found
+
+    async def write(self, puts: Sequence[tuple[str, bytes]], deletes: Sequence[str]) -> None:
+        for key in deletes:
+            self._txn._overlay[key] = None
+        for key, value in puts:
+            self._txn._overlay[key] = value
+
+    async def delete_many(self, keys: Sequence[str]) -> int:
+        existing = await self.get_many(list(dict.fromkeys(keys)))
+        await self.write((), keys)
+        return len(existing)
+
+    async def scan(
+        self, start: str, end: str | None, reverse: bool, limit: int | None
+    ) -> list[tuple[str, bytes]]:
+        overlay = self._txn._overlay
+        # Each buffered delete hides at most one committed row: over-fetch by the overlay size.
+        wider = None if limit is None else limit + len(overlay)
+        merged = dict(await self._base.scan(start, end, reverse, wider))
+        for key, value in overlay.items():
+            if key >= start and (end is None or key < end):
+                if value is None:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = value
+        rows = sorted(merged.items(), reverse=reverse)
+        return rows if limit is None else rows[:limit]
+
+
+# -- the storage object -----------------------------------------------------------------------
+
+
+class DurableObjectStorage(_Operations):
+    """``ctx.storage`` of one object."""
+
+    def __init__(
+        self,
+        backend: KVBackend,
+        *,
+        limits: DurableObjectLimits,
+        alarms: AlarmScheduler,
+        alarm_key: tuple[str, str],
+        object_name: str | None,
+        has_alarm_handler: bool,
+        db: ObjectDatabase | None = None,
+    ) -> None:
+        self._backend = backend
+        self._limits = limits
+        self._sqlite = db is not None
+        self._db = db
+        self._alarms = alarms
+        self._alarm_key = alarm_key
+        self._object_name = object_name
+        self._has_alarm_handler = has_alarm_handler
+        self._sql: SqlStorage | None = None
+        self._kv: SyncKV | None = None
+
+    def _backend_ops(self) -> KVBackend:
+        return self._backend
+
+    def _db_or_raise(self) -> ObjectDatabase:
+        if self._db is None:
+            raise DurableObjectError(NOT_SQL)
+        return self._db
+
+    # -- whole-object operations --------------------------------------------------------------
+
+    async def deleteAll(self, options: Any = None) -> None:
+        """Delete every key (and, SQLite-backed, every SQL table). The alarm is kept."""
+        await self._backend.delete_all()
+
+    async def transaction(self, closure: Callable[[DurableObjectTransaction], Any], options: Any = None) -> Any:
+        """Run ``closure(txn)``; commit its writes if it returns, roll back if it raises."""
+        txn = DurableObjectTransaction(self)
+        if self._db is not None:
+            txn._savepoint = self._db.savepoint()
+        try:
+            result = closure(txn)
+            if inspect.isawaitable(result):
+                result = await result
+        except BaseException:
+            if not txn._rolled_back:
+                txn.rollback()
+            txn._finished = True
+            raise
+        if not txn._rolled_back:
+            if txn._savepoint is not None:
+                self._db_or_raise().release(txn._savepoint)
+            elif txn._overlay:
+                puts = [(k, v) for k, v in txn._overlay.items() if v is not None]
+                deletes = [k for k, v in txn._overlay.items() if v is None]
+                await self._backend.write(puts, deletes)
+        txn._finished = True
+        return result
+
+    def transactionSync(self, fn: Callable[[], T]) -> T:
+        """SQLite only: run the synchronous ``fn`` in a savepoint; roll back if it raises."""
+        db = self._db_or_raise()
+        name = db.savepoint()
+        try:
+            result = fn()
+            if inspect.isawaitable(result):
+                if inspect.iscoroutine(result):
+                    result.close()
+                raise DurableObjectTypeError("transactionSync() requires a synchronous callback")
+        except BaseException:
+            db.rollback_to(name)
+            raise
+        db.release(name)
+        return result
+
+    async def sync(self) -> None:
+        """Resolve once earlier writes are durable: they already are."""
+
+    # -- alarms -------------------------------------------------------------------------------
+
+    async def getAlarm(self, options: Any = None) -> int | None:
+        """The scheduled alarm in milliseconds since the epoch, or ``None``."""
+        return await self._alarms.get(self._alarm_key)
+
+    async def setAlarm(self, scheduled: Any, options: Any = None) -> None:
+        """Schedule the alarm (a ``datetime`` or epoch milliseconds); a past time runs at once."""
+        millis = _to_millis(scheduled)
+        if millis <= 0:
+            raise DurableObjectTypeError("setAlarm() cannot be called with an alarm time <= 0")
+        if not self._has_alarm_handler:
+            raise DurableObjectError(NO_ALARM_HANDLER)
+        await self._alarms.set(self._alarm_key, millis, self._object_name)
+
+    async def deleteAlarm(self, options: Any = None) -> None:
+        """Cancel the alarm (a handler already running is not interrupted)."""
+        await self._alarms.delete(self._alarm_key)
+
+    # -- SQLite-only surfaces -------------------------------------------------------------------
+
+    @property
+    def sql(self) -> SqlStorage:
+        """The SQL API. Raises ``DurableObjectError`` for KV-backed classes."""
+        if self._db is None:
+            raise DurableObjectError(SQL_NOT_ENABLED)
+        if self._sql is None:
+            from edgekv.durable_objects.sql import SqlStorage
+
+            self._sql = SqlStorage(self._db)
+        return self._sql
+
+    @property
+    def kv(self) -> SyncKV:
+        """The synchronous KV API (SQLite only)."""
+        db = self._db_or_raise()
+        if self._kv is None:
+            self._kv = SyncKV(db, self._limits)
+        return self._kv
+
+    delete_all = deleteAll
+    transaction_sync = transactionSync
+    get_alarm, set_alarm, delete_alarm = getAlarm, setAlarm, deleteAlarm
+
+
+class SyncKV:
+    """``ctx.storage.kv``: synchronous ``get``/``put``/``delete``/``list`` (SQLite-backed only)."""
+
+    __slots__ = ("_db", "_limits")
+
+    def __init__(self, db: ObjectDatabase, limits: DurableObjectLimits) -> None:
+        self._db = db
+        self._limits = limits
+
+    def get(self, key: str) -> Any:
+        data = self._db.kv_get(_key(key, self._limits, True))
+        return None if data is None else codec.decode(data)
+
+    def put(self, key: str, value: Any = _MISSING) -> None:
+        if value is _MISSING:
+            raise DurableObjectTypeError("put() called with undefined value.")
+        self._db.kv_write([_entry(key, value, self._limits, True)])
+
+    def delete(self, key: str) -> bool:
+        return self._db.kv_delete_many([_key(key, self._limits, True)]) > 0
+
+    def list(self, options: Mapping[str, Any] | None = None, **kwargs: Any) -> Iterator[tuple[str, Any]]:
+        """An iterator of ``(key, value)`` pairs, same range options as the async ``list``."""
+        bounds = _list_range(options, kwargs)
+        rows = [] if bounds is None else self._db.kv_scan(*bounds)
+        return ((key, codec.decode(data)) for key, data in rows)
+

@@ -1,0 +1,94 @@
+"""``DurableObjectStub``: the client side of one object (spec §1.4).
+
+A stub is created without contacting the object. ``await stub.fetch(request)`` delivers the
+request object as is (it is opaque to this package) and returns whatever the object's
+``fetch`` returns. Any other public attribute is an RPC method: ``await stub.increment(5)``.
+Arguments and results cross the boundary as deep copies made with structured-clone rules
+(``codec.clone``), so caller and object never share mutable state; stubs and ids pass by
+reference. Names starting with ``_`` are never exposed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from edgekv.durable_objects import codec
+from edgekv.durable_objects.errors import DurableObjectTypeError
+from edgekv.durable_objects.ids import DurableObjectId
+
+if TYPE_CHECKING:
+    from edgekv.durable_objects.host import NamespaceHost
+
+__all__ = ["DurableObjectStub"]
+
+NO_FETCH = "Handler does not export a fetch() function."
+
+
+def _not_implemented(name: str) -> DurableObjectTypeError:
+    return DurableObjectTypeError(f'The RPC receiver does not implement the method "{name}".')
+
+
+class DurableObjectStub:
+    """A handle on one Durable Object; cheap to create, safe to share."""
+
+    __slots__ = ("_host", "_id")
+
+    def __init__(self, host: NamespaceHost, object_id: DurableObjectId) -> None:
+        self._host = host
+        self._id = object_id
+
+    @property
+    def id(self) -> DurableObjectId:
+        """The object's id."""
+        return self._id
+
+    @property
+    def name(self) -> str | None:
+        """The name, when the id came from ``idFromName``."""
+        return self._id.name
+
+    async def fetch(self, request: Any, init: Any = None) -> Any:
+        """Deliver ``request`` to the object's ``fetch`` handler and return its response.
+
+        With ``init`` (or a URL string) and a request factory installed on the runtime,
+        the factory builds the request first, as ``stub.fetch(url, init)`` does in JS.
+        """
+        factory = self._host.runtime.request_factory
+        if factory is not None and (init is not None or isinstance(request, str)):
+            request = factory(request, init)
+
+        def call(instance: Any) -> Any:
+            handler = getattr(instance, "fetch", None)
+            if not callable(handler):
+                raise DurableObjectTypeError(NO_FETCH)
+            return handler(request)
+
+        return await self._host.dispatch(self._id, call)
+
+    async def _call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        args, kwargs = codec.clone(args), codec.clone(kwargs)
+
+        def call(instance: Any) -> Any:
+            handler = getattr(instance, method, None)
+            if not callable(handler):
+                raise _not_implemented(method)
+            return handler(*args, **kwargs)
+
+        return codec.clone(await self._host.dispatch(self._id, call))
+
+    def __getattr__(self, method: str) -> Any:
+        if method.startswith("_"):
+            raise AttributeError(method)
+
+        async def rpc(*args: Any, **kwargs: Any) -> Any:
+            return await self._call(method, args, kwargs)
+
+        rpc.__name__ = method
+        return rpc
+
+    def __repr__(self) -> str:
+        return f"DurableObjectStub({self._host.binding}, {self._id.toString()})"
+
+
+codec.register_passthrough(DurableObjectStub)
+codec.register_passthrough(DurableObjectId)

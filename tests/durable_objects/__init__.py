@@ -1,0 +1,1 @@
+"""Tests of edgekv.durable_objects."""
