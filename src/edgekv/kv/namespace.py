@@ -9,13 +9,13 @@ the ``type=`` keyword; options as a dict, as keyword arguments (camelCase or sna
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Iterable
 from typing import Any
 
 from edgekv.errors import KVError, KVTypeError
 from edgekv.kv import jsjson
 from edgekv.kv.cursor import decode_cursor, encode_cursor
-from edgekv.kv.jsvalues import js_to_string
+from edgekv.kv.jsvalues import js_to_int32, js_to_string
 from edgekv.kv.results import ByteStream, JsDict
 from edgekv.kv.validation import (
     MISSING,
@@ -52,7 +52,7 @@ class KVNamespace:
     ("0", "42") out of bulk-get results (spec §4.2); it is on by default, as in production.
     """
 
-    __slots__ = ("_store", "_space", "_limits", "_clock", "_drop_index_keys", "namespace_id")
+    __slots__ = ("_clock", "_drop_index_keys", "_limits", "_space", "_store", "namespace_id")
 
     def __init__(
         self,
@@ -99,7 +99,7 @@ class KVNamespace:
         record = await self._get_one(key, cache_ttl)
         return None if record is None else _decode(record.value or b"", read_type)
 
-    async def getWithMetadata(  # noqa: N802 - Cloudflare's method name
+    async def getWithMetadata(
         self, key: Any = MISSING, type_or_options: Any = MISSING, /, **options: Any
     ) -> Any:
         """Like ``get``, returning ``{"value", "metadata", "cacheStatus"}`` for one key, or
@@ -204,9 +204,52 @@ class KVNamespace:
         expiration_ttl = int_option(opts, "expirationTtl", "expiration_ttl")
         metadata = option(opts, "metadata")
         name = key if isinstance(key, str) else js_to_string(key)
-        limits = self._limits
-        check_key(name, "PUT", limits)
+        check_key(name, "PUT", self._limits)
         data = _value_bytes(value)
+        meta_text, expires = self._check_put_options(expiration, expiration_ttl, metadata)
+        if data is None:
+            data, size = await _read_stream(value, self._limits.max_value_size_bytes)
+        else:
+            size = len(data)
+        self._check_value_size(size)
+        await self._store.put(self._space, name, data, expiration=expires, metadata=meta_text)
+
+    def prepare_put(
+        self,
+        key: str,
+        value: Any,
+        *,
+        expiration: Any = None,
+        expiration_ttl: Any = None,
+        metadata: Any = None,
+    ) -> Record:
+        """Validate a write exactly as ``put`` would, without storing it (no I/O).
+
+        Returns the ``Record`` to store (absolute expiration, metadata as JSON text). For
+        bulk loads; ``value`` may be anything ``put`` accepts except a stream. ``None`` for an
+        option means "not given". Raises the same errors, in the same order, as ``put``.
+        """
+        check_key(key, "PUT", self._limits)
+        data = _value_bytes(value)
+        if data is None:
+            raise KVTypeError(_BAD_VALUE)
+        meta_text, expires = self._check_put_options(
+            None if expiration is None else js_to_int32(expiration),
+            None if expiration_ttl is None else js_to_int32(expiration_ttl),
+            MISSING if metadata is None else metadata,
+        )
+        self._check_value_size(len(data))
+        return Record(key, data, expires, meta_text)
+
+    async def put_records(self, records: Iterable[Record]) -> None:
+        """Store records made by ``prepare_put`` atomically: all of them, or none."""
+        await self._store.write_batch(self._space, records)
+
+    def _check_put_options(
+        self, expiration: int | None, expiration_ttl: int | None, metadata: Any
+    ) -> tuple[str | None, int | None]:
+        """The service-side put checks before the value size: metadata serialisation,
+        expiration (TTL first), metadata size. Returns (metadata JSON, absolute expiration)."""
         meta_text = None
         if metadata is not MISSING and metadata is not None:
             meta_text = jsjson.stringify(metadata)
@@ -215,22 +258,15 @@ class KVNamespace:
         expires = self._expiration(expiration, expiration_ttl)
         if meta_text is not None:
             meta_size = len(meta_text.encode("utf-8", "surrogatepass"))
-            if meta_size > limits.max_metadata_size_bytes:
-                raise KVError(
-                    "PUT", 413,
-                    f"Metadata length of {meta_size} exceeds limit of "
-                    f"{limits.max_metadata_size_bytes}.",
-                )
-        if data is None:
-            data, size = await _read_stream(value, limits.max_value_size_bytes)
-        else:
-            size = len(data)
-        if size > limits.max_value_size_bytes:
-            raise KVError(
-                "PUT", 413,
-                f"Value length of {size} exceeds limit of {limits.max_value_size_bytes}.",
-            )
-        await self._store.put(self._space, name, data, expiration=expires, metadata=meta_text)
+            limit = self._limits.max_metadata_size_bytes
+            if meta_size > limit:
+                raise KVError("PUT", 413, f"Metadata length of {meta_size} exceeds limit of {limit}.")
+        return meta_text, expires
+
+    def _check_value_size(self, size: int) -> None:
+        limit = self._limits.max_value_size_bytes
+        if size > limit:
+            raise KVError("PUT", 413, f"Value length of {size} exceeds limit of {limit}.")
 
     def _expiration(self, expiration: int | None, expiration_ttl: int | None) -> int | None:
         """The absolute expiration to store; ``expirationTtl`` wins over ``expiration``."""

@@ -6,7 +6,7 @@ Binding-side checks (workerd) raise ``KVTypeError`` or a 414 ``KVError``; servic
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from edgekv.errors import KVError, KVTypeError
 from edgekv.kv.jsvalues import js_to_int32, js_to_string
@@ -18,14 +18,14 @@ __all__ = [
     "check_bulk_key",
     "check_cache_ttl",
     "check_key",
-    "int_option",
-    "str_option",
     "format_megabytes",
+    "int_option",
     "is_array_index",
     "key_length",
     "missing_argument",
     "option",
     "options_dict",
+    "str_option",
 ]
 
 
@@ -34,7 +34,7 @@ class Missing:
 
     _instance: Missing | None = None
 
-    def __new__(cls) -> Missing:
+    def __new__(cls) -> Self:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance

@@ -1,0 +1,24 @@
+"""The root ``edgekv`` command."""
+
+from __future__ import annotations
+
+import click
+
+from edgekv import __version__
+from edgekv.cli.kv import kv
+
+__all__ = ["cli", "main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-v", "--version", prog_name="edgekv")
+def cli() -> None:
+    """edgekv: Cloudflare Workers, KV and Durable Objects on CPython."""
+
+
+cli.add_command(kv)
+
+
+def main() -> None:
+    """Console entry point."""
+    cli()

@@ -1,0 +1,165 @@
+"""``edgekv kv key put | get | list | delete``: wrangler's flags, outputs and exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from edgekv.cli.kv_namespace import RESOURCE_LOCATION
+from edgekv.cli.output import fail, info
+from edgekv.cli.project import Project, project_options
+from edgekv.cli.targets import resolve_namespace_id, target_options
+from edgekv.client import LocalKV
+from edgekv.client.jsonout import write_pretty_array
+from edgekv.errors import KVError, KVSyntaxError, KVTypeError
+from edgekv.kv import jsjson
+
+__all__ = ["key"]
+
+_KV_ERRORS = (KVError, KVTypeError, KVSyntaxError)
+
+
+@click.group()
+def key() -> None:
+    """Individually manage Workers KV key-value pairs."""
+
+
+def _metadata(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        fail(f"--metadata must be valid JSON, got: {text}")
+    if not isinstance(value, dict):
+        fail(f"--metadata must be a JSON object (not an array or a primitive), got: {text}")
+    return value
+
+
+@key.command("put")
+@click.argument("key_name", metavar="KEY")
+@click.argument("value", required=False)
+@click.option("--path", type=click.Path(dir_okay=False), default=None,
+              help="Read the value from this file.")
+@click.option("--ttl", type=int, default=None, help="Time for which the entry should be visible (seconds).")
+@click.option("--expiration", type=int, default=None,
+              help="Time since the UNIX epoch after which the entry expires.")
+@click.option("--metadata", default=None, help="Arbitrary JSON object to associate with the key.")
+@target_options
+@project_options
+def put(key_name: str, value: str | None, path: str | None, ttl: int | None,
+        expiration: int | None, metadata: str | None, target: Any, project: Project) -> None:
+    """Write a single KEY with VALUE (or the contents of --path)."""
+    if (value is None) == (path is None):
+        fail("Exactly one of the arguments value and path is required")
+    meta = _metadata(metadata)
+    namespace_id = resolve_namespace_id(project, target)
+    data: bytes | str
+    if path is not None:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            fail(f"Could not read {path}: {exc.strerror}")
+        what = f"the contents of {path} to the key"
+    else:
+        data = str(value)
+        what = f'the value "{value}" to key'
+    with_meta = f' with metadata "{jsjson.stringify(meta)}"' if meta is not None else ""
+    info(RESOURCE_LOCATION)
+    info(f'Writing {what} "{key_name}" on namespace {namespace_id}{with_meta}.')
+
+    async def run() -> None:
+        async with LocalKV(project.state.kv_url) as local:
+            options: dict[str, Any] = {}
+            if ttl is not None:
+                options["expirationTtl"] = ttl
+            if expiration is not None:
+                options["expiration"] = expiration
+            if meta is not None:
+                options["metadata"] = meta
+            await local.namespace(namespace_id).put(key_name, data, options)
+
+    try:
+        asyncio.run(run())
+    except _KV_ERRORS as exc:
+        fail(str(exc))
+
+
+@key.command("get")
+@click.argument("key_name", metavar="KEY")
+@click.option("--text", is_flag=True, help="Decode the value as UTF-8 and end it with a newline.")
+@target_options
+@project_options
+def get(key_name: str, text: bool, target: Any, project: Project) -> None:
+    """Read a single KEY; the raw bytes go to stdout unless --text."""
+    namespace_id = resolve_namespace_id(project, target)
+
+    async def run() -> Any:
+        async with LocalKV(project.state.kv_url) as local:
+            return await local.namespace(namespace_id).get(key_name, "arrayBuffer")
+
+    try:
+        found = asyncio.run(run())
+    except _KV_ERRORS as exc:
+        fail(str(exc))
+    if found is None:
+        info("Value not found")
+        return
+    if text:
+        info(bytes(found).decode("utf-8", "replace"))
+    else:
+        sys.stdout.buffer.write(bytes(found))
+        sys.stdout.buffer.flush()
+
+
+@key.command("list")
+@click.option("--prefix", default="", help="Only list keys that begin with this prefix.")
+@target_options
+@project_options
+def list_(prefix: str, target: Any, project: Project) -> None:
+    """Print every key of the namespace as a JSON array, with expiration and metadata."""
+    namespace_id = resolve_namespace_id(project, target)
+
+    async def items(local: LocalKV) -> AsyncIterator[dict[str, Any]]:
+        async for record in local.iter_records(namespace_id, prefix=prefix):
+            item: dict[str, Any] = {"name": record.key}
+            if record.expiration is not None:
+                item["expiration"] = record.expiration
+            if record.metadata is not None:
+                item["metadata"] = jsjson.parse(record.metadata)
+            yield item
+
+    async def run() -> None:
+        async with LocalKV(project.state.kv_url) as local:
+            await write_pretty_array(items(local), sys.stdout.write)
+
+    try:
+        asyncio.run(run())
+    except _KV_ERRORS as exc:
+        fail(str(exc))
+
+
+@key.command("delete")
+@click.argument("key_name", metavar="KEY")
+@target_options
+@project_options
+def delete(key_name: str, target: Any, project: Project) -> None:
+    """Remove a single KEY."""
+    namespace_id = resolve_namespace_id(project, target)
+    info(RESOURCE_LOCATION)
+    info(f'Deleting the key "{key_name}" on namespace {namespace_id}.')
+
+    async def run() -> None:
+        async with LocalKV(project.state.kv_url) as local:
+            await local.namespace(namespace_id).delete(key_name)
+
+    try:
+        asyncio.run(run())
+    except _KV_ERRORS as exc:
+        fail(str(exc))

@@ -1,0 +1,66 @@
+"""The options every project command shares (``--config``, ``--env``, ``--cwd``,
+``--persist-to``) and what they resolve to: a ``Config`` and the local state folder."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from edgekv.cli.output import fail, warn
+from edgekv.config import Config, StatePaths, load_config
+from edgekv.errors import ConfigError
+
+__all__ = ["Project", "project_options"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Project:
+    """A loaded project: its config (maybe empty) and where its local state lives."""
+
+    config: Config
+    state: StatePaths
+
+
+def project_options(func: F) -> F:
+    """Add wrangler's global flags; the command receives ``project: Project``."""
+
+    @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), default=None,
+                  help="Path to the Wrangler configuration file.")
+    @click.option("-e", "--env", "env_name", default=None,
+                  help="Environment to use for operations and for selecting .env/.dev.vars files.")
+    @click.option("--cwd", type=click.Path(file_okay=False), default=None,
+                  help="Run as if edgekv was started in this directory.")
+    @click.option("--persist-to", type=click.Path(file_okay=False), default=None,
+                  help="Directory for local persistence (default: .edgekv next to the config).")
+    @functools.wraps(func)
+    def wrapper(config_path: str | None, env_name: str | None, cwd: str | None,
+                persist_to: str | None, **kwargs: Any) -> Any:
+        kwargs["project"] = load_project(config_path, env_name, cwd, persist_to)
+        return func(**kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def load_project(config_path: str | None, env_name: str | None, cwd: str | None,
+                 persist_to: str | None) -> Project:
+    """Load the config like wrangler (reporting every mistake, never a traceback)."""
+    base = Path(cwd).resolve() if cwd else Path.cwd()
+    target = Path(config_path) if config_path else base
+    if config_path and not target.is_absolute():
+        target = base / target
+    if config_path and not target.exists():
+        fail(f"The specified configuration file {config_path} does not exist.")
+    try:
+        config = load_config(target, env=env_name, cwd=base)
+    except ConfigError as exc:
+        fail(str(exc))
+    if config.diagnostics.has_warnings():
+        warn(config.diagnostics.render_warnings())
+    return Project(config=config, state=config.state_paths(persist_to, cwd=base))

@@ -1,0 +1,69 @@
+"""Which KV namespace a ``kv key``/``kv bulk`` command acts on.
+
+``--namespace-id`` names it directly; ``--binding`` looks it up in the config's
+``kv_namespaces`` of the selected environment. ``--preview`` picks ``preview_id``;
+``--preview false`` picks ``id``. Without ``--preview`` edgekv picks what ``edgekv dev``
+reads (``preview_id``, else ``id``, else the binding name), so data written with the CLI is
+the data the running Worker sees. (wrangler instead reads ``id`` and refuses to write when
+both ids exist: the mismatch its users complain about.)
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from edgekv.cli.output import fail
+from edgekv.cli.project import Project
+
+__all__ = ["resolve_namespace_id", "target_options"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def target_options(func: F) -> F:
+    """Add ``--binding``, ``--namespace-id``, ``--preview``, ``--local``, ``--remote``."""
+
+    @click.option("--binding", default=None, help="The binding name of the namespace in the config.")
+    @click.option("--namespace-id", default=None, help="The id of the namespace.")
+    @click.option("--preview", type=click.BOOL, is_flag=False, flag_value=True, default=None,
+                  help="Use the binding's preview_id (--preview false: its id).")
+    @click.option("--local", is_flag=True, default=False,
+                  help="Use the local store (always the case with edgekv).")
+    @click.option("--remote", is_flag=True, default=False, hidden=True)
+    @functools.wraps(func)
+    def wrapper(binding: str | None, namespace_id: str | None, preview: bool | None,
+                local: bool, remote: bool, **kwargs: Any) -> Any:
+        if remote:
+            fail("--remote is not available: edgekv works on the local store "
+                 "(the one `edgekv dev` serves); choose it with --persist-to.")
+        kwargs["target"] = (binding, namespace_id, preview)
+        return func(**kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def resolve_namespace_id(project: Project, target: tuple[str | None, str | None, bool | None]) -> str:
+    """The namespace id the flags select. Fails with wrangler's messages."""
+    binding, namespace_id, preview = target
+    if (binding is None) == (namespace_id is None):
+        fail("Exactly one of the arguments binding and namespace-id is required")
+    if namespace_id is not None:
+        return namespace_id
+    config = project.config
+    if not config.kv_namespaces:
+        fail("No KV Namespaces configured! Either use --namespace-id to upload directly or "
+             "add a KV namespace to your wrangler config file.")
+    found = config.kv_namespace(str(binding))
+    if found is None:
+        fail(f'A namespace with binding name "{binding}" was not found in the configured '
+             '"kv_namespaces".')
+    if preview is True:
+        if found.preview_id is None:
+            fail(f'No preview ID found for {binding}. Add one to your wrangler config file to '
+                 "use a separate namespace for previewing your worker.")
+        return found.preview_id
+    return found.local_id(preview=preview is None)
