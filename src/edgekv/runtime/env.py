@@ -1,0 +1,195 @@
+"""``env``: the bindings a Worker sees as ``self.env`` (and ``workers.env``).
+
+An :class:`Env` holds, by binding name:
+
+- KV namespaces: a ``KVNamespace`` per ``kv_namespaces`` entry, all over one shared store,
+  with the id ``wrangler dev`` uses (``binding.local_id(preview=True)``: ``preview_id``, else
+  ``id``, else the binding name), so ``edgekv kv key put --binding X`` writes what it reads;
+- ``vars`` as Python values (a TOML/JSON object stays a ``dict``), then secrets from
+  ``.dev.vars``/``.env`` (``config.local_vars()``), then ``--var KEY:VALUE`` overrides;
+- Durable Object namespaces (``DurableObjectNamespace``), added once the Worker's classes are
+  known (see :func:`add_durable_objects`).
+
+Access is by attribute, as on Cloudflare (``env.TODO``), and by item (``env["TODO"]``);
+``"TODO" in env``, iteration (binding names) and ``len`` work too. A missing binding raises
+``AttributeError`` (``KeyError`` for item access). ``repr`` lists names only, never values,
+so secrets do not leak into logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from edgekv.config import Config
+from edgekv.durable_objects import DurableObjectRuntime
+from edgekv.kv import KVNamespace
+from edgekv.limits import DEFAULT_LIMITS, Limits
+from edgekv.runtime.entrypoints import DurableObject
+from edgekv.runtime.loader import WorkerLoadError, WorkerModule
+from edgekv.storage import Store
+
+__all__ = [
+    "Env",
+    "UnavailableBinding",
+    "add_durable_objects",
+    "build_env",
+    "parse_var",
+]
+
+
+class Env:
+    """The bindings of one Worker (see module docstring)."""
+
+    def __init__(self, bindings: Mapping[str, Any] | None = None) -> None:
+        # Bindings live in the instance __dict__: ``env.NAME`` is a plain attribute lookup,
+        # the cheapest thing Python does, on the request hot path.
+        self.__dict__.update(bindings or {})
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called when the attribute is missing.
+        raise AttributeError(f"env has no binding named {name!r}")
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self.__dict__[name]
+        except KeyError:
+            raise KeyError(name) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.__dict__
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self.__dict__))
+
+    def __len__(self) -> int:
+        return len(self.__dict__)
+
+    def keys(self) -> list[str]:
+        """Binding names."""
+        return list(self.__dict__)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The binding ``name``, or ``default``."""
+        return self.__dict__.get(name, default)
+
+    def _set(self, name: str, value: Any) -> None:
+        self.__dict__[name] = value
+
+    def __repr__(self) -> str:
+        return f"Env({', '.join(self.__dict__)})"
+
+
+class UnavailableBinding:
+    """Stands in for a binding edgekv cannot serve (a Durable Object of another Worker)."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self._name = name
+        self._reason = reason
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        raise RuntimeError(f"env.{self._name} is not available in edgekv: {self._reason}")
+
+    def __repr__(self) -> str:
+        return f"UnavailableBinding({self._name!r})"
+
+
+def parse_var(text: str) -> tuple[str, str]:
+    """``"KEY:VALUE"`` -> ``("KEY", "VALUE")`` (split at the first colon). Raises ``ValueError``."""
+    key, sep, value = text.partition(":")
+    if not sep or not key.strip():
+        raise ValueError(f"Invalid --var {text!r}: expected KEY:VALUE")
+    return key.strip(), value
+
+
+def build_env(
+    config: Config,
+    kv_store: Store,
+    *,
+    vars_override: Mapping[str, Any] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    kv_cache: dict[str, KVNamespace] | None = None,
+) -> Env:
+    """An ``Env`` with the KV namespaces and plain values of ``config``.
+
+    ``kv_cache`` (namespace id -> binding) lets a reload reuse binding objects.
+    """
+    bindings: dict[str, Any] = {}
+    cache = kv_cache if kv_cache is not None else {}
+    for kv in config.kv_namespaces:
+        ns_id = kv.local_id(preview=True)
+        ns = cache.get(ns_id)
+        if ns is None:
+            ns = cache[ns_id] = KVNamespace(kv_store, ns_id, limits=limits)
+        bindings[kv.binding] = ns
+    bindings.update(config.local_vars())
+    bindings.update(vars_override or {})
+    return Env(bindings)
+
+
+def add_durable_objects(
+    env: Env,
+    config: Config,
+    worker: WorkerModule,
+    do_runtime: DurableObjectRuntime,
+) -> None:
+    """Register the Worker's Durable Object classes and put their namespaces on ``env``.
+
+    The unique key is ``f"{config.name}-{class_name}"`` (stable across restarts, so ids and
+    stored data persist); the backend is SQLite or KV per ``config.durable_object_storage()``.
+    A binding to a class the Worker does not export raises :class:`WorkerLoadError` naming
+    the binding, the class and the module. Bindings with ``script_name`` (a class of another
+    Worker) become :class:`UnavailableBinding` placeholders.
+    """
+    storage = config.durable_object_storage()
+    worker_name = config.name or "worker"
+    for binding in config.durable_objects:
+        if not binding.is_local:
+            env._set(binding.name, UnavailableBinding(
+                binding.name,
+                f'it is bound to class "{binding.class_name}" of Worker '
+                f'"{binding.script_name}", and edgekv runs a single Worker',
+            ))
+            continue
+        cls = worker.durable_objects.get(binding.class_name)
+        if cls is None:
+            raise _missing_class(binding.name, binding.class_name, worker)
+        namespace = do_runtime.namespace(
+            binding.name,
+            cls,
+            unique_key=f"{worker_name}-{binding.class_name}",
+            sqlite=storage.get(binding.class_name, "sqlite") == "sqlite",
+        )
+        env._set(binding.name, namespace)
+
+
+def _missing_class(binding: str, class_name: str, worker: WorkerModule) -> WorkerLoadError:
+    value = getattr(worker.module, class_name, None)
+    where = _display(worker.path)
+    if isinstance(value, type) and not issubclass(value, DurableObject):
+        detail = (
+            f'Durable Object binding "{binding}" refers to class "{class_name}", but '
+            f"{class_name} in {where} does not subclass workers.DurableObject."
+        )
+    elif value is not None:
+        detail = (
+            f'Durable Object binding "{binding}" refers to class "{class_name}", which {where} '
+            f"defines but does not export (add it to __all__)."
+        )
+    else:
+        detail = (
+            f'Durable Object binding "{binding}" refers to class "{class_name}", but {where} '
+            f"does not export a class named {class_name}. Define or import it in the main "
+            "module (or fix class_name in the wrangler configuration)."
+        )
+    return WorkerLoadError(detail, path=worker.path)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

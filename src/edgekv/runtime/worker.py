@@ -1,0 +1,419 @@
+"""``WorkerRuntime``: one loaded Worker with its bindings, served as an ASGI app.
+
+This is the object the dev server and the pytest plugin share::
+
+    runtime = await WorkerRuntime.open(config)                       # state from config
+    runtime = await WorkerRuntime.open(config, store_url="memory://",  # tests
+                                       clock=FakeClock())
+    runtime.env.TODO                   # bindings (edgekv.runtime.env.Env)
+    transport = httpx.ASGITransport(app=runtime.asgi_app)
+    response = await runtime.fetch("http://localhost/path")          # in-process, raises
+    await runtime.wait_background()    # let ctx.waitUntil work finish
+    error = await runtime.reload()     # re-import the Worker (None, or the WorkerLoadError)
+    await runtime.close()              # idempotent
+
+``open(config, *, store_url=None, do_store_url=None, state_dir=None, clock=None,
+vars_override=None, limits=DEFAULT_LIMITS, do_limits=DEFAULT_DO_LIMITS,
+idle_timeout_seconds=70.0, tolerate_load_errors=False)``:
+
+- storage: with no ``store_url``, KV lives at ``config.state_paths().kv_url``, Durable Objects
+  at ``.do_url`` and per-object SQLite files under ``<root>/do/`` (the folder ``edgekv kv``
+  uses too). With a ``store_url``, ``do_store_url`` defaults to *the same store object* and
+  ``state_dir`` to a temporary folder removed by ``close()``. ``state_dir`` is the state root:
+  SQLite-backed objects live in ``<state_dir>/do/<worker>-<Class>/<id>.sqlite3``.
+- ``vars_override`` (``--var``) wins over ``vars`` and ``.dev.vars`` secrets.
+- raises ``WorkerSetupError`` when ``main`` is missing or not a ``.py`` file. If the Worker's
+  code fails to import, raises ``WorkerLoadError`` unless ``tolerate_load_errors`` (the dev
+  server): then ``load_error`` is set and every request answers the 500 error page until
+  :meth:`reload` succeeds.
+
+Attributes: ``config``, ``clock``, ``env``, ``worker`` (``WorkerModule`` or None),
+``load_error``, ``kv_store``, ``do_store``, ``durable_objects`` (``DurableObjectRuntime``).
+
+Per request (Cloudflare's semantics, kept cheap): a new ``Context`` and a new ``Default(ctx,
+env)`` instance (workerd constructs the entrypoint class per request), ``fetch`` called
+relaxed (``async def fetch(self)`` works), or legacy ``on_fetch(request, env, ctx)`` called
+with as many arguments as it takes. ``workers.env``/``wait_until`` are bound for the
+request. ``ctx.waitUntil`` work keeps running after the response is sent; a background task
+awaits it and logs its errors (``edgekv.runtime`` logger); :meth:`wait_background` waits for
+it. ``passThroughOnException()`` is accepted (there is no origin to pass through to locally).
+
+Errors: :meth:`fetch` raises what the Worker raised. The ASGI app answers an uncaught
+exception with a 500 HTML page showing the traceback of the Worker's code (no edgekv
+frames, html-escaped) and logs the same traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any, Self
+
+from edgekv.clock import SYSTEM_CLOCK, Clock
+from edgekv.config import Config
+from edgekv.durable_objects import (
+    DEFAULT_DO_LIMITS,
+    DurableObjectLimits,
+    DurableObjectRuntime,
+    codec,
+)
+from edgekv.kv import KVNamespace
+from edgekv.limits import DEFAULT_LIMITS, Limits
+from edgekv.runtime.context import Context, bind, set_default_env, unbind
+from edgekv.runtime.entrypoints import call_relaxed
+from edgekv.runtime.env import Env, add_durable_objects, build_env
+from edgekv.runtime.http import Receive, Scope, Send, send_response
+from edgekv.runtime.loader import (
+    WorkerLoadError,
+    WorkerModule,
+    WorkerSetupError,
+    check_main,
+    load_worker,
+    unload_worker,
+)
+from edgekv.runtime.request import Request
+from edgekv.runtime.response import Response
+from edgekv.runtime.tracebacks import error_page_html, user_traceback
+from edgekv.storage import Store, open_store
+
+__all__ = ["NOT_A_RESPONSE", "NO_FETCH_HANDLER", "WorkerRuntime"]
+
+logger = logging.getLogger("edgekv.runtime")
+
+NO_FETCH_HANDLER = "Handler does not export a fetch() function."
+NOT_A_RESPONSE = (
+    "Incorrect type for Promise: the Promise did not resolve to 'Response'."
+)
+_HTML = [(b"content-type", b"text/html; charset=utf-8")]
+
+# Requests and responses cross Durable Object RPC by reference (stub.fetch(request) & co).
+codec.register_passthrough(Request)
+codec.register_passthrough(Response)
+
+Invoker = Callable[[Request, Env, Context], Awaitable[Any]]
+
+
+def _request_factory(resource: Any, init: Any) -> Request:
+    """``stub.fetch(url, init)``: build the Request like JavaScript's ``new Request``."""
+    options = dict(init or {})
+    return Request(resource, **options)
+
+
+class WorkerRuntime:
+    """A loaded Worker, its bindings and storage (see the module docstring)."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        kv_store: Store,
+        do_store: Store,
+        durable_objects: DurableObjectRuntime,
+        clock: Clock,
+        vars_override: Mapping[str, Any] | None,
+        limits: Limits,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.kv_store = kv_store
+        self.do_store = do_store
+        self.durable_objects = durable_objects
+        self.limits = limits
+        self.vars_override = dict(vars_override or {})
+        self.env: Env = Env()
+        self.worker: WorkerModule | None = None
+        self.load_error: WorkerLoadError | None = None
+        self.wait_until_timeout_seconds: float | None = None
+        self._invoke: Invoker = self._failed
+        self._kv_cache: dict[str, KVNamespace] = {}
+        self._source_dir: Path | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+        self._closed = False
+
+    # -- opening and closing --------------------------------------------------------------
+
+    @classmethod
+    async def open(
+        cls,
+        config: Config,
+        *,
+        store_url: str | None = None,
+        do_store_url: str | None = None,
+        state_dir: str | Path | None = None,
+        clock: Clock | None = None,
+        vars_override: Mapping[str, Any] | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+        do_limits: DurableObjectLimits = DEFAULT_DO_LIMITS,
+        idle_timeout_seconds: float = 70.0,
+        tolerate_load_errors: bool = False,
+    ) -> Self:
+        """Open the stores, load the Worker, start Durable Objects (see module docstring)."""
+        check_main(config.main_path, config.main)
+        clock = clock or SYSTEM_CLOCK
+        if store_url is None:
+            paths = config.state_paths()
+            store_url = paths.kv_url
+            do_store_url = do_store_url or paths.do_url
+            state_dir = state_dir if state_dir is not None else paths.root
+        kv_store = open_store(store_url, clock=clock)
+        shared = do_store_url is None or do_store_url == store_url
+        do_store = kv_store if shared else open_store(str(do_store_url), clock=clock)
+        do_runtime = DurableObjectRuntime(
+            do_store,
+            str(state_dir) if state_dir is not None else None,
+            clock=clock,
+            limits=do_limits,
+            idle_timeout_seconds=idle_timeout_seconds,
+        )
+        do_runtime.set_request_factory(_request_factory)
+        self = cls(
+            config,
+            kv_store=kv_store,
+            do_store=do_store,
+            durable_objects=do_runtime,
+            clock=clock,
+            vars_override=vars_override,
+            limits=limits,
+        )
+        try:
+            self._load()
+            if self.load_error is not None and not tolerate_load_errors:
+                raise self.load_error
+            await do_runtime.start()
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    async def close(self) -> None:
+        """Wait briefly for ``waitUntil`` work, then close Durable Objects, stores, modules.
+
+        Idempotent. The Worker's modules are evicted from ``sys.modules`` and its folder
+        leaves ``sys.path``.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(Exception):
+            await self.wait_background(timeout_seconds=5.0)
+        for task in list(self._background):
+            task.cancel()
+        try:
+            await self.durable_objects.close()
+        finally:
+            await self.kv_store.close()
+            if self.do_store is not self.kv_store:
+                await self.do_store.close()
+            from edgekv.runtime import asgi_adapter, fetch
+
+            with contextlib.suppress(Exception):
+                await asgi_adapter.shutdown_apps()
+            with contextlib.suppress(Exception):
+                await fetch.aclose_clients()
+            if self._source_dir is not None:
+                unload_worker(self._source_dir, remove_path=True)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # -- loading --------------------------------------------------------------------------
+
+    async def reload(self, config: Config | None = None) -> WorkerLoadError | None:
+        """Re-import the Worker from source (and adopt ``config`` if given).
+
+        Stores stay open, so no data is lost; live Durable Objects are reset at their next
+        event. Returns the load error (also kept in ``load_error``), or None on success.
+        Requests already running finish with the code they started with.
+        """
+        if self._closed:
+            raise RuntimeError("the Worker runtime is closed")
+        if config is not None:
+            self.config = config
+        self._load()
+        return self.load_error
+
+    def _load(self) -> None:
+        config = self.config
+        env = build_env(
+            config,
+            self.kv_store,
+            vars_override=self.vars_override,
+            limits=self.limits,
+            kv_cache=self._kv_cache,
+        )
+        # Module-level code may read ``workers.env`` while importing.
+        set_default_env(env)
+        worker: WorkerModule | None = None
+        error: WorkerLoadError | None = None
+        main_path = config.main_path
+        new_dir = main_path.resolve().parent if main_path is not None else None
+        if self._source_dir is not None and self._source_dir != new_dir:
+            unload_worker(self._source_dir, remove_path=True)
+        self._source_dir = new_dir
+        try:
+            worker = load_worker(check_main(main_path, config.main))
+            add_durable_objects(env, config, worker, self.durable_objects)
+        except WorkerSetupError as exc:
+            error = WorkerLoadError(str(exc), path=main_path or Path("?"))
+        except WorkerLoadError as exc:
+            error = exc
+        if error is not None:
+            worker = None
+            logger.error("The Worker failed to load:\n%s", error.traceback_text.rstrip())
+        self.durable_objects.set_env(env)
+        self.env = env
+        self.worker = worker
+        self.load_error = error
+        self._invoke = self._make_invoker(worker)
+
+    def _make_invoker(self, worker: WorkerModule | None) -> Invoker:
+        if worker is None:
+            return self._failed
+        default = worker.default
+        if default is not None:
+            cls = default
+
+            async def invoke_default(request: Request, env: Env, ctx: Context) -> Any:
+                instance = cls(ctx, env)  # per request, as workerd does
+                handler = getattr(instance, "fetch", None)
+                if handler is None:
+                    raise TypeError(NO_FETCH_HANDLER)
+                result = call_relaxed(handler, request)
+                if inspect.isawaitable(result):
+                    result = await result
+                return result
+
+            return invoke_default
+        on_fetch = worker.on_fetch
+        if on_fetch is not None:
+            legacy = on_fetch
+
+            async def invoke_legacy(request: Request, env: Env, ctx: Context) -> Any:
+                result = call_relaxed(legacy, request, env, ctx)
+                if inspect.isawaitable(result):
+                    result = await result
+                return result
+
+            return invoke_legacy
+
+        async def invoke_missing(request: Request, env: Env, ctx: Context) -> Any:
+            raise TypeError(NO_FETCH_HANDLER)
+
+        return invoke_missing
+
+    async def _failed(self, request: Request, env: Env, ctx: Context) -> Any:
+        assert self.load_error is not None
+        raise self.load_error
+
+    # -- requests ---------------------------------------------------------------------------
+
+    async def fetch(self, resource: Request | str, **init: Any) -> Response:
+        """Send one request to the Worker in process (no HTTP) and return its ``Response``.
+
+        ``resource`` is a ``Request`` or a URL (``init`` as for ``Request``). Raises what the
+        Worker raises (a ``WorkerLoadError`` if it failed to load), and ``TypeError`` if it
+        returns something other than a ``Response``. ``waitUntil`` work continues in the
+        background (see :meth:`wait_background`).
+        """
+        request = resource if isinstance(resource, Request) and not init else Request(
+            resource, **init
+        )
+        env = self.env
+        ctx = Context()
+        token = bind(env, ctx)
+        try:
+            response = await self._invoke(request, env, ctx)
+        finally:
+            unbind(token)
+            if ctx.pending:
+                self._drain_later(ctx)
+        if not isinstance(response, Response):
+            raise TypeError(NOT_A_RESPONSE)
+        return response
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI application: one HTTP request to the Worker (lifespan accepted)."""
+        kind = scope["type"]
+        if kind != "http":
+            await self._non_http(kind, receive, send)
+            return
+        env = self.env
+        ctx = Context()
+        request = Request.from_asgi(scope, receive)
+        # The binding stays set while the body is sent: a streamed body may read workers.env.
+        token = bind(env, ctx)
+        try:
+            try:
+                response = await self._invoke(request, env, ctx)
+                if not isinstance(response, Response):
+                    raise TypeError(NOT_A_RESPONSE)
+            except Exception as exc:  # noqa: BLE001 - any Worker error becomes the 500 page
+                response = self._error_response(exc, scope)
+            try:
+                await send_response(response, send, head=scope["method"] == "HEAD")
+            except OSError as exc:  # the Worker returned a response whose body it had read
+                await send_response(self._error_response(exc, scope), send)
+        finally:
+            unbind(token)
+            if ctx.pending:
+                self._drain_later(ctx)
+
+    @property
+    def asgi_app(self) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+        """The ASGI callable (:meth:`handle`)."""
+        return self.handle
+
+    def _error_response(self, exc: Exception, scope: Scope) -> Response:
+        if isinstance(exc, WorkerLoadError):
+            title = "The Worker failed to load"
+            text = exc.traceback_text
+            note = f"edgekv reloads {exc.path.name} when you save a fix."
+        else:
+            title = f"{type(exc).__name__}: {exc}"
+            text = user_traceback(exc)
+            note = "Uncaught exception in the Worker's fetch handler."
+            path = scope.get("path", "/")
+            logger.error("Uncaught exception in %s %s:\n%s", scope.get("method"), path,
+                         text.rstrip())
+        return Response(error_page_html(title, text, note), status=500, headers=_HTML)
+
+    async def _non_http(self, kind: str, receive: Receive, send: Send) -> None:
+        if kind == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        elif kind == "websocket":
+            await send({"type": "websocket.close", "code": 1011})
+
+    # -- waitUntil --------------------------------------------------------------------------
+
+    def _drain_later(self, ctx: Context) -> None:
+        task = asyncio.ensure_future(ctx.drain(self.wait_until_timeout_seconds))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def wait_background(self, timeout_seconds: float | None = None) -> None:
+        """Wait until every ``waitUntil`` task started so far (and their successors) ended.
+
+        Errors were already logged by the drain; ``TimeoutError`` after ``timeout_seconds``.
+        """
+        async def settle() -> None:
+            while self._background:
+                await asyncio.gather(*list(self._background), return_exceptions=True)
+
+        await asyncio.wait_for(settle(), timeout_seconds)
