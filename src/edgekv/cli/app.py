@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from edgekv import __version__
+from edgekv.cli.dev import dev
 from edgekv.cli.kv import kv
 
 __all__ = ["cli", "main"]
@@ -17,6 +18,7 @@ def cli() -> None:
 
 
 cli.add_command(kv)
+cli.add_command(dev)
 
 
 def main() -> None:

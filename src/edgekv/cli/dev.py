@@ -1,0 +1,171 @@
+"""``edgekv dev [DIR]``: serve a Python Worker locally, like ``wrangler dev``.
+
+DIR is the project folder (the config is searched from there upward, as wrangler does from
+the cwd); ``-c/--config`` names the file instead. State lives where ``edgekv kv`` keeps it
+(``.edgekv`` next to the config, or ``--persist-to``), so data written with ``edgekv kv key
+put --binding X`` is what the Worker reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from edgekv import __version__
+from edgekv.cli.output import fail, info
+from edgekv.cli.project import load_project
+from edgekv.config import Config, load_config
+from edgekv.errors import ConfigError
+from edgekv.runtime.env import parse_var
+from edgekv.runtime.loader import WorkerSetupError
+from edgekv.runtime.worker import WorkerRuntime
+from edgekv.server import DevServer, bindings_table, resolve_host
+
+__all__ = ["dev"]
+
+
+class _Formatter(logging.Formatter):
+    """``[edgekv:info] message`` for edgekv's records; the Worker's own logs as they are."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if record.name.startswith("edgekv"):
+            return f"[edgekv:{record.levelname.lower()}] {text}"
+        return text
+
+
+def _configure_logging() -> None:
+    with_lines = getattr(sys.stdout, "reconfigure", None)
+    if with_lines is not None:
+        with_lines(line_buffering=True)  # log lines reach a pipe (tests, tools) at once
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(_Formatter("%(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    for noisy in ("uvicorn", "uvicorn.error", "uvicorn.access", "watchfiles", "httpx",
+                  "httpcore", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _parse_vars(values: tuple[str, ...]) -> dict[str, str]:
+    parsed: dict[str, str] = {}
+    for text in values:
+        try:
+            key, value = parse_var(text)
+        except ValueError as exc:
+            fail(str(exc))
+        parsed[key] = value
+    return parsed
+
+
+def _run(coro: Any) -> None:
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(coro)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(coro)
+
+
+@click.command("dev")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, exists=True))
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="Path to the Wrangler configuration file.")
+@click.option("-e", "--env", "env_name", default=None,
+              help="Environment to use for operations and for selecting .env/.dev.vars files.")
+@click.option("--cwd", type=click.Path(file_okay=False), default=None,
+              help="Run as if edgekv was started in this directory.")
+@click.option("--persist-to", type=click.Path(file_okay=False), default=None,
+              help="Directory for local persistence (default: .edgekv next to the config).")
+@click.option("--ip", default=None, help="IP address to listen on (default: dev.ip, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="Port to listen on (default: dev.port, 8787).")
+@click.option("--var", "variables", multiple=True, metavar="KEY:VALUE",
+              help="A key-value pair added to env (overrides vars and .dev.vars); repeatable.")
+@click.option("--watch/--no-watch", default=True, show_default=True,
+              help="Reload the Worker when its files, config or .dev.vars change.")
+def dev(directory: str | None, config_path: str | None, env_name: str | None, cwd: str | None,
+        persist_to: str | None, ip: str | None, port: int | None, variables: tuple[str, ...],
+        watch: bool) -> None:
+    """Serve the Python Worker of DIR (default: the current folder) on 127.0.0.1:8787."""
+    base = Path(cwd).resolve() if cwd else Path.cwd()
+    if config_path is None and directory is not None:
+        config_path_or_dir: str | None = str((base / directory).resolve())
+    else:
+        config_path_or_dir = config_path
+    project = load_project(config_path_or_dir, env_name, cwd, persist_to)
+    config = project.config
+    overrides = _parse_vars(variables)
+    target = Path(config_path_or_dir) if config_path_or_dir else base
+    if not target.is_absolute():
+        target = base / target
+
+    def reload_config() -> Config:
+        return load_config(target, env=env_name, cwd=base)
+
+    host = resolve_host(ip if ip is not None else config.dev.ip)
+    chosen_port = port if port is not None else config.dev.effective_port
+    _configure_logging()
+    _print_banner(config, overrides)
+    state = project.state
+    watch_paths = _watch_paths(config, base) if watch else []
+
+    async def main() -> None:
+        try:
+            runtime = await WorkerRuntime.open(
+                config,
+                store_url=state.kv_url,
+                do_store_url=state.do_url,
+                state_dir=state.root,
+                vars_override=overrides,
+                tolerate_load_errors=True,
+            )
+        except WorkerSetupError as exc:
+            fail(str(exc))
+        server = DevServer(
+            runtime,
+            host=host,
+            port=chosen_port,
+            watch_paths=watch_paths,
+            ignore_paths=[state.root],
+            reload_config=reload_config,
+            on_ready=lambda url: info(f"[edgekv:info] Ready on {url}"),
+        )
+        try:
+            await server.serve()
+        except OSError as exc:
+            fail(f"Could not listen on {host}:{chosen_port}: {exc.strerror or exc}. "
+                 "Choose another port with --port.")
+
+    try:
+        _run(main())
+    except ConfigError as exc:  # pragma: no cover - load_project reports these first
+        fail(str(exc))
+    except KeyboardInterrupt:  # a signal before the server installed its handlers
+        pass
+
+
+def _print_banner(config: Config, overrides: dict[str, str]) -> None:
+    title = f" ⛅️ edgekv {__version__} (dev)"
+    info(title)
+    info("─" * (len(title) + 1))
+    if config.secret_sources:
+        names = ", ".join(path.name for path in config.secret_sources)
+        info(f"Using secrets defined in {names}")
+    info(bindings_table(config, overrides))
+    info("")
+
+
+def _watch_paths(config: Config, base: Path) -> list[Path]:
+    roots: list[Path] = [config.config_dir or base]
+    main = config.main_path
+    if main is not None and not main.parent.is_relative_to(roots[0]):
+        roots.append(main.parent)
+    return [root for root in roots if root.is_dir()]

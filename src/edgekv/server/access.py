@@ -1,0 +1,64 @@
+"""``AccessLog``: one log line per HTTP request, like wrangler dev's ``GET / 200 OK (3ms)``.
+
+The line is ``METHOD /path?query STATUS PHRASE (1.2ms)`` on the ``edgekv.dev`` logger at
+INFO; the time runs from the call until the app returns (the response has been sent by then;
+``waitUntil`` work runs afterwards and is not counted, as on Cloudflare).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from http import HTTPStatus
+from typing import Any
+
+__all__ = ["AccessLog", "format_line"]
+
+logger = logging.getLogger("edgekv.dev")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_PHRASES = {status.value: status.phrase for status in HTTPStatus}
+
+
+def format_line(method: str, target: str, status: int, elapsed_ms: float) -> str:
+    """``GET /path 200 OK (1.2ms)``; status 0 means no response was sent."""
+    phrase = _PHRASES.get(status, "")
+    shown = f"{status} {phrase}".rstrip() if status else "(no response)"
+    return f"{method} {target} {shown} ({elapsed_ms:.1f}ms)"
+
+
+class AccessLog:
+    """Wrap an ASGI app; log every HTTP request it serves."""
+
+    def __init__(self, app: ASGIApp, *, log: logging.Logger = logger) -> None:
+        self.app = app
+        self.log = log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.log.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000.0
+            target = scope.get("path", "/")
+            query = scope.get("query_string")
+            if query:
+                target = f"{target}?{query.decode('latin-1')}"
+            self.log.info(format_line(scope["method"], target, status, elapsed_ms))

@@ -1,0 +1,214 @@
+"""``DevServer``: what ``edgekv dev`` runs — uvicorn serving a ``WorkerRuntime``.
+
+- binds the socket itself (so "address in use" is a clean error, and ``port=0`` works), then
+  runs uvicorn on it (``httptools`` when installed; the caller picks ``uvloop`` for the loop);
+- calls ``on_ready(url)`` once uvicorn accepts connections;
+- logs one line per request (``AccessLog``);
+- reloads the Worker in process when a source file, the config or ``.dev.vars`` changes
+  (watchfiles). ``load_config`` is called again first; a config error is logged and the
+  running Worker kept. The stores stay open, so no data is lost;
+- sweeps expired KV records in the background (``sweep_forever``);
+- SIGINT/SIGTERM stop it gracefully (a second SIGINT forces it): uvicorn drains open
+  connections, then the runtime (Durable Objects, stores, Worker modules) is closed.
+  :meth:`DevServer.serve` then returns normally; it never re-raises the signal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+from collections.abc import Callable, Generator, Sequence
+from pathlib import Path
+
+import uvicorn
+
+from edgekv.config import Config
+from edgekv.errors import ConfigError
+from edgekv.runtime.worker import WorkerRuntime
+from edgekv.server.access import AccessLog
+from edgekv.server.watch import WorkerFilter
+from edgekv.storage import sweep_forever
+
+__all__ = ["DevServer", "bind_socket", "display_url", "resolve_host"]
+
+logger = logging.getLogger("edgekv.dev")
+
+
+def resolve_host(ip: str) -> str:
+    """The address to bind: wrangler's default ``localhost`` means ``127.0.0.1``; ``*`` all."""
+    if ip in ("localhost", ""):
+        return "127.0.0.1"
+    if ip == "*":
+        return "0.0.0.0"
+    return ip.strip("[]")
+
+
+def display_url(host: str, port: int) -> str:
+    """``http://host:port`` with IPv6 hosts bracketed."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A bound (not yet listening) TCP socket. Raises ``OSError`` (e.g. address in use)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+def _http_impl() -> str:
+    try:
+        import httptools  # noqa: F401
+    except ImportError:
+        return "h11"
+    return "httptools"
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal capture (it re-raises SIGINT after shutdown)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class DevServer:
+    """Serve ``runtime`` on ``host:port`` until a signal (see module docstring)."""
+
+    def __init__(
+        self,
+        runtime: WorkerRuntime,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8787,
+        watch_paths: Sequence[Path] = (),
+        ignore_paths: Sequence[Path] = (),
+        reload_config: Callable[[], Config] | None = None,
+        on_ready: Callable[[str], None] | None = None,
+        sweep_interval_seconds: float = 60.0,
+        watch_debounce_ms: int = 200,
+    ) -> None:
+        self.runtime = runtime
+        self.host = host
+        self.port = port
+        self.watch_paths = tuple(watch_paths)
+        self.ignore_paths = tuple(ignore_paths)
+        self.reload_config = reload_config
+        self.on_ready = on_ready
+        self.sweep_interval_seconds = sweep_interval_seconds
+        self.watch_debounce_ms = watch_debounce_ms
+        self.url: str | None = None
+        self._server: _Server | None = None
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        """Ask the server to shut down gracefully (a second call forces it)."""
+        server = self._server
+        if server is not None:
+            if server.should_exit:
+                server.force_exit = True
+            server.should_exit = True
+        self._stop.set()
+
+    async def serve(self) -> None:
+        """Bind, serve until stopped, close everything. Raises ``OSError`` if binding fails.
+
+        The runtime is closed on return, whatever happens.
+        """
+        try:
+            sock = bind_socket(self.host, self.port)
+        except BaseException:
+            await self.runtime.close()
+            raise
+        port = sock.getsockname()[1]
+        self.url = display_url(self.host, port)
+        config = uvicorn.Config(
+            AccessLog(self.runtime.asgi_app),
+            http=_http_impl(),
+            ws="none",
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            timeout_graceful_shutdown=5,
+        )
+        server = self._server = _Server(config)
+        loop = asyncio.get_running_loop()
+        signals = self._install_signals(loop)
+        helpers = [asyncio.create_task(self._sweep(), name="edgekv-sweep")]
+        if self.watch_paths:
+            helpers.append(asyncio.create_task(self._watch(), name="edgekv-watch"))
+        serving = asyncio.create_task(server.serve(sockets=[sock]), name="edgekv-uvicorn")
+        try:
+            while not server.started and not serving.done():
+                await asyncio.sleep(0.01)
+            if server.started and self.on_ready is not None:
+                self.on_ready(self.url)
+            await serving
+        finally:
+            if not serving.done():
+                server.should_exit = True
+                with contextlib.suppress(BaseException):
+                    await serving
+            for task in helpers:
+                task.cancel()
+            for task in helpers:
+                with contextlib.suppress(BaseException):
+                    await task
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+            sock.close()
+            await self.runtime.close()
+
+    def _install_signals(self, loop: asyncio.AbstractEventLoop) -> list[int]:
+        installed: list[int] = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self.stop)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                continue
+            installed.append(sig)
+        return installed
+
+    async def _sweep(self) -> None:
+        await sweep_forever(self.runtime.kv_store, self.sweep_interval_seconds)
+
+    async def _watch(self) -> None:
+        from watchfiles import awatch
+
+        watch_filter = WorkerFilter(ignore=self.ignore_paths)
+        async for changes in awatch(
+            *self.watch_paths,
+            watch_filter=watch_filter,
+            debounce=self.watch_debounce_ms,
+            step=50,
+            stop_event=self._stop,
+        ):
+            names = sorted({Path(path).name for _, path in changes})
+            logger.info("Reloading local server... (%s changed)", ", ".join(names))
+            await self.reload()
+
+    async def reload(self) -> bool:
+        """Reload config and Worker now; True when the new code loaded."""
+        config = None
+        if self.reload_config is not None:
+            try:
+                config = self.reload_config()
+            except ConfigError as exc:
+                logger.error("The configuration is invalid; keeping the running Worker.\n%s", exc)
+                return False
+        error = await self.runtime.reload(config)
+        if error is None:
+            logger.info("Local server updated and ready")
+            return True
+        return False
