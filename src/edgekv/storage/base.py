@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Self
 
 from edgekv.clock import SYSTEM_CLOCK, Clock
 
@@ -25,6 +26,31 @@ class Record:
     value: bytes | None
     expiration: int | None = None  # absolute, seconds since the epoch
     metadata: str | None = None  # JSON text
+
+
+_set_key = Record.__dict__["key"].__set__  # the slot descriptor
+_set_value = Record.__dict__["value"].__set__  # the slot descriptor
+_set_expiration = Record.__dict__["expiration"].__set__  # the slot descriptor
+_set_metadata = Record.__dict__["metadata"].__set__  # the slot descriptor
+
+
+def _record_init(
+    self: Record,
+    key: str,
+    value: bytes | None,
+    expiration: int | None = None,
+    metadata: str | None = None,
+) -> None:
+    # The __init__ that dataclass generates for a frozen class calls object.__setattr__ per
+    # field (0.35 us per record); writing the slots through their descriptors costs 0.2 us.
+    # A scan of a 1000-key page builds 1000 records (bench/kv_ops.py, "list page").
+    _set_key(self, key)
+    _set_value(self, value)
+    _set_expiration(self, expiration)
+    _set_metadata(self, metadata)
+
+
+Record.__init__ = _record_init  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +180,7 @@ class Store(abc.ABC):
     async def close(self) -> None:
         """Release resources. Idempotent."""
 
-    async def __aenter__(self) -> Store:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -6,7 +6,7 @@ import bisect
 from collections.abc import Iterable, Sequence
 
 from edgekv.clock import Clock
-from edgekv.errors import NamespaceNotFound, NamespaceTitleExists
+from edgekv.errors import NamespaceNotFound, NamespaceTitleExists, StorageError
 from edgekv.storage.base import NamespaceInfo, Record, Store, prefix_upper_bound
 
 __all__ = ["MemoryStore"]
@@ -15,7 +15,7 @@ __all__ = ["MemoryStore"]
 class _Space:
     """One key space: a dict for lookups plus a sorted key list for ordered scans."""
 
-    __slots__ = ("records", "keys")
+    __slots__ = ("keys", "records")
 
     def __init__(self) -> None:
         self.records: dict[str, Record] = {}
@@ -86,12 +86,17 @@ class MemoryStore(Store):
     async def write_batch(
         self, space: str, puts: Iterable[Record] = (), deletes: Iterable[str] = ()
     ) -> None:
-        puts, deletes = list(puts), list(deletes)  # materialise first: all or nothing
+        # Convert everything before touching the space: a bad record (a value that is not
+        # bytes) must raise before any delete or put is applied, so the batch is all or nothing.
+        records = [
+            Record(r.key, bytes(r.value or b""), r.expiration, r.metadata) for r in puts
+        ]
+        keys = list(deletes)
         target = self._space(space)
-        for key in deletes:
+        for key in keys:
             target.remove(key)
-        for record in puts:
-            target.put(Record(record.key, bytes(record.value or b""), record.expiration, record.metadata))
+        for record in records:
+            target.put(record)
 
     async def scan(
         self,
@@ -106,7 +111,7 @@ class MemoryStore(Store):
         values: bool = False,
     ) -> list[Record]:
         found = self._spaces.get(space)
-        if found is None:
+        if found is None or (limit is not None and limit <= 0):  # as SqliteStore
             return []
         keys = found.keys
         lo = bisect.bisect_left(keys, prefix)
@@ -143,6 +148,8 @@ class MemoryStore(Store):
         return removed
 
     async def create_namespace(self, namespace_id: str, title: str) -> NamespaceInfo:
+        if namespace_id in self._namespaces:  # as SqliteStore: an id is registered once
+            raise StorageError(f"a KV namespace with id {namespace_id!r} already exists")
         if any(ns.title == title for ns in self._namespaces.values()):
             raise NamespaceTitleExists(title)
         info = self._namespaces[namespace_id] = NamespaceInfo(namespace_id, title)
