@@ -116,7 +116,11 @@ class Store(abc.ABC):
     async def write_batch(
         self, space: str, puts: Iterable[Record] = (), deletes: Iterable[str] = ()
     ) -> None:
-        """Apply ``deletes`` then ``puts`` atomically: all of them are stored, or none."""
+        """Apply ``deletes`` then ``puts`` atomically: all of them are stored, or none.
+
+        ``puts`` may be a lazy iterator; it is consumed once (possibly in a worker thread),
+        and if it raises, nothing is stored and the exception propagates.
+        """
 
     @abc.abstractmethod
     async def scan(

@@ -224,8 +224,10 @@ class SqliteStore(Store):
         return await self._run(self._delete, space, key)
 
     def _write_batch(
-        self, conn: sqlite3.Connection, space: str, puts: list[Record], deletes: list[str]
+        self, conn: sqlite3.Connection, space: str, puts: Iterable[Record], deletes: list[str]
     ) -> None:
+        # BEGIN IMMEDIATE takes the write lock before ``puts`` is consumed, so a retry after a
+        # busy error never replays a half-consumed iterator.
         conn.execute("BEGIN IMMEDIATE")
         try:
             sid = self._space_id(conn, space, create=True)
@@ -233,12 +235,11 @@ class SqliteStore(Store):
                 conn.executemany(
                     "DELETE FROM entries WHERE space = ? AND key = ?", ((sid, k) for k in deletes)
                 )
-            if puts:
-                conn.executemany(
-                    "INSERT OR REPLACE INTO entries (space, key, value, expiration, metadata) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    ((sid, r.key, r.value or b"", r.expiration, r.metadata) for r in puts),
-                )
+            conn.executemany(
+                "INSERT OR REPLACE INTO entries (space, key, value, expiration, metadata) "
+                "VALUES (?, ?, ?, ?, ?)",
+                ((sid, r.key, r.value or b"", r.expiration, r.metadata) for r in puts),
+            )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -248,10 +249,15 @@ class SqliteStore(Store):
     async def write_batch(
         self, space: str, puts: Iterable[Record] = (), deletes: Iterable[str] = ()
     ) -> None:
-        put_list, delete_list = list(puts), list(deletes)
-        size = sum(len(r.value or b"") for r in put_list)
-        small = len(put_list) + len(delete_list) <= _INLINE_MAX_BATCH and size <= _INLINE_MAX_BYTES
-        await self._run(self._write_batch, space, put_list, delete_list, inline=small)
+        delete_list = list(deletes)
+        if not isinstance(puts, (list, tuple)):
+            # A lazy iterator (a bulk load): consume it in the worker thread, a row at a time,
+            # so memory stays flat however many records it yields.
+            await self._run(self._write_batch, space, puts, delete_list, inline=False)
+            return
+        size = sum(len(r.value or b"") for r in puts)
+        small = len(puts) + len(delete_list) <= _INLINE_MAX_BATCH and size <= _INLINE_MAX_BYTES
+        await self._run(self._write_batch, space, puts, delete_list, inline=small)
 
     def _scan(
         self, conn: sqlite3.Connection, space: str, prefix: str, start: str | None,
