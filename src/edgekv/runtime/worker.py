@@ -63,6 +63,7 @@ from edgekv.durable_objects import (
 )
 from edgekv.kv import KVNamespace
 from edgekv.limits import DEFAULT_LIMITS, Limits
+from edgekv.runtime import context
 from edgekv.runtime.context import Context, bind, set_default_env, unbind
 from edgekv.runtime.entrypoints import call_relaxed
 from edgekv.runtime.env import Env, add_durable_objects, build_env
@@ -216,6 +217,8 @@ class WorkerRuntime:
                 await fetch.aclose_clients()
             if self._source_dir is not None:
                 unload_worker(self._source_dir, remove_path=True)
+            if context._default_env is self.env:  # workers.env must not outlive its stores
+                context.set_default_env(context._UNSET)
 
     async def __aenter__(self) -> Self:
         return self
