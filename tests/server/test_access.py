@@ -19,9 +19,9 @@ async def app(scope, receive, send):  # type: ignore[no-untyped-def]
 
 
 def test_format_line() -> None:
-    assert format_line("GET", "/", 200, 1.234) == "GET / 200 OK (1.2ms)"
-    assert format_line("POST", "/x", 599, 0.0) == "POST /x 599 (0.0ms)"
-    assert format_line("GET", "/", 0, 3.0) == "GET / (no response) (3.0ms)"
+    assert format_line("GET", "/", 200, 1.234) == "GET / 200 OK (1.23ms)"
+    assert format_line("POST", "/x", 599, 0.0) == "POST /x 599 (0.00ms)"
+    assert format_line("GET", "/", 0, 31.6) == "GET / (no response) (32ms)"
 
 
 async def test_logs_each_request(caplog: pytest.LogCaptureFixture) -> None:
@@ -31,7 +31,7 @@ async def test_logs_each_request(caplog: pytest.LogCaptureFixture) -> None:
         await http.get("/missing?q=1")
         await http.get("/crash")
     lines = [r.getMessage() for r in caplog.records if r.name == "edgekv.dev"]
-    assert re.fullmatch(r"GET /missing\?q=1 404 Not Found \(\d+\.\dms\)", lines[0])
+    assert re.fullmatch(r"GET /missing\?q=1 404 Not Found \(\d+(\.\d\d)?ms\)", lines[0])
     assert lines[1].startswith("GET /crash (no response)")
 
 

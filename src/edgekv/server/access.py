@@ -1,6 +1,6 @@
 """``AccessLog``: one log line per HTTP request, like wrangler dev's ``GET / 200 OK (3ms)``.
 
-The line is ``METHOD /path?query STATUS PHRASE (1.2ms)`` on the ``edgekv.dev`` logger at
+The line is ``METHOD /path?query STATUS PHRASE (1.23ms)`` on the ``edgekv.dev`` logger at
 INFO; the time runs from the call until the app returns (the response has been sent by then;
 ``waitUntil`` work runs afterwards and is not counted, as on Cloudflare).
 """
@@ -27,10 +27,14 @@ _PHRASES = {status.value: status.phrase for status in HTTPStatus}
 
 
 def format_line(method: str, target: str, status: int, elapsed_ms: float) -> str:
-    """``GET /path 200 OK (1.2ms)``; status 0 means no response was sent."""
+    """``GET /path 200 OK (1.23ms)``; status 0 means no response was sent.
+
+    Times under 10 ms keep two decimals (local requests are fast), longer ones none.
+    """
     phrase = _PHRASES.get(status, "")
     shown = f"{status} {phrase}".rstrip() if status else "(no response)"
-    return f"{method} {target} {shown} ({elapsed_ms:.1f}ms)"
+    elapsed = f"{elapsed_ms:.2f}" if elapsed_ms < 10 else f"{elapsed_ms:.0f}"
+    return f"{method} {target} {shown} ({elapsed}ms)"
 
 
 class AccessLog:
