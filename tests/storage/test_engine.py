@@ -402,3 +402,15 @@ async def test_max_value_round_trip(store: Store, backend: str) -> None:
     assert scanned[0].value == value
     await store.write_batch(S, puts=[Record("big2", value)])
     assert (await store.get(S, "big2")).value == value  # type: ignore[union-attr]
+
+
+async def test_scan_keys_matches_scan(store: Store, clock) -> None:
+    await store.put(S, "b", b"1", expiration=2000, metadata='{"m":1}')
+    await store.put(S, "a", b"2")
+    await store.put(S, "ab", b"3")
+    await store.put(S, "gone", b"4", expiration=1001)
+    clock.advance(5)
+    assert await store.scan_keys(S) == [("a", None, None), ("ab", None, None), ("b", 2000, '{"m":1}')]
+    assert await store.scan_keys(S, prefix="a", start_after="a", limit=5) == [("ab", None, None)]
+    assert await store.scan_keys(S, limit=1) == [("a", None, None)]
+    assert await store.scan_keys("other-space") == []

@@ -341,17 +341,17 @@ class KVNamespace:
             except UnicodeEncodeError:
                 raise KVError("GET", 400, "Could not URL-decode key name") from None
         start_after = decode_cursor(cursor) if cursor else ""
-        records = await self._store.scan(
+        rows = await self._store.scan_keys(
             self._space, prefix=prefix or "", start_after=start_after or None, limit=limit + 1
         )
-        complete = len(records) <= limit
+        complete = len(rows) <= limit
         keys = []
-        for record in records[:limit]:
-            entry = JsDict(name=record.key)
-            if record.expiration is not None:
-                entry["expiration"] = record.expiration
-            if record.metadata is not None:
-                entry["metadata"] = jsjson.parse(record.metadata)
+        for name, expiration, metadata in rows if complete else rows[:limit]:
+            entry = JsDict(name=name)
+            if expiration is not None:
+                entry["expiration"] = expiration
+            if metadata is not None:
+                entry["metadata"] = jsjson.parse(metadata)
             keys.append(entry)
         result = JsDict(keys=keys, list_complete=complete)
         if not complete:

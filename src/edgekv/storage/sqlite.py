@@ -15,6 +15,7 @@ Concurrency contract:
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 import threading
 import time
@@ -30,6 +31,7 @@ from edgekv.storage.schema import migrate
 __all__ = ["SqliteStore"]
 
 T = TypeVar("T")
+_make_record = functools.partial(tuple.__new__, Record)
 
 _LOCK_WAIT_SECONDS = 120.0  # how long the thread path keeps retrying a locked database
 _INLINE_MAX_BYTES = 1 << 20  # values larger than this are written from a thread
@@ -259,10 +261,12 @@ class SqliteStore(Store):
         small = len(puts) + len(delete_list) <= _INLINE_MAX_BATCH and size <= _INLINE_MAX_BYTES
         await self._run(self._write_batch, space, puts, delete_list, inline=small)
 
-    def _scan(
-        self, conn: sqlite3.Connection, space: str, prefix: str, start: str | None,
-        start_after: str | None, end: str | None, reverse: bool, limit: int | None, values: bool,
-    ) -> list[Record]:
+    def _select(
+        self, conn: sqlite3.Connection, columns: str, space: str, prefix: str,
+        start: str | None, start_after: str | None, end: str | None, reverse: bool,
+        limit: int | None,
+    ) -> list[Any]:
+        """Rows of ``columns`` for live keys of ``space`` within the bounds, in key order."""
         sid = self._space_id(conn, space, create=False)
         if sid is None:
             return []
@@ -279,7 +283,6 @@ class SqliteStore(Store):
             if bound is not None:
                 where.append(f"key {op} ?")
                 params.append(bound)
-        columns = "key, value, expiration, metadata" if values else "key, expiration, metadata"
         sql = (
             f"SELECT {columns} FROM entries WHERE {' AND '.join(where)} "
             f"ORDER BY key {'DESC' if reverse else 'ASC'}"
@@ -287,11 +290,16 @@ class SqliteStore(Store):
         if limit is not None:
             sql += " LIMIT ?"
             params.append(max(limit, 0))  # SQLite reads a negative LIMIT as "no limit"
-        rows = conn.execute(sql, params)
-        if values:
-            return [Record(*row) for row in rows]
-        # Not selecting a NULL column saves ~10% of a 1000-key page (bench/kv_ops.py).
-        return [Record(key, None, exp, meta) for key, exp, meta in rows]
+        return conn.execute(sql, params).fetchall()
+
+    def _scan(
+        self, conn: sqlite3.Connection, space: str, prefix: str, start: str | None,
+        start_after: str | None, end: str | None, reverse: bool, limit: int | None, values: bool,
+    ) -> list[Record]:
+        columns = "key, value, expiration, metadata" if values else "key, NULL, expiration, metadata"
+        rows = self._select(conn, columns, space, prefix, start, start_after, end, reverse, limit)
+        # tuple.__new__ through map builds each named tuple in C (bench/kv_ops.py, list page).
+        return list(map(_make_record, rows))
 
     async def scan(
         self,
@@ -308,6 +316,14 @@ class SqliteStore(Store):
         return await self._run(
             self._scan, space, prefix, start, start_after, end, reverse, limit, values,
             inline=limit is not None and limit <= _INLINE_MAX_SCAN_ROWS,
+        )
+
+    async def scan_keys(
+        self, space: str, *, prefix: str = "", start_after: str | None = None, limit: int | None = None
+    ) -> list[tuple[str, int | None, str | None]]:
+        return await self._run(
+            self._select, "key, expiration, metadata", space, prefix, None, start_after, None,
+            False, limit, inline=limit is not None and limit <= _INLINE_MAX_SCAN_ROWS,
         )
 
     def _drop_space(self, conn: sqlite3.Connection, space: str) -> None:
