@@ -10,11 +10,13 @@ Backends are imported lazily, so an optional backend's dependency is only needed
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
+import logging
 
 from edgekv.clock import Clock
 from edgekv.errors import BackendUnavailable
 from edgekv.storage.base import NamespaceInfo, Record, Store, prefix_upper_bound
+
+_log = logging.getLogger("edgekv.storage")
 
 __all__ = ["NamespaceInfo", "Record", "Store", "open_store", "prefix_upper_bound", "sweep_forever"]
 
@@ -41,5 +43,7 @@ async def sweep_forever(store: Store, interval_seconds: float = 60.0) -> None:
     """
     while True:
         await asyncio.sleep(interval_seconds)
-        with suppress(Exception):
+        try:
             await store.purge_expired()
+        except Exception:  # a failed sweep is retried next time; reads already hide expiry
+            _log.exception("sweeping expired records failed")
