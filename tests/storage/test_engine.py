@@ -12,7 +12,7 @@ import pytest
 
 from edgekv.clock import FakeClock
 from edgekv.errors import NamespaceNotFound, NamespaceTitleExists, StorageError
-from edgekv.storage import Record, Store
+from edgekv.storage import Record, Store, open_store
 
 StoreFactory = Callable[..., Awaitable[Store]]
 
@@ -369,16 +369,16 @@ async def test_async_context_manager_closes(make_store: StoreFactory) -> None:
     await store.close()
 
 
-async def test_sqlite_reopen_keeps_data(make_store: StoreFactory, backend: str) -> None:
-    if backend != "sqlite":
-        pytest.skip("memory:// keeps nothing across instances")
-    first = await make_store(name="reopen.sqlite3")
+async def test_sqlite_reopen_keeps_data(tmp_path, clock) -> None:
+    url = f"sqlite:///{tmp_path / 'reopen.sqlite3'}"
+    first = open_store(url, clock=clock)
     await first.put(S, "k", b"v", expiration=5000, metadata='"m"')
     await first.create_namespace("a" * 32, "t")
     await first.close()
-    second = await make_store(name="reopen.sqlite3")
+    second = open_store(url, clock=clock)
     assert await second.get(S, "k") == Record("k", b"v", 5000, '"m"')
     assert [ns.title for ns in await second.list_namespaces()] == ["t"]
+    await second.close()
 
 
 async def test_memory_stores_are_separate(make_store: StoreFactory) -> None:
@@ -387,9 +387,7 @@ async def test_memory_stores_are_separate(make_store: StoreFactory) -> None:
     assert await two.get(S, "k") is None
 
 
-async def test_max_value_round_trip(store: Store, backend: str) -> None:
-    if backend != "sqlite":
-        pytest.skip("the large-value path matters for SQLite (thread hand-off, BLOB size)")
+async def test_max_value_round_trip(store: Store) -> None:
     size = 25 * 1024 * 1024  # 26,214,400 bytes: KV's largest value
     value = bytes(range(256)) * (size // 256)
     assert len(value) == 26_214_400
