@@ -22,10 +22,10 @@ from edgekv.kv.validation import (
     check_bulk_key,
     check_cache_ttl,
     check_key,
+    check_key_bytes,
     format_megabytes,
     int_option,
     is_array_index,
-    key_length,
     missing_argument,
     option,
     options_dict,
@@ -329,17 +329,7 @@ class KVNamespace:
                 f"Invalid key_count_limit of {limit}. Please specify an integer less than {max_limit}.",
             )
         if prefix:
-            length = key_length(prefix)
-            if length > self._limits.max_key_size_bytes:
-                raise KVError(
-                    "GET", 414,
-                    f"UTF-8 encoded length of {length} exceeds key length limit of "
-                    f"{self._limits.max_key_size_bytes}.",
-                )
-            try:
-                prefix.encode("utf-8")
-            except UnicodeEncodeError:
-                raise KVError("GET", 400, "Could not URL-decode key name") from None
+            check_key_bytes(prefix, "GET", self._limits)
         start_after = decode_cursor(cursor) if cursor else ""
         rows = await self._store.scan_keys(
             self._space, prefix=prefix or "", start_after=start_after or None, limit=limit + 1

@@ -18,6 +18,7 @@ __all__ = [
     "check_bulk_key",
     "check_cache_ttl",
     "check_key",
+    "check_key_bytes",
     "format_megabytes",
     "int_option",
     "is_array_index",
@@ -86,6 +87,20 @@ def check_key(key: str, op: str, limits: Limits) -> None:
         raise KVTypeError('"." is not allowed as a key name.')
     if key == "..":
         raise KVTypeError('".." is not allowed as a key name.')
+    check_key_bytes(key, op, limits)
+
+
+def check_bulk_key(key: str, limits: Limits) -> None:
+    """The service's checks of one bulk-get key (messages 30-32)."""
+    if key == "":
+        raise KVError("GET_BULK", 400, "Key names must not be empty")
+    if key in (".", ".."):
+        raise KVError("GET_BULK", 400, f'Illegal key name "{key}". Please use a different name.')
+    check_key_bytes(key, "GET_BULK", limits)
+
+
+def check_key_bytes(key: str, op: str, limits: Limits) -> None:
+    """The length limit (414, counted as UTF-8) and URL decoding (400) of a key or prefix."""
     length = key_length(key)
     if length > limits.max_key_size_bytes:
         raise KVError(
@@ -98,25 +113,6 @@ def check_key(key: str, op: str, limits: Limits) -> None:
             key.encode("utf-8")
         except UnicodeEncodeError:
             raise KVError(op, 400, "Could not URL-decode key name") from None
-
-
-def check_bulk_key(key: str, limits: Limits) -> None:
-    """The service's checks of one bulk-get key (messages 30-32)."""
-    if key == "":
-        raise KVError("GET_BULK", 400, "Key names must not be empty")
-    if key in (".", ".."):
-        raise KVError("GET_BULK", 400, f'Illegal key name "{key}". Please use a different name.')
-    length = key_length(key)
-    if length > limits.max_key_size_bytes:
-        raise KVError(
-            "GET_BULK", 414,
-            f"UTF-8 encoded length of {length} exceeds key length limit of "
-            f"{limits.max_key_size_bytes}.",
-        )
-    try:
-        key.encode("utf-8")
-    except UnicodeEncodeError:
-        raise KVError("GET_BULK", 400, "Could not URL-decode key name") from None
 
 
 def check_cache_ttl(cache_ttl: int | None, op: str, limits: Limits) -> None:
