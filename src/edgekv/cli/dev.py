@@ -18,7 +18,7 @@ import click
 
 from edgekv import __version__
 from edgekv.cli.output import fail, info
-from edgekv.cli.project import load_project
+from edgekv.cli.project import load_project, project_flags
 from edgekv.config import Config, load_config
 from edgekv.errors import ConfigError
 from edgekv.runtime.env import parse_var
@@ -76,14 +76,7 @@ def _run(coro: Any) -> None:
 
 @click.command("dev")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, exists=True))
-@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="Path to the Wrangler configuration file.")
-@click.option("-e", "--env", "env_name", default=None,
-              help="Environment to use for operations and for selecting .env/.dev.vars files.")
-@click.option("--cwd", type=click.Path(file_okay=False), default=None,
-              help="Run as if edgekv was started in this directory.")
-@click.option("--persist-to", type=click.Path(file_okay=False), default=None,
-              help="Directory for local persistence (default: .edgekv next to the config).")
+@project_flags
 @click.option("--ip", default=None, help="IP address to listen on (default: dev.ip, 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), default=None,
               help="Port to listen on (default: dev.port, 8787).")

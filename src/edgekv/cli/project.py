@@ -15,7 +15,7 @@ from edgekv.cli.output import fail, warn
 from edgekv.config import Config, StatePaths, load_config
 from edgekv.errors import ConfigError
 
-__all__ = ["Project", "project_options"]
+__all__ = ["Project", "load_project", "project_flags", "project_options"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,17 +28,27 @@ class Project:
     state: StatePaths
 
 
-def project_options(func: F) -> F:
-    """Add wrangler's global flags; the command receives ``project: Project``."""
+def project_flags(func: F) -> F:
+    """Add wrangler's global flags (``-c/--config``, ``-e/--env``, ``--cwd``,
+    ``--persist-to``) as the parameters ``config_path``, ``env_name``, ``cwd``, ``persist_to``."""
+    for decorator in reversed((
+        click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
+                     default=None, help="Path to the Wrangler configuration file."),
+        click.option("-e", "--env", "env_name", default=None,
+                     help="Environment to use for operations and for selecting .env/.dev.vars files."),
+        click.option("--cwd", type=click.Path(file_okay=False), default=None,
+                     help="Run as if edgekv was started in this directory."),
+        click.option("--persist-to", type=click.Path(file_okay=False), default=None,
+                     help="Directory for local persistence (default: .edgekv next to the config)."),
+    )):
+        func = decorator(func)
+    return func
 
-    @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), default=None,
-                  help="Path to the Wrangler configuration file.")
-    @click.option("-e", "--env", "env_name", default=None,
-                  help="Environment to use for operations and for selecting .env/.dev.vars files.")
-    @click.option("--cwd", type=click.Path(file_okay=False), default=None,
-                  help="Run as if edgekv was started in this directory.")
-    @click.option("--persist-to", type=click.Path(file_okay=False), default=None,
-                  help="Directory for local persistence (default: .edgekv next to the config).")
+
+def project_options(func: F) -> F:
+    """Add wrangler's global flags; the command receives ``project: Project`` instead."""
+
+    @project_flags
     @functools.wraps(func)
     def wrapper(config_path: str | None, env_name: str | None, cwd: str | None,
                 persist_to: str | None, **kwargs: Any) -> Any:
