@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+from typing import IO
 
 import click
 
@@ -161,7 +162,7 @@ def rename(old_name: str | None, namespace_id: str | None, new_name: str, projec
               help="Where to write the bulk file (default: stdout).")
 @project_options
 def export(name: str | None, binding: str | None, namespace_id: str | None, preview: bool | None,
-           prefix: str, output: click.utils.LazyFile, project: Project) -> None:
+           prefix: str, output: IO[str], project: Project) -> None:
     """Write a namespace as a `kv bulk put` file: every key with its value (base64 when not
     UTF-8), expiration and metadata. `edgekv kv bulk put` loads it back losslessly."""
     from edgekv.cli.bulk_io import export_items

@@ -6,7 +6,7 @@ Binding-side checks (workerd) raise ``KVTypeError`` or a 414 ``KVError``; servic
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any
 
 from edgekv.errors import KVError, KVTypeError
 from edgekv.kv.jsvalues import js_to_int32, js_to_string
@@ -31,14 +31,12 @@ __all__ = [
 
 
 class Missing:
-    """Marks an argument that was not passed at all (JS ``undefined`` by omission)."""
+    """Marks an argument that was not passed at all (JS ``undefined`` by omission).
 
-    _instance: Missing | None = None
+    Use the single instance ``MISSING`` and compare with ``is``.
+    """
 
-    def __new__(cls) -> Self:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    __slots__ = ()
 
     def __repr__(self) -> str:
         return "MISSING"
