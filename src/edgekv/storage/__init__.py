@@ -13,7 +13,7 @@ import asyncio
 import logging
 
 from edgekv.clock import Clock
-from edgekv.errors import BackendUnavailable
+from edgekv.errors import BackendUnavailable, StorageError
 from edgekv.storage.base import NamespaceInfo, Record, Store, prefix_upper_bound
 
 _log = logging.getLogger("edgekv.storage")
@@ -45,5 +45,5 @@ async def sweep_forever(store: Store, interval_seconds: float = 60.0) -> None:
         await asyncio.sleep(interval_seconds)
         try:
             await store.purge_expired()
-        except Exception:  # a failed sweep is retried next time; reads already hide expiry
+        except StorageError:  # a failed sweep is retried next time; reads already hide expiry
             _log.exception("sweeping expired records failed")
