@@ -1,5 +1,25 @@
 #!/usr/bin/env bash
 # Run the whole test suite (the README's test command calls this after setup).
+# Extra arguments go to pytest. When shared/peer (Cloudflare's Miniflare simulator) sits
+# beside the repo, as in CI, it is installed and started first so that
+# tests/peer/test_differential.py compares edgekv with Cloudflare's own KV code.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec .venv/bin/python -m pytest -q "$@"
+
+peer_setup="$(cd .. && pwd)/shared/peer/setup.sh"
+peer_dir=""
+if [ -z "${EDGEKV_PEER_URL:-}" ] && [ -f "$peer_setup" ]; then
+  if peer_dir=$(bash "$peer_setup" "${PEER_HOME:-$HOME/.cache/edgekv-peer}" 2>/tmp/edgekv-peer-setup.log); then
+    port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    if PEER_PORT="$port" PEER_LOG=warn "$peer_dir/start.sh" >/dev/null; then
+      export EDGEKV_PEER_URL="http://127.0.0.1:$port"
+      trap '"$peer_dir/stop.sh" >/dev/null 2>&1 || true' EXIT
+    else
+      echo "warning: the Miniflare peer did not start; see $peer_dir/peer.log" >&2
+    fi
+  else
+    echo "warning: installing the Miniflare peer failed; see /tmp/edgekv-peer-setup.log" >&2
+  fi
+fi
+
+.venv/bin/python -m pytest -q "$@"
