@@ -1,4 +1,135 @@
 """The edgekv pytest plugin, registered through the ``pytest11`` entry point.
 
-Its fixtures arrive with the Worker runtime; until then it registers nothing.
+Testing your Worker
+===================
+
+Installing edgekv gives pytest fixtures that run your Worker in process, with the bindings of
+your ``wrangler.toml`` (or ``wrangler.json``/``.jsonc``) and fresh storage for every test.
+Write tests in Cloudflare's in-Worker style; nothing needs configuring::
+
+    # tests/test_worker.py
+    async def test_kv_round_trip(env):
+        await env.TODO.put("to-do:1", "buy milk")
+        assert await env.TODO.get("to-do:1") == "buy milk"
+
+    async def test_home_page(worker):
+        response = await worker.get("/")
+        assert response.status_code == 200
+
+    async def test_keys_expire(env, clock):
+        await env.TODO.put("session", "x", expirationTtl=60)
+        clock.advance(61)
+        assert await env.TODO.get("session") is None
+
+Fixtures (all function-scoped; none is autouse):
+
+- ``env``: the Worker's ``env`` (KV namespaces, Durable Object namespaces, ``vars``,
+  ``.dev.vars`` secrets), as ``self.env`` inside the Worker. While it is open, ``workers.env``
+  is the same object.
+- ``worker``: an ``httpx.AsyncClient`` (base URL ``http://localhost``) whose requests go
+  straight into the Worker's ``fetch``, like vitest's ``SELF``. ``await
+  worker.wait_background()`` waits for ``ctx.waitUntil`` work.
+- ``clock`` (alias of ``fake_clock``): an ``edgekv.clock.FakeClock`` starting at the current
+  second. Requesting it makes the test's runtime use it, so ``clock.advance(61)`` expires keys
+  without sleeping. Tests that don't request it use the real clock.
+- ``edgekv_runtime``: the ``edgekv.runtime.worker.WorkerRuntime`` behind ``env`` and
+  ``worker`` (``.fetch(url)`` returns the Worker's own ``Response``; ``.worker`` holds its
+  classes). ``edgekv_runtime_factory``: ``await edgekv_runtime_factory(vars=..., env=...,
+  limits=..., config=...)`` opens another one. ``edgekv_config``: the loaded wrangler config.
+
+Each test gets its own SQLite files under its ``tmp_path`` (as ``edgekv dev`` stores them, so a
+failed test's data can be inspected there); KV and Durable Object storage never leak between
+tests. Set ``edgekv_storage = memory`` for in-memory KV instead.
+
+The project is found like wrangler finds it, from the test file's folder upward (then from
+pytest's rootdir). To choose explicitly::
+
+    [tool.pytest.ini_options]
+    edgekv_config = "worker/wrangler.toml"   # a file, or a folder to search from
+    edgekv_env = "staging"                   # a wrangler environment ([env.staging])
+
+or ``pytest --edgekv-config PATH --edgekv-env NAME``, or per test / module
+``@pytest.mark.edgekv(env="staging", vars={"MODE": "test"}, limits="testing")``.
+
+``async def`` tests run without further setup: with pytest-asyncio installed (either mode)
+edgekv's fixtures run on its event loop; without it, edgekv runs coroutine tests and their
+function-scoped async fixtures itself, on a fresh event loop per test. anyio tests
+(``@pytest.mark.anyio``) are left to anyio; use its ``asyncio`` backend with edgekv fixtures.
+
+Importing this module imports neither the runtime nor httpx: they load when a test first uses
+an edgekv fixture.
 """
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+__all__ = ["pytest_addoption", "pytest_configure"]
+
+_PYTEST_ASYNCIO = "pytest_asyncio.plugin"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("edgekv", "edgekv: run Cloudflare Python Workers under test")
+    group.addoption(
+        "--edgekv-config", dest="edgekv_config", metavar="PATH", default=None,
+        help="wrangler.toml/.json/.jsonc (or a folder to search upward from) for edgekv's "
+             "fixtures; default: found from each test file's folder upward, then the rootdir.",
+    )
+    group.addoption(
+        "--edgekv-env", dest="edgekv_env", metavar="NAME", default=None,
+        help="wrangler environment ([env.NAME]) for edgekv's fixtures; default: the "
+             "edgekv_env ini option, else CLOUDFLARE_ENV.",
+    )
+    parser.addini(
+        "edgekv_config",
+        "wrangler config file (or folder to search from) for edgekv's fixtures, relative to "
+        "the ini file; --edgekv-config wins.",
+        default="",
+    )
+    parser.addini(
+        "edgekv_env",
+        "wrangler environment for edgekv's fixtures; --edgekv-env wins.",
+        default="",
+    )
+    parser.addini(
+        "edgekv_storage",
+        "where edgekv's fixtures keep KV data per test: 'sqlite' (default; files in the "
+        "test's tmp_path, as edgekv dev) or 'memory'.",
+        default="sqlite",
+    )
+
+
+def _pytest_asyncio_active(config: pytest.Config) -> bool:
+    return any(
+        getattr(plugin, "__name__", None) == _PYTEST_ASYNCIO
+        for plugin in config.pluginmanager.get_plugins()
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from edgekv.testing import aio, fixtures
+
+    config.addinivalue_line(
+        "markers",
+        "edgekv(config=None, env=None, vars=None, limits=None): project, wrangler "
+        "environment, var overrides and limits ('testing', 'default' or a Limits) for "
+        "edgekv's fixtures in this test.",
+    )
+    async_fixture: Any
+    if _pytest_asyncio_active(config):
+        import pytest_asyncio
+
+        async_fixture = pytest_asyncio.fixture
+        config.pluginmanager.register(aio.AsyncioStrictBridge(), "edgekv-asyncio-bridge")
+    else:
+        async_fixture = pytest.fixture
+        config.pluginmanager.register(aio.BuiltinRunner(), "edgekv-async-runner")
+        # Cloudflare's in-Worker tests are marked @pytest.mark.asyncio; keep --strict-markers
+        # happy when pytest-asyncio is absent (edgekv runs them).
+        config.addinivalue_line(
+            "markers", "asyncio: run this coroutine test on an event loop (edgekv's runner)"
+        )
+    config.pluginmanager.register(fixtures.build(async_fixture), "edgekv-fixtures")

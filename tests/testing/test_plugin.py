@@ -1,0 +1,242 @@
+"""The pytest plugin (edgekv/testing/plugin.py), exercised through ``pytester`` subprocesses.
+
+Every run uses a temporary project (see conftest.py) and Cloudflare-style test files. The
+async situations covered: pytest-asyncio absent (``-p no:asyncio``), in strict mode (its
+default) and in auto mode.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.testing.conftest import write
+
+NO_PLUGIN = ("-p", "no:asyncio")
+STRICT = ("-o", "asyncio_mode=strict", "-o", "asyncio_default_fixture_loop_scope=function")
+AUTO = ("-o", "asyncio_mode=auto", "-o", "asyncio_default_fixture_loop_scope=function")
+ASYNC_MODES = pytest.mark.parametrize("mode", [NO_PLUGIN, STRICT, AUTO],
+                                      ids=["no-pytest-asyncio", "strict", "auto"])
+
+CLOUDFLARE_STYLE = """
+    import pytest
+
+    async def test_kv_round_trip(env):
+        await env.NAMESPACE.put("k", "v")
+        assert await env.NAMESPACE.get("k") == "v"
+
+    async def test_kv_written_by_an_earlier_test_is_gone(env):
+        assert await env.NAMESPACE.get("k") is None
+        assert (await env.NAMESPACE.list())["keys"] == []
+
+    async def test_durable_object_counts(worker):
+        assert (await worker.get("/counter/a")).text == "1"
+        assert (await worker.get("/counter/a")).text == "2"
+        assert (await worker.get("/counter/b")).text == "1"
+
+    async def test_durable_object_storage_is_fresh_per_test(worker, env):
+        assert (await worker.get("/counter/a")).text == "1"
+        stub = env.COUNTER.getByName("a")
+        assert await (await stub.fetch("http://do/")).text() == "2"
+
+    async def test_durable_object_reads_kv_written_through_env(env, worker):
+        await env.NAMESPACE.put("someKey", "from the test")
+        response = await worker.get("/kv-object")
+        assert (response.status_code, response.text) == (200, "from the test")
+
+    async def test_vars_and_dev_vars_secrets(env, worker):
+        assert env.MODE == "development"
+        assert env.API_TOKEN == "from-dev-vars"
+        assert (await worker.get("/secret")).text == "from-dev-vars"
+
+    async def test_expiry_with_the_fake_clock(env, clock):
+        await env.NAMESPACE.put("session", "x", expirationTtl=60)
+        clock.advance(59)
+        assert await env.NAMESPACE.get("session") == "x"
+        clock.advance(2)
+        assert await env.NAMESPACE.get("session") is None
+
+    async def test_wait_until_work_can_be_drained(worker, env):
+        response = await worker.get("/later/job")
+        assert response.status_code == 202
+        await worker.wait_background()
+        assert await env.NAMESPACE.get("job") == "written after the response"
+
+    async def test_workers_module_sees_the_same_env(env):
+        import workers
+        assert workers.env.NAMESPACE.namespace_id == env.NAMESPACE.namespace_id
+        assert await (workers.Response("ok")).text() == "ok"
+
+    @pytest.mark.asyncio
+    async def test_marked_the_way_workers_py_tests_are(env):
+        await env.NAMESPACE.put("marked", "yes")
+        assert await env.NAMESPACE.get("marked") == "yes"
+
+    async def test_runtime_fetch_returns_the_workers_response(edgekv_runtime):
+        response = await edgekv_runtime.fetch("http://localhost/mode")
+        assert await response.text() == "development"
+
+    async def test_this_one_must_fail(env):
+        await env.NAMESPACE.put("k", "v")
+        assert await env.NAMESPACE.get("k") == "something else"
+"""
+
+
+@ASYNC_MODES
+def test_cloudflare_style_tests_run_in_every_async_setup(
+    project: pytest.Pytester, mode: tuple[str, ...]
+) -> None:
+    write(project.path / "tests" / "test_worker.py", CLOUDFLARE_STYLE)
+    result = project.runpytest_subprocess(*mode, "--strict-markers")
+    result.assert_outcomes(passed=11, failed=1)
+    result.stdout.fnmatch_lines(["*FAILED*test_this_one_must_fail*"])
+    result.stdout.no_fnmatch_line("*INTERNALERROR*")
+
+
+@ASYNC_MODES
+def test_user_async_fixtures_build_on_env(project: pytest.Pytester, mode: tuple[str, ...]) -> None:
+    fixture_decorator = "pytest_asyncio.fixture" if mode == STRICT else "pytest.fixture"
+    write(project.path / "conftest.py", f"""
+        import pytest
+        {"import pytest_asyncio" if mode == STRICT else ""}
+
+        @{fixture_decorator}
+        async def seeded(env):
+            await env.NAMESPACE.put("to-do:1", "buy milk")
+            yield env
+            assert await env.NAMESPACE.get("to-do:1") == "buy milk"
+    """)
+    write(project.path / "tests" / "test_seeded.py", """
+        async def test_seeded(seeded, worker):
+            assert (await worker.get("/kv/to-do:1")).text == "buy milk"
+    """)
+    project.runpytest_subprocess(*mode).assert_outcomes(passed=1)
+
+
+def test_builtin_runner_runs_plain_coroutine_tests_and_leaves_sync_ones(
+    pytester: pytest.Pytester,
+) -> None:
+    """A project without a Worker and without pytest-asyncio: async tests simply run."""
+    write(pytester.path / "test_plain.py", """
+        import asyncio
+        import contextvars
+        import pytest
+
+        var = contextvars.ContextVar("var")
+
+        @pytest.fixture
+        async def value():
+            var.set("from the fixture")
+            await asyncio.sleep(0)
+            return 41
+
+        def test_sync():
+            assert True
+
+        async def test_async(value):
+            await asyncio.sleep(0)
+            assert value + 1 == 42
+            assert var.get() == "from the fixture"  # same context as the fixture
+
+        async def test_async_failure():
+            assert await asyncio.sleep(0, result=1) == 2
+    """)
+    result = pytester.runpytest_subprocess(*NO_PLUGIN)
+    result.assert_outcomes(passed=2, failed=1)
+
+
+def test_builtin_runner_refuses_wider_scoped_async_fixtures_clearly(
+    pytester: pytest.Pytester,
+) -> None:
+    write(pytester.path / "test_scope.py", """
+        import pytest
+
+        @pytest.fixture(scope="module")
+        async def shared():
+            return 1
+
+        async def test_it(shared):
+            pass
+    """)
+    result = pytester.runpytest_subprocess(*NO_PLUGIN)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*built-in async support runs function-scoped*pytest-asyncio*"])
+
+
+def test_anyio_tests_are_left_to_anyio(project: pytest.Pytester) -> None:
+    write(project.path / "tests" / "test_anyio.py", """
+        import pytest
+
+        @pytest.fixture
+        def anyio_backend():
+            return "asyncio"
+
+        @pytest.mark.anyio
+        async def test_with_anyio(env):
+            await env.NAMESPACE.put("k", "v")
+            assert await env.NAMESPACE.get("k") == "v"
+    """)
+    project.runpytest_subprocess(*NO_PLUGIN).assert_outcomes(passed=1)
+
+
+def test_strict_mode_leaves_unrelated_unmarked_coroutines_alone(pytester: pytest.Pytester) -> None:
+    """pytest-asyncio's strict mode keeps its meaning for tests that don't use edgekv."""
+    write(pytester.path / "test_other.py", """
+        async def test_not_ours():
+            pass
+    """)
+    result = pytester.runpytest_subprocess(*STRICT)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*async def functions are not natively supported*"])
+
+
+def test_plugin_imports_nothing_heavy_until_a_fixture_is_used(pytester: pytest.Pytester) -> None:
+    write(pytester.path / "test_light.py", """
+        import sys
+
+        HEAVY = ("edgekv.runtime", "edgekv.storage", "edgekv.kv", "edgekv.durable_objects",
+                 "edgekv.config", "httpx", "uvicorn")
+
+        def test_nothing_heavy_is_imported():
+            assert "edgekv.testing.plugin" in sys.modules
+            loaded = [name for name in HEAVY if name in sys.modules]
+            assert loaded == []
+    """)
+    for mode in (NO_PLUGIN, STRICT):
+        pytester.runpytest_subprocess(*mode).assert_outcomes(passed=1)
+
+
+def test_importing_the_plugin_module_is_light() -> None:
+    code = ("import sys, edgekv.testing.plugin; "
+            "print(sorted(m for m in sys.modules if m.startswith(('edgekv.', 'httpx'))))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout
+    assert eval(out) == ["edgekv.clock", "edgekv.limits", "edgekv.testing",
+                         "edgekv.testing.plugin"]
+
+
+def test_options_are_documented_in_help(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--help")
+    result.stdout.fnmatch_lines([
+        "*edgekv*",
+        "*--edgekv-config=PATH*",
+        "*--edgekv-env=NAME*",
+    ])
+    for ini in ("edgekv_config", "edgekv_env", "edgekv_storage"):
+        result.stdout.fnmatch_lines([f"*{ini} (string)*"])
+    markers = pytester.runpytest_subprocess("--markers")
+    markers.stdout.fnmatch_lines(["*@pytest.mark.edgekv(config=None, env=None, vars=None*"])
+
+
+def test_fixtures_are_not_autouse(project: pytest.Pytester) -> None:
+    """A test without edgekv fixtures gets no runtime (and no state folder)."""
+    write(project.path / "tests" / "test_plain.py", """
+        import sys
+
+        def test_plain(tmp_path):
+            assert "edgekv.runtime.worker" not in sys.modules
+            assert not (tmp_path / "edgekv").exists()
+    """)
+    project.runpytest_subprocess(*STRICT).assert_outcomes(passed=1)
