@@ -5,7 +5,7 @@
 Prints: RPC calls/s to one object and spread over 1,000 objects, against a baseline of a plain
 ``await obj.method()`` in the same run; storage put+get round trips/s on both backends, against
 raw ``Store.put``+``Store.get``; and the memory kept per idle-evicted object (tracemalloc).
-HTTP numbers through ``edgekv dev`` will be added once the dev server exists.
+HTTP numbers through ``edgekv dev``: ``bench/durable_objects_http.py``.
 """
 
 from __future__ import annotations
