@@ -193,3 +193,19 @@ def test_reload_on_file_change_keeps_data(
         time.sleep(0.1)
     assert (response.status_code, response.text) == (200, "kept value")
     assert dev.interrupt() == 0
+
+
+def test_log_level_warn_drops_request_lines() -> None:
+    import logging
+
+    from edgekv.cli.dev import _configure_logging
+
+    root_handlers = list(logging.getLogger().handlers)
+    try:
+        _configure_logging("warn")
+        assert not logging.getLogger("edgekv.dev").isEnabledFor(logging.INFO)
+        _configure_logging("log")
+        assert logging.getLogger("edgekv.dev").isEnabledFor(logging.INFO)
+    finally:
+        logging.getLogger().handlers[:] = root_handlers
+        logging.getLogger("edgekv").setLevel(logging.NOTSET)

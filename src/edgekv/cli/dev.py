@@ -39,7 +39,11 @@ class _Formatter(logging.Formatter):
         return text
 
 
-def _configure_logging() -> None:
+_LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "log": logging.INFO,
+               "warn": logging.WARNING, "error": logging.ERROR, "none": logging.CRITICAL + 1}
+
+
+def _configure_logging(level: str = "log") -> None:
     with_lines = getattr(sys.stdout, "reconfigure", None)
     if with_lines is not None:
         with_lines(line_buffering=True)  # log lines reach a pipe (tests, tools) at once
@@ -48,6 +52,7 @@ def _configure_logging() -> None:
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    logging.getLogger("edgekv").setLevel(_LOG_LEVELS[level])
     for noisy in ("uvicorn", "uvicorn.error", "uvicorn.access", "watchfiles", "httpx",
                   "httpcore", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -82,11 +87,14 @@ def _run(coro: Any) -> None:
               help="Port to listen on (default: dev.port, 8787).")
 @click.option("--var", "variables", multiple=True, metavar="KEY:VALUE",
               help="A key-value pair added to env (overrides vars and .dev.vars); repeatable.")
+@click.option("--log-level", type=click.Choice(list(_LOG_LEVELS)), default="log",
+              show_default=True,
+              help="Which edgekv messages to print; 'warn' and above drop the per-request lines.")
 @click.option("--watch/--no-watch", default=True, show_default=True,
               help="Reload the Worker when its files, config or .dev.vars change.")
 def dev(directory: str | None, config_path: str | None, env_name: str | None, cwd: str | None,
         persist_to: str | None, ip: str | None, port: int | None, variables: tuple[str, ...],
-        watch: bool) -> None:
+        watch: bool, log_level: str) -> None:
     """Serve the Python Worker of DIR (default: the current folder) on 127.0.0.1:8787."""
     base = Path(cwd).resolve() if cwd else Path.cwd()
     if config_path is None and directory is not None:
@@ -105,7 +113,7 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
 
     host = resolve_host(ip if ip is not None else config.dev.ip)
     chosen_port = port if port is not None else config.dev.effective_port
-    _configure_logging()
+    _configure_logging(log_level)
     _print_banner(config, overrides)
     state = project.state
     watch_paths = _watch_paths(config, base) if watch else []
