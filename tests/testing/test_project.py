@@ -236,3 +236,16 @@ def test_worker_that_fails_to_import_fails_clearly(project: pytest.Pytester) -> 
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*edgekv: the Worker failed to load*", "*entry.py*",
                                  "*RuntimeError: boom at import*"])
+
+
+def test_test_modules_can_import_the_worker_code(project: pytest.Pytester) -> None:
+    """``workers`` resolves while test modules are collected, so they can import the Worker."""
+    write(project.path / "tests" / "test_direct.py", """
+        from src.entry import Default
+        from workers import Response, WorkerEntrypoint
+
+        def test_imports():
+            assert issubclass(Default, WorkerEntrypoint)
+            assert Response("x").status == 200
+    """)
+    project.runpytest_subprocess(*STRICT).assert_outcomes(passed=1)

@@ -62,6 +62,8 @@ an edgekv fixture.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -133,3 +135,47 @@ def pytest_configure(config: pytest.Config) -> None:
             "markers", "asyncio: run this coroutine test on an event loop (edgekv's runner)"
         )
     config.pluginmanager.register(fixtures.build(async_fixture), "edgekv-fixtures")
+    _shims_for_python_workers(config)
+
+
+def _shims_for_python_workers(config: pytest.Config) -> None:
+    """Let test modules import the Worker's code while they are collected.
+
+    Test modules often import the Worker (``from src.entry import Default``), which imports
+    ``workers`` and its sibling modules at the top. So, for a Python Worker project only (its
+    wrangler config, found as the fixtures find it, names the ``python_workers`` flag), the
+    shims are installed and the entry point's folder goes first on ``sys.path``, as on
+    Cloudflare. Suites without such a project are untouched.
+    """
+    root = Path(config.rootpath)
+    named = config.getoption("edgekv_config") or config.getini("edgekv_config")
+    if not named and not any(
+        (folder / name).is_file()
+        for folder in (root, *root.parents)
+        for name in ("wrangler.json", "wrangler.jsonc", "wrangler.toml")
+    ):
+        return  # no project: import nothing (the plugin stays free for other suites)
+    from edgekv.testing.project import choose_project
+
+    try:
+        choice = choose_project(config, root, {})
+    except pytest.fail.Exception:  # the fixtures report a bad --edgekv-config when used
+        return
+    try:
+        is_python_worker = choice.path is not None and "python_workers" in choice.path.read_text(
+            "utf-8")
+    except OSError:
+        return
+    if not is_python_worker:
+        return
+    from edgekv.config import load_config
+    from edgekv.errors import ConfigError
+    from edgekv.runtime import shims
+
+    shims.install()
+    try:  # sibling modules of the entry point import by bare name, as on Cloudflare
+        main = load_config(choice.path, env=choice.env).main_path
+    except ConfigError:  # reported by the fixtures, with the whole diagnostic
+        return
+    if main is not None and str(main.parent) not in sys.path:
+        sys.path.insert(0, str(main.parent))
