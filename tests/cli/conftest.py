@@ -25,6 +25,15 @@ kv_namespaces = [{ binding = "TODO", id = "5ta9e5ta9e5ta9e5ta9e5ta9e5ta9e00" }]
 """
 
 
+def human_header() -> str:
+    """What wrangler 4.86 prints before a human-readable kv command's own lines (observed):
+    a blank line, the banner, a rule as long, ``Resource location: local `` and a blank line."""
+    from edgekv import __version__
+
+    title = f" ⛅️ edgekv {__version__}"
+    return f"\n{title}\n{'─' * len(title)}\nResource location: local \n\n"
+
+
 @pytest.fixture
 def project_dir(tmp_path: Path) -> Path:
     (tmp_path / "wrangler.toml").write_text(WRANGLER_TOML, encoding="utf-8")

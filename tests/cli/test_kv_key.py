@@ -5,20 +5,25 @@ from __future__ import annotations
 import json
 import time
 
+from .conftest import human_header
+
 TODO = "06779da6940b431db6e566b4846d64db"
 
 
 def test_put_get_list_delete(run) -> None:
     result = run("kv", "key", "put", "to-do:123", "Buy milk", "--binding", "TODO")
     assert result.exit_code == 0, result.output
-    assert result.stdout == ("Resource location: local\n"
-                             f'Writing the value "Buy milk" to key "to-do:123" on namespace {TODO}.\n')
+    assert result.stdout == (human_header() + 'Writing the value "Buy milk" to key "to-do:123" on '
+                             f'namespace binding: "TODO" (id: "{TODO}").\n')
     assert run("kv", "key", "get", "to-do:123", "--binding", "TODO").stdout == "Buy milk"
     assert run("kv", "key", "get", "to-do:123", "--binding", "TODO", "--text").stdout == "Buy milk\n"
     assert run("kv", "key", "get", "to-do:123", "--namespace-id", TODO).stdout == "Buy milk"
     assert json.loads(run("kv", "key", "list", "--binding", "TODO").stdout) == [{"name": "to-do:123"}]
     result = run("kv", "key", "delete", "to-do:123", "--binding", "TODO")
-    assert result.stdout.endswith(f'Deleting the key "to-do:123" on namespace {TODO}.\n')
+    assert result.stdout == (human_header() + 'Deleting the key "to-do:123" on namespace '
+                             f'binding: "TODO" (id: "{TODO}").\n')
+    result = run("kv", "key", "delete", "to-do:123", "--namespace-id", TODO)
+    assert result.stdout.endswith(f'Deleting the key "to-do:123" on namespace id: "{TODO}".\n')
     result = run("kv", "key", "get", "to-do:123", "--binding", "TODO")
     assert (result.exit_code, result.stdout) == (0, "Value not found\n")
 

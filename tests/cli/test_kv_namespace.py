@@ -5,18 +5,19 @@ from __future__ import annotations
 import json
 import re
 
-from .conftest import WRANGLER_TOML
+from .conftest import WRANGLER_TOML, human_header
 
 
 def test_create_prints_the_toml_snippet(run) -> None:
     result = run("kv", "namespace", "create", "my-kv")
     assert result.exit_code == 0, result.output
-    lines = result.stdout.splitlines()
-    assert lines[:3] == ["Resource location: local", '🌀 Creating namespace with title "my-kv"', "✨ Success!"]
-    assert lines[3] == ("To access your new KV Namespace in your Worker, add the following snippet "
+    assert result.stdout.startswith(human_header())
+    lines = result.stdout.removeprefix(human_header()).splitlines()
+    assert lines[:2] == ['🌀 Creating namespace with title "my-kv"', "✨ Success!"]
+    assert lines[2] == ("To access your new KV Namespace in your Worker, add the following snippet "
                         "to your configuration file:")
-    assert lines[4:6] == ["[[kv_namespaces]]", 'binding = "my_kv"']
-    assert re.fullmatch(r'id = "[0-9a-f]{32}"', lines[6])
+    assert lines[3:5] == ["[[kv_namespaces]]", 'binding = "my_kv"']
+    assert re.fullmatch(r'id = "[0-9a-f]{32}"', lines[5])
 
 
 def test_create_json_snippet_env_and_preview(run, project_dir) -> None:

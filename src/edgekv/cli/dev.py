@@ -16,8 +16,7 @@ from typing import Any
 
 import click
 
-from edgekv import __version__
-from edgekv.cli.output import fail, info
+from edgekv.cli.output import banner, fail, info
 from edgekv.cli.project import load_project, project_flags
 from edgekv.config import Config, load_config
 from edgekv.errors import ConfigError
@@ -185,9 +184,7 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
 
 
 def _print_banner(config: Config, overrides: dict[str, str]) -> None:
-    title = f" ⛅️ edgekv {__version__} (dev)"
-    info(title)
-    info("─" * (len(title) + 1))
+    banner()
     if config.secret_sources:
         names = ", ".join(path.name for path in config.secret_sources)
         info(f"Using secrets defined in {names}")

@@ -15,10 +15,9 @@ from typing import IO, Any
 import click
 
 from edgekv.cli.bulk_io import read_keys, validated_records
-from edgekv.cli.kv_namespace import RESOURCE_LOCATION
-from edgekv.cli.output import fail, info, is_interactive, warn
+from edgekv.cli.output import banner, fail, info, is_interactive, resource_location, warn
 from edgekv.cli.project import Project, project_options
-from edgekv.cli.targets import resolve_namespace_id, target_options
+from edgekv.cli.targets import describe_namespace, resolve_namespace_id, target_options
 from edgekv.client import LocalKV
 from edgekv.client.bulkfile import BulkFileError
 from edgekv.client.jsonout import pretty
@@ -69,7 +68,8 @@ def put(filename: str, target: Any, project: Project) -> None:
     """Upload the key-value pairs of FILENAME (a JSON array; ``-`` for stdin)."""
     namespace_id = resolve_namespace_id(project, target)
     shown = "stdin" if filename == "-" else filename
-    info(RESOURCE_LOCATION)
+    banner()
+    resource_location()
     warnings: list[str] = []
 
     async def run(handle: IO[str], tick: Any) -> None:
@@ -133,9 +133,10 @@ def delete(filename: str, force: bool, target: Any, project: Project) -> None:
             keys = read_keys(handle, shown)
         except BulkFileError as exc:
             fail(str(exc))
-    info(RESOURCE_LOCATION)
+    banner()
+    resource_location()
     question = (f'Are you sure you want to delete all the keys read from "{shown}" from '
-                f"kv-namespace {namespace_id}?")
+                f"kv-namespace {describe_namespace(target, namespace_id)}?")
     if not force:
         if is_interactive():
             if not click.confirm(question, default=False):

@@ -11,10 +11,9 @@ from typing import Any
 
 import click
 
-from edgekv.cli.kv_namespace import RESOURCE_LOCATION
-from edgekv.cli.output import fail, info
+from edgekv.cli.output import banner, fail, info, resource_location
 from edgekv.cli.project import Project, project_options
-from edgekv.cli.targets import resolve_namespace_id, target_options
+from edgekv.cli.targets import describe_namespace, resolve_namespace_id, target_options
 from edgekv.client import LocalKV
 from edgekv.client.jsonout import write_pretty_array
 from edgekv.errors import KVError, KVSyntaxError, KVTypeError
@@ -71,8 +70,9 @@ def put(key_name: str, value: str | None, path: str | None, ttl: int | None,
         data = str(value)
         what = f'the value "{value}" to key'
     with_meta = f' with metadata "{jsjson.stringify(meta)}"' if meta is not None else ""
-    info(RESOURCE_LOCATION)
-    info(f'Writing {what} "{key_name}" on namespace {namespace_id}{with_meta}.')
+    banner()
+    resource_location()
+    info(f'Writing {what} "{key_name}" on namespace {describe_namespace(target, namespace_id)}{with_meta}.')
 
     async def run() -> None:
         async with LocalKV(project.state.kv_url) as local:
@@ -152,8 +152,9 @@ def list_(prefix: str, target: Any, project: Project) -> None:
 def delete(key_name: str, target: Any, project: Project) -> None:
     """Remove a single KEY."""
     namespace_id = resolve_namespace_id(project, target)
-    info(RESOURCE_LOCATION)
-    info(f'Deleting the key "{key_name}" on namespace {namespace_id}.')
+    banner()
+    resource_location()
+    info(f'Deleting the key "{key_name}" on namespace {describe_namespace(target, namespace_id)}.')
 
     async def run() -> None:
         async with LocalKV(project.state.kv_url) as local:

@@ -9,7 +9,7 @@ from typing import IO
 
 import click
 
-from edgekv.cli.output import fail, info, is_interactive
+from edgekv.cli.output import banner, fail, info, is_interactive, resource_location
 from edgekv.cli.project import Project, project_options
 from edgekv.cli.targets import resolve_namespace_id
 from edgekv.client import LocalKV
@@ -18,7 +18,6 @@ from edgekv.errors import NamespaceNotFound, NamespaceTitleExists
 
 __all__ = ["namespace"]
 
-RESOURCE_LOCATION = "Resource location: local"
 
 
 @click.group()
@@ -55,7 +54,8 @@ def create(title: str, preview: bool, binding: str | None, project: Project) -> 
         async with LocalKV(project.state.kv_url) as local:
             return (await local.create_namespace(full_title)).id
 
-    info(RESOURCE_LOCATION)
+    banner()
+    resource_location()
     info(f'🌀 Creating namespace with title "{full_title}"')
     try:
         namespace_id = asyncio.run(run())
@@ -107,7 +107,8 @@ def delete(name: str | None, binding: str | None, namespace_id: str | None,
         namespace_id = asyncio.run(_id_by_title(project, name))
     else:
         namespace_id = resolve_namespace_id(project, (binding, namespace_id, preview))
-    info(RESOURCE_LOCATION)
+    banner()
+    resource_location()
     if not skip_confirmation and is_interactive() and not click.confirm(
         f"Are you sure you want to delete namespace {namespace_id}?", default=False
     ):
@@ -136,7 +137,8 @@ def rename(old_name: str | None, namespace_id: str | None, new_name: str, projec
         fail("new-name must be 512 characters or fewer")
     if namespace_id is None:
         namespace_id = asyncio.run(_id_by_title(project, str(old_name)))
-    info(RESOURCE_LOCATION)
+    banner()
+    resource_location()
     info(f'Renaming KV namespace {namespace_id} to "{new_name}".')
 
     async def run() -> None:

@@ -7,7 +7,19 @@ from typing import IO, Any, NoReturn
 
 import click
 
-__all__ = ["CLIError", "fail", "info", "is_interactive", "warn"]
+__all__ = ["CLIError", "banner", "fail", "format_message", "info", "is_interactive", "resource_location", "warn"]
+
+
+def format_message(kind: str, message: str) -> str:
+    """A wrangler (esbuild-style) message: the first line after the tag, the rest as notes
+    indented by two spaces after a blank line, and a blank line at the end."""
+    if message.startswith(kind):  # already laid out (a config report)
+        return message.rstrip("\n") + "\n"
+    first, _, rest = message.partition("\n")
+    text = f"{kind} {first}\n"
+    if rest:
+        text += "\n" + "\n".join(f"  {line}" for line in rest.split("\n")) + "\n"
+    return text
 
 
 class CLIError(click.ClickException):
@@ -16,10 +28,8 @@ class CLIError(click.ClickException):
     exit_code = 1
 
     def show(self, file: IO[Any] | None = None) -> None:
-        text = self.message
-        if not text.startswith("✘ [ERROR]"):
-            text = f"✘ [ERROR] {text}"
-        click.secho(text, file=file or sys.stderr, err=file is None, fg="red")
+        click.secho(format_message("✘ [ERROR]", self.message), file=file or sys.stderr,
+                    err=file is None, fg="red")
 
 
 def fail(message: str) -> NoReturn:
@@ -29,8 +39,23 @@ def fail(message: str) -> NoReturn:
 
 def warn(message: str) -> None:
     """Print a wrangler-style warning to stderr."""
-    text = message if message.startswith("▲ [WARNING]") else f"▲ [WARNING] {message}"
-    click.secho(text, err=True, fg="yellow")
+    click.secho(format_message("▲ [WARNING]", message), err=True, fg="yellow")
+
+
+def banner(suffix: str = "") -> None:
+    """wrangler's banner (a blank line, `` ⛅️ <tool> <version>``, a rule as long)."""
+    from edgekv import __version__
+
+    title = f" ⛅️ edgekv {__version__}{suffix}"
+    click.echo()
+    click.echo(title)
+    click.echo("─" * len(title))
+
+
+def resource_location() -> None:
+    """wrangler's ``Resource location: local `` line (trailing space included) and a blank
+    line. (wrangler goes on with "Use --remote ...": edgekv has no remote to offer.)"""
+    click.echo("Resource location: local \n")
 
 
 def info(message: str = "") -> None:

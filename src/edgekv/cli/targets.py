@@ -19,7 +19,7 @@ import click
 from edgekv.cli.output import fail
 from edgekv.cli.project import Project
 
-__all__ = ["resolve_namespace_id", "target_options"]
+__all__ = ["describe_namespace", "resolve_namespace_id", "target_options"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -67,3 +67,12 @@ def resolve_namespace_id(project: Project, target: tuple[str | None, str | None,
                  "use a separate namespace for previewing your worker.")
         return found.preview_id
     return found.local_id(preview=preview is None)
+
+
+def describe_namespace(target: tuple[str | None, str | None, bool | None], namespace_id: str) -> str:
+    """How wrangler names the namespace in messages: ``binding: "X" (id: "...")`` or
+    ``id: "..."``."""
+    binding = target[0]
+    if binding is not None:
+        return f'binding: "{binding}" (id: "{namespace_id}")'
+    return f'id: "{namespace_id}"'
