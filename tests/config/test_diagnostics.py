@@ -240,18 +240,19 @@ def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(tmp_path, cwd=tmp_path, environ={})
     assert isinstance(info.value, EdgeKVError)
+    # wrangler 4.86's layout (observed): a blank line under the header, bullets indented by 4.
     assert str(info.value) == (
-        "✘ [ERROR] Processing wrangler.toml configuration:\n"
-        '  - Expected "name" to be of type string, alphanumeric and lowercase with dashes only '
+        "✘ [ERROR] Processing wrangler.toml configuration:\n\n"
+        '    - Expected "name" to be of type string, alphanumeric and lowercase with dashes only '
         'but got "Bad_Name".\n'
-        '  - "kv_namespaces[1]" bindings should have a string "binding" field but got '
+        '    - "kv_namespaces[1]" bindings should have a string "binding" field but got '
         '{"id":"x2"}.\n'
-        '  - "durable_objects.bindings[0]": {"name":"D"}\n'
-        '    - binding should have a string "class_name" field.\n'
+        '    - "durable_objects.bindings[0]": {"name":"D"}\n'
+        '      - binding should have a string "class_name" field.\n'
         "\n"
-        "▲ [WARNING] Processing wrangler.toml configuration:\n"
-        '  - Unexpected fields found in top-level field: "colour"\n'
-        "      If this is a new configuration option, please update your edgekv version."
+        "▲ [WARNING] Processing wrangler.toml configuration:\n\n"
+        '    - Unexpected fields found in top-level field: "colour"\n'
+        "        If this is a new configuration option, please update your edgekv version.\n"
     )
 
 

@@ -96,7 +96,7 @@ def test_error_report_path_is_relative_to_cwd(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(project, cwd=tmp_path, environ={})
     assert str(info.value) == (
-        "✘ [ERROR] Processing project/wrangler.toml configuration:\n"
-        '  - Expected "name" to be of type string, alphanumeric and lowercase with dashes only '
-        "but got 5."
+        "✘ [ERROR] Processing project/wrangler.toml configuration:\n\n"
+        '    - Expected "name" to be of type string, alphanumeric and lowercase with dashes only '
+        "but got 5.\n"
     )

@@ -7,19 +7,9 @@ from typing import IO, Any, NoReturn
 
 import click
 
+from edgekv.config.diagnostics import format_message
+
 __all__ = ["CLIError", "banner", "fail", "format_message", "info", "is_interactive", "resource_location", "warn"]
-
-
-def format_message(kind: str, message: str) -> str:
-    """A wrangler (esbuild-style) message: the first line after the tag, the rest as notes
-    indented by two spaces after a blank line, and a blank line at the end."""
-    if message.startswith(kind):  # already laid out (a config report)
-        return message.rstrip("\n") + "\n"
-    first, _, rest = message.partition("\n")
-    text = f"{kind} {first}\n"
-    if rest:
-        text += "\n" + "\n".join(f"  {line}" for line in rest.split("\n")) + "\n"
-    return text
 
 
 class CLIError(click.ClickException):

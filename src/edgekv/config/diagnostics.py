@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["Diagnostic", "Diagnostics", "Severity", "js_json"]
+__all__ = [
+    "Diagnostic",
+    "Diagnostics",
+    "Severity",
+    "format_message",
+    "js_json",
+]
 
 Severity = Literal["error", "warning"]
 
@@ -133,3 +139,19 @@ def _js_default(value: object) -> object:
     if isinstance(value, _dt.time):
         return value.isoformat()
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def format_message(kind: str, message: str) -> str:
+    """A message laid out as wrangler (esbuild) prints it: ``<kind> <first line>``, then the
+    other lines as notes indented by two spaces after a blank line, ending with a newline.
+
+    ``kind`` is ``"✘ [ERROR]"`` or ``"▲ [WARNING]"``; a message that already starts with it
+    is returned as it is.
+    """
+    if message.startswith(kind):
+        return message.rstrip("\n") + "\n"
+    first, _, rest = message.partition("\n")
+    text = f"{kind} {first}\n"
+    if rest:
+        text += "\n" + "\n".join(f"  {line}" for line in rest.split("\n")) + "\n"
+    return text

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from edgekv.config.bindings import check_python_identifiers, check_unique_binding_names
-from edgekv.config.diagnostics import Diagnostics, js_json
+from edgekv.config.diagnostics import Diagnostics, format_message, js_json
 from edgekv.config.discovery import CONFIG_FILE_NAMES, resolve_config_path
 from edgekv.config.dotenv import load_dev_vars
 from edgekv.config.environments import (
@@ -171,7 +171,7 @@ def format_report(d: Diagnostics) -> str:
     """The human-readable report: errors (``✘ [ERROR]``), then warnings (``▲ [WARNING]``)."""
     parts = []
     if d.has_errors():
-        parts.append(f"✘ [ERROR] {d.render_errors()}")
+        parts.append(format_message("✘ [ERROR]", d.render_errors()))
     if d.has_warnings():
-        parts.append(f"▲ [WARNING] {d.render_warnings()}")
-    return "\n\n".join(parts)
+        parts.append(format_message("▲ [WARNING]", d.render_warnings()))
+    return "\n".join(parts)
