@@ -13,7 +13,7 @@ PACKAGE = Path(edgekv.__file__).parent
 LAYERS = {
     "errors": 0, "limits": 0, "clock": 0,
     "storage": 1, "config": 1,
-    "kv": 2, "durable_objects": 2,
+    "kv": 2, "durable_objects": 2, "accounts": 2,
     "runtime": 3,
     "client": 4, "server": 4,
     "cli": 5,
