@@ -24,6 +24,13 @@ from edgekv.runtime.env import parse_var
 from edgekv.runtime.loader import WorkerSetupError
 from edgekv.runtime.worker import WorkerRuntime
 from edgekv.server import DevServer, bindings_table, resolve_host
+from edgekv.server.guard import LoopbackGuard
+from edgekv.server.management import (
+    API_PREFIX,
+    ManagementPaths,
+    api_context,
+    register_config_namespaces,
+)
 
 __all__ = ["dev"]
 
@@ -160,6 +167,9 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
             )
         except WorkerSetupError as exc:
             fail(str(exc))
+        await register_config_namespaces(runtime.kv_store, config)
+        api = api_context(runtime.kv_store, open_without_credential=True)
+        guard = LoopbackGuard([host])
         server = DevServer(
             runtime,
             host=host,
@@ -167,7 +177,10 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
             watch_paths=watch_paths,
             ignore_paths=[state.root],
             reload_config=reload_config,
-            on_ready=lambda url: info(f"[edgekv:info] Ready on {url}"),
+            on_ready=lambda url: info(f"[edgekv:info] Ready on {url}\n"
+                                      f"[edgekv:info] KV REST API (open locally, no token needed): "
+                                      f"{url}{API_PREFIX}"),
+            app_wrapper=lambda app: ManagementPaths(app, api, guard=guard),
         )
         try:
             await server.serve()

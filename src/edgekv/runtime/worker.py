@@ -377,7 +377,17 @@ class WorkerRuntime:
         """The ASGI callable (:meth:`handle`)."""
         return self.handle
 
+    #: ``False`` in ``edgekv serve``: an uncaught exception answers a plain 500 (the
+    #: traceback goes to the log only), never an HTML page showing the Worker's code.
+    show_tracebacks = True
+
     def _error_response(self, exc: Exception, scope: Scope) -> Response:
+        if not self.show_tracebacks:
+            text = exc.traceback_text if isinstance(exc, WorkerLoadError) else user_traceback(exc)
+            logger.error("Uncaught exception in %s %s:\n%s", scope.get("method"),
+                         scope.get("path", "/"), text.rstrip())
+            return Response("Internal Server Error", status=500,
+                            headers={"content-type": "text/plain; charset=utf-8"})
         if isinstance(exc, WorkerLoadError):
             title = "The Worker failed to load"
             text = exc.traceback_text
