@@ -149,3 +149,30 @@ def test_serve_worker_answers_plain_500_and_its_api(tmp_path: Path,
     server.wait_for("secret detail")  # the traceback is in the log
     assert server.interrupt() == 0
 
+
+
+def test_sigterm_lets_in_flight_requests_finish(tmp_path: Path,
+                                                start_serve: Callable[..., ServeProcess]) -> None:
+    (tmp_path / "wrangler.toml").write_text(
+        'name = "w"\nmain = "entry.py"\ncompatibility_flags = ["python_workers"]\n')
+    (tmp_path / "entry.py").write_text(
+        "import asyncio\nfrom workers import Response, WorkerEntrypoint\n\n"
+        "class Default(WorkerEntrypoint):\n"
+        "    async def fetch(self, request):\n"
+        "        await asyncio.sleep(1.5)\n"
+        "        return Response('finished')\n")
+    port = free_port()
+    server = start_serve(".", "--port", str(port), cwd=tmp_path)
+    server.wait_for("Ready on")
+    import concurrent.futures
+    import time
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(httpx.get, f"http://127.0.0.1:{port}/", timeout=20)
+        time.sleep(0.5)  # the request is in the Worker now
+        server.proc.send_signal(signal.SIGTERM)
+        response = pending.result(timeout=20)
+    assert response.status_code == 200 and response.text == "finished"
+    assert server.proc.wait(timeout=20) == 0
+    server.wait_for_end()
+    assert "Traceback" not in "\n".join(server.lines)
