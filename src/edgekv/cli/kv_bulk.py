@@ -23,7 +23,7 @@ from edgekv.client.bulk import BulkLoad, load_bulk_file, read_keys
 from edgekv.client.bulkfile import BulkFileError
 from edgekv.client.jsonout import pretty
 
-__all__ = ["UploadReport", "bulk", "load_file", "open_input", "progress_ticker"]
+__all__ = ["ProgressReport", "bulk", "load_file", "open_input", "progress_ticker"]
 
 
 @click.group()
@@ -60,17 +60,16 @@ def progress_ticker(enabled: bool) -> Iterator[Any]:
         yield lambda: progress.advance(task)
 
 
-class UploadReport:
-    """wrangler's ``Uploaded N% (x out of y)`` after each request of a remote bulk write
-    that takes more than one request."""
+class ProgressReport:
+    """wrangler's ``Uploaded N% (x out of y)`` (or ``Deleted …``) lines: before the first
+    request and after each one, when a remote bulk call takes more than 1,000 items."""
 
-    def __init__(self) -> None:
-        self.requests = 0
+    def __init__(self, verb: str) -> None:
+        self.verb = verb
 
     def __call__(self, done: int, total: int) -> None:
-        self.requests += 1
-        if done < total or self.requests > 1:
-            info(f"Uploaded {done * 100 // total}% ({done} out of {total})")
+        if total > 1000:
+            info(f"{self.verb} {done * 100 // total}% ({done:,} out of {total:,})")
 
 
 def load_file(project: Project, remote: bool, namespace_id: str, filename: str,
@@ -81,7 +80,7 @@ def load_file(project: Project, remote: bool, namespace_id: str, filename: str,
 
         async def work(client: KVClient) -> BulkLoad:
             return await load_bulk_file(client, namespace_id, handle, shown, on_item=tick,
-                                        progress=UploadReport() if remote else None,
+                                        progress=ProgressReport("Uploaded") if remote else None,
                                         skip_expired=skip_expired)
 
         load = run_kv(project, remote, work)
@@ -156,7 +155,8 @@ def delete(filename: str, force: bool, target: Any, remote: bool, project: Proje
             info("🤖 Using fallback value in non-interactive context: yes")
 
     async def work(client: KVClient) -> None:
-        await client.delete_bulk(namespace_id, keys)
+        await client.delete_bulk(namespace_id, keys,
+                                 progress=ProgressReport("Deleted") if remote else None)
 
     run_kv(project, remote, work)
     info("Success!")

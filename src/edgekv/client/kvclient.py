@@ -26,7 +26,7 @@ from edgekv.storage import NamespaceInfo, Record
 __all__ = ["KVClient", "Progress"]
 
 Progress = Callable[[int, int], None]
-"""Called after each bulk request with (items done, items in all)."""
+"""Called before the first bulk request and after each one with (items done, items in all)."""
 
 
 class KVClient(abc.ABC):

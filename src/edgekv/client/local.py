@@ -124,8 +124,6 @@ class LocalKV(KVClient):
                 yield record
 
         await self._store.write_batch(namespace_id, counted())
-        if progress is not None:
-            progress(count, count)
         return count
 
     async def get_bulk(self, namespace_id: str, keys: list[str]) -> dict[str, bytes | None]:
@@ -146,8 +144,6 @@ class LocalKV(KVClient):
         for k in keys:
             check_key(k, "DELETE", self.limits)
         await self._store.write_batch(namespace_id, (), keys)
-        if progress is not None:
-            progress(len(keys), len(keys))
 
     async def export(self, namespace_id: str, prefix: str = "") -> AsyncIterator[Record]:
         async for record in self.iter_records(namespace_id, prefix=prefix, values=True):

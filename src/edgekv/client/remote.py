@@ -425,6 +425,8 @@ class RemoteKV(KVClient):
                 total += 1
             spool.seek(0)
             done = 0
+            if progress is not None:
+                progress(0, total)
             batch: list[bytes] = []
             size = 2  # the brackets
             for line in spool:
@@ -477,6 +479,8 @@ class RemoteKV(KVClient):
         for k in keys:
             check_key(k, "DELETE", self.limits)
         path = f"{await self._namespace(namespace_id)}/bulk"
+        if progress is not None:
+            progress(0, len(keys))
         for start in range(0, len(keys), self.delete_chunk):
             chunk = keys[start : start + self.delete_chunk]
             await self._call("DELETE", path, body=chunk)
