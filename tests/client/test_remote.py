@@ -188,10 +188,18 @@ async def test_export_reads_binary_values_metadata_and_expirations(server: Serve
         ns = (await kv.create_namespace("export")).id
         await kv.put(ns, "a", b"\xff\x00", metadata={"x": 1}, expiration_ttl=600)
         await kv.put(ns, "b", "text")
+        await kv.put(ns, "c", "replacement \ufffd char")
+        await kv.put_bulk(ns, _records(kv, ns, 250))
         items = [export_item(r) async for r in kv.export(ns)]
     assert items[0]["key"] == "a" and items[0]["value"] == "/wA=" and items[0]["base64"] is True
     assert items[0]["metadata"] == {"x": 1} and isinstance(items[0]["expiration"], int)
     assert items[1] == {"key": "b", "value": "text"}
+    assert items[2] == {"key": "c", "value": "replacement \ufffd char"}
+    assert len(items) == 253
+    # text comes 100 at a time through bulk get; only what it cannot carry exactly is read alone
+    reads = [s for s in server.faults.seen if s.method == "GET" and "/values/" in s.path]
+    assert sorted(r.path.rsplit("/", 1)[1] for r in reads) == ["a", "c"]
+    assert len([s for s in server.faults.seen if s.path.endswith("/bulk/get")]) == 3
 
 
 async def test_429_and_503_are_retried_and_retry_after_is_honoured(server: Server) -> None:
