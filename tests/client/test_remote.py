@@ -254,3 +254,22 @@ def test_no_credential_is_refused_before_any_request() -> None:
 
     with pytest.raises(RemoteSetupError, match="CLOUDFLARE_API_TOKEN"):
         RemoteSettings.from_environ({"CLOUDFLARE_API_BASE_URL": BASE_URL})
+
+
+async def test_an_unreachable_server_is_retried_then_reported() -> None:
+    from edgekv.client import RemoteSettings
+    from tests.cli.test_dev_command import free_port
+
+    waits: list[float] = []
+
+    async def no_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    settings = RemoteSettings(base_url=f"http://127.0.0.1:{free_port()}/client/v4",
+                              api_token="t", account_id="a" * 32)
+    async with RemoteKV(settings, sleep=no_sleep, retries=3) as kv:
+        with pytest.raises(ApiRequestFailed) as caught:
+            await kv.list_namespaces()
+    assert str(caught.value).startswith(
+        f"A request to the Cloudflare API (/accounts/{'a' * 32}/storage/kv/namespaces) failed.\n")
+    assert waits == [0.5, 1.0, 2.0]

@@ -110,7 +110,8 @@ class KVClient(abc.ABC):
 
         ``records`` may be a lazy iterator that raises after its last item: then nothing
         is stored (local: one transaction; remote: nothing is sent before the iterator is
-        exhausted, then it goes in requests under the API's limits)."""
+        exhausted, then it goes in requests under the API's limits). ``progress`` hears
+        about each request of a remote write; a local write is one step and reports nothing."""
 
     @abc.abstractmethod
     async def get_bulk(self, namespace_id: str, keys: list[str]) -> dict[str, bytes | None]:
