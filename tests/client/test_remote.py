@@ -273,3 +273,27 @@ async def test_an_unreachable_server_is_retried_then_reported() -> None:
     assert str(caught.value).startswith(
         f"A request to the Cloudflare API (/accounts/{'a' * 32}/storage/kv/namespaces) failed.\n")
     assert waits == [0.5, 1.0, 2.0]
+
+
+async def test_edgekv_devs_open_api_needs_no_credential(tmp_path) -> None:
+    from edgekv.client import RemoteSettings
+    from edgekv.server.guard import LoopbackGuard
+    from edgekv.server.management import ManagementPaths, api_context, not_found_app
+    from edgekv.storage import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'dev.sqlite3'}")
+    app = ManagementPaths(not_found_app, api_context(store, open_without_credential=True),
+                          guard=LoopbackGuard(["127.0.0.1"]))
+    settings = RemoteSettings.from_environ(
+        {"CLOUDFLARE_API_BASE_URL": "http://127.0.0.1:8787/cdn-cgi/edgekv/client/v4"})
+    assert settings.auth_headers() == {}
+    import httpx
+
+    try:
+        async with RemoteKV(settings, transport=httpx.ASGITransport(app=app)) as kv:
+            ns = (await kv.create_namespace("dev-ns")).id  # in the local account, from /memberships
+            await kv.put(ns, "k", "v")
+            assert (await kv.get(ns, "k")).value == b"v"  # type: ignore[union-attr]
+            assert await kv.account_id() == "edeed0000000000000000000000000c1"
+    finally:
+        await store.close()

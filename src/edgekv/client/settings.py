@@ -13,6 +13,10 @@
                                exactly one
 =============================  ==========================================================
 
+With no credential at all, only ``edgekv dev``'s API (a base URL ending in
+``/cdn-cgi/edgekv/client/v4``) is reached, without credential headers: it is open to
+requests from its own machine. Anything else needs a credential, as wrangler does.
+
 As wrangler does on start, the project folder's ``.env`` files are read too (``.env``,
 ``.env.local``, and with ``--env X`` ``.env.X``, ``.env.X.local``, later files winning);
 a variable set in the process environment always wins over the files.
@@ -28,9 +32,11 @@ from pathlib import Path
 from edgekv.client.errors import RemoteSetupError
 from edgekv.config.dotenv import expand_env, parse_dotenv
 
-__all__ = ["DEFAULT_API_BASE_URL", "NO_CREDENTIAL", "RemoteSettings", "read_environment"]
+__all__ = ["DEFAULT_API_BASE_URL", "DEV_API_SUFFIX", "NO_CREDENTIAL", "RemoteSettings",
+           "read_environment"]
 
 DEFAULT_API_BASE_URL = "https://api.cloudflare.com/client/v4"
+DEV_API_SUFFIX = "/cdn-cgi/edgekv/client/v4"  # where `edgekv dev` answers the API, open locally
 
 NO_CREDENTIAL = (
     "In a non-interactive environment, it's necessary to set a CLOUDFLARE_API_TOKEN environment "
@@ -92,9 +98,12 @@ class RemoteSettings:
         return settings
 
     def auth_headers(self) -> dict[str, str]:
-        """The credential headers: the token if set, else the global key and email."""
+        """The credential headers: the token if set, else the global key and email, else
+        none for ``edgekv dev``'s open API. Raises ``RemoteSetupError``."""
         if self.api_token:
             return {"Authorization": f"Bearer {self.api_token}"}
         if self.api_key and self.email:
             return {"X-Auth-Email": self.email, "X-Auth-Key": self.api_key}
+        if self.base_url.rstrip("/").endswith(DEV_API_SUFFIX):
+            return {}
         raise RemoteSetupError(NO_CREDENTIAL)
