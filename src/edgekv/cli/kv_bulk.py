@@ -76,7 +76,8 @@ def load_file(project: Project, remote: bool, namespace_id: str, filename: str,
               *, skip_expired: bool = False) -> BulkLoad:
     """Check and store a bulk file, reporting a bad file as wrangler does."""
     shown = "stdin" if filename == "-" else filename
-    with open_input(filename) as handle, progress_ticker(sys.stderr.isatty() and not remote) as tick:
+    spinner = sys.stderr.isatty() and not remote  # remote runs print wrangler's progress lines
+    with open_input(filename) as handle, progress_ticker(spinner) as tick:
 
         async def work(client: KVClient) -> BulkLoad:
             return await load_bulk_file(client, namespace_id, handle, shown, on_item=tick,

@@ -13,7 +13,14 @@ import click
 
 from edgekv.cli.output import fail, info, resource_location
 from edgekv.cli.project import Project
-from edgekv.client import ApiRequestFailed, KVClient, LocalKV, RemoteKV, RemoteSettings, RemoteSetupError
+from edgekv.client import (
+    ApiRequestFailed,
+    KVClient,
+    LocalKV,
+    RemoteKV,
+    RemoteSettings,
+    RemoteSetupError,
+)
 from edgekv.client.bulkfile import BulkFileError
 from edgekv.client.settings import read_environment
 from edgekv.errors import KVError, KVSyntaxError, KVTypeError
@@ -32,7 +39,7 @@ def location_options(func: F) -> F:
     @click.option("--local", is_flag=True, default=False,
                   help="Use the project's local store (the default; the one `edgekv dev` serves).")
     @click.option("--remote", is_flag=True, default=False,
-                  help="Use the v4 API at CLOUDFLARE_API_BASE_URL (an `edgekv serve`, or Cloudflare).")
+                  help="Use the v4 API at CLOUDFLARE_API_BASE_URL (`edgekv serve`, Cloudflare).")
     @functools.wraps(func)
     def wrapper(local: bool, remote: bool, **kwargs: Any) -> Any:
         if local and remote:

@@ -9,7 +9,6 @@ the last item has been checked. ``export`` writes the bulk-file form of every re
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -18,13 +17,14 @@ from edgekv.client.bulkfile import (
     KEY_VALUE_INTERFACE,
     BulkFileError,
     describe_js,
+    export_item,
     iter_json_array,
     parse_key_item,
     parse_put_item,
 )
 from edgekv.client.kvclient import KVClient, Progress
 from edgekv.errors import KVError, KVTypeError
-from edgekv.kv import KVNamespace, jsjson
+from edgekv.kv import KVNamespace
 from edgekv.storage import Record
 
 __all__ = ["BulkLoad", "export_item", "export_items", "load_bulk_file", "read_keys",
@@ -148,21 +148,8 @@ def read_keys(stream: IO[str], filename: str) -> list[str]:
     return keys
 
 
-def export_item(record: Record) -> dict[str, Any]:
-    """A record as a ``bulk put`` item: the value as text when it is UTF-8, else base64."""
-    raw = record.value or b""
-    try:
-        item: dict[str, Any] = {"key": record.key, "value": raw.decode("utf-8")}
-    except UnicodeDecodeError:
-        item = {"key": record.key, "value": base64.b64encode(raw).decode("ascii"), "base64": True}
-    if record.expiration is not None:
-        item["expiration"] = record.expiration
-    if record.metadata is not None:
-        item["metadata"] = jsjson.parse(record.metadata)
-    return item
-
-
-async def export_items(client: KVClient, namespace_id: str, prefix: str = "") -> AsyncIterator[dict[str, Any]]:
+async def export_items(client: KVClient, namespace_id: str,
+                       prefix: str = "") -> AsyncIterator[dict[str, Any]]:
     """The namespace's records as bulk-file items, in key order (flat memory)."""
     async for record in client.export(namespace_id, prefix):
         yield export_item(record)

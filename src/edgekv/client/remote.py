@@ -21,7 +21,6 @@ a namespace create, which is not idempotent, is retried only on 429. Failures ra
 from __future__ import annotations
 
 import asyncio
-import base64
 import email.utils
 import http
 import json
@@ -35,6 +34,7 @@ from urllib.parse import quote
 import httpx
 
 from edgekv import __version__
+from edgekv.client.bulkfile import export_item
 from edgekv.client.errors import ApiRequestFailed, RemoteSetupError
 from edgekv.client.kvclient import KVClient, Progress
 from edgekv.client.settings import RemoteSettings
@@ -77,16 +77,7 @@ def _reason(response: httpx.Response) -> str:
 
 def _bulk_item(record: Record) -> bytes:
     """One ``PUT …/bulk`` item as JSON (ASCII, so a lone surrogate in a key survives)."""
-    raw = record.value or b""
-    try:
-        item: dict[str, Any] = {"key": record.key, "value": raw.decode("utf-8")}
-    except UnicodeDecodeError:
-        item = {"key": record.key, "value": base64.b64encode(raw).decode("ascii"), "base64": True}
-    if record.expiration is not None:
-        item["expiration"] = record.expiration
-    if record.metadata is not None:
-        item["metadata"] = jsjson.parse(record.metadata)
-    return json.dumps(item, separators=(",", ":")).encode("ascii")
+    return json.dumps(export_item(record), separators=(",", ":")).encode("ascii")
 
 
 class RemoteKV(KVClient):
@@ -177,7 +168,8 @@ class RemoteKV(KVClient):
                 response = await self._http.request(method, url, params=params, content=content,
                                                     headers=all_headers)
             except httpx.TransportError as exc:
-                if attempt >= self.retries or not (idempotent or isinstance(exc, httpx.ConnectError)):
+                retry = idempotent or isinstance(exc, httpx.ConnectError)  # never sent
+                if attempt >= self.retries or not retry:
                     detail = str(exc) or type(exc).__name__
                     raise ApiRequestFailed(f"A request to the Cloudflare API ({path}) failed.\n"
                                            f"{detail}") from None
@@ -199,9 +191,10 @@ class RemoteKV(KVClient):
             body = None
         errors = body.get("errors") if isinstance(body, dict) else None
         if isinstance(errors, list) and errors:
-            lines = [f"{e.get('message')} [code: {e.get('code')}]" if isinstance(e, dict) else str(e)
-                     for e in errors]
-            codes = tuple(e["code"] for e in errors if isinstance(e, dict) and isinstance(e.get("code"), int))
+            lines = [f"{e.get('message')} [code: {e.get('code')}]" if isinstance(e, dict)
+                     else str(e) for e in errors]
+            codes = tuple(e["code"] for e in errors
+                          if isinstance(e, dict) and isinstance(e.get("code"), int))
             return ApiRequestFailed(
                 f"A request to the Cloudflare API ({path}) failed.\n" + "\n".join(lines),
                 status=response.status_code, codes=codes,
@@ -382,8 +375,8 @@ class RemoteKV(KVClient):
 
     def missing_value_error(self, namespace_id: str, key: str) -> str | None:
         account = self._account or "<account>"
-        return (f"Failed to fetch {self.base_url}/accounts/{_segment(account)}/storage/kv/namespaces/"
-                f"{_segment(namespace_id)}/values/{_segment(key)} - 404: Not Found")
+        return (f"Failed to fetch {self.base_url}/accounts/{_segment(account)}/storage/kv/"
+                f"namespaces/{_segment(namespace_id)}/values/{_segment(key)} - 404: Not Found")
 
     async def list_keys(self, namespace_id: str, prefix: str = "") -> AsyncIterator[Record]:
         path = f"{await self._namespace(namespace_id)}/keys"
@@ -452,7 +445,8 @@ class RemoteKV(KVClient):
         for attempt in range(self.retries + 1):
             envelope = await self._call("PUT", path, body=b"[" + b",".join(pending) + b"]")
             result = envelope.get("result") or {}
-            failed = set(result.get("unsuccessful_keys") or []) if isinstance(result, dict) else set()
+            failed = (set(result.get("unsuccessful_keys") or []) if isinstance(result, dict)
+                      else set())
             if not failed:
                 return
             # The API asks to retry the keys it could not write.
@@ -468,7 +462,8 @@ class RemoteKV(KVClient):
         found: dict[str, bytes | None] = {}
         for start in range(0, len(keys), _BULK_GET):
             chunk = keys[start : start + _BULK_GET]
-            values = ((await self._call("POST", path, body={"keys": chunk})).get("result") or {}).get("values") or {}
+            envelope = await self._call("POST", path, body={"keys": chunk})
+            values = (envelope.get("result") or {}).get("values") or {}
             for k in chunk:
                 value = values.get(k)
                 found[k] = None if value is None else str(value).encode("utf-8", "surrogatepass")
