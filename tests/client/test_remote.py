@@ -64,7 +64,7 @@ async def test_namespace_list_ends_with_a_server_that_ignores_pages(server: Serv
 async def test_values_text_bytes_metadata_expiration_and_odd_keys(server: Server) -> None:
     async with server.client() as kv:
         ns = (await kv.create_namespace("values")).id
-        odd = "sp ace/x?y%z#ü"
+        odd = "sp ace/x?y%z#ü!*'()"
         await kv.put(ns, odd, "text", expiration_ttl=120)
         await kv.put(ns, "bin", b"\x00\xff\xfe", metadata={"a": [1, "two"]})
         await kv.put(ns, "meta-text", "hello", metadata={"m": True})
@@ -84,7 +84,7 @@ async def test_values_text_bytes_metadata_expiration_and_odd_keys(server: Server
         assert await kv.get(ns, odd) is None
     puts = [s for s in server.faults.seen if s.method == "PUT" and "/values/" in s.path]
     # encodeURIComponent-style key segment; the TTL as a query parameter
-    assert puts[0].path.endswith("/values/sp%20ace%2Fx%3Fy%25z%23%C3%BC?expiration_ttl=120")
+    assert puts[0].path.endswith("/values/sp%20ace%2Fx%3Fy%25z%23%C3%BC!*'()?expiration_ttl=120")
     assert unquote(puts[0].path.split("/values/")[1].split("?")[0]) == odd
 
 

@@ -4,7 +4,7 @@ Any server that speaks the API works: ``edgekv serve`` (``…/client/v4``), ``ed
 (``…/cdn-cgi/edgekv/client/v4``) or Cloudflare itself. The requests are the ones wrangler
 4.86 sends (docs/cli.md, "Remote"):
 
-- keys in a path are percent-encoded as ``encodeURIComponent`` would (``quote(key, safe="")``);
+- keys in a path are percent-encoded as ``encodeURIComponent`` does;
 - a value is a raw body (``text/plain;charset=UTF-8`` for text, no type for bytes), or
   multipart/form-data with a ``value`` part and a ``metadata`` field when it has metadata;
 - ``GET …/keys?prefix=`` follows ``result_info.cursor`` until it is empty; namespace lists
@@ -59,7 +59,9 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 def _segment(text: str) -> str:
-    return quote(text, safe="")
+    """``encodeURIComponent(text)``: what wrangler puts in a path (``quote(text, safe="")``
+    plus the five marks JavaScript leaves alone, so URLs in messages are wrangler's)."""
+    return quote(text, safe="!*'()")
 
 
 def _metadata_text(value: Any) -> str | None:
