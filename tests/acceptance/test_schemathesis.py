@@ -51,6 +51,50 @@ def target_namespace(live_server: LiveServer) -> str:
     return ns
 
 
+def test_the_served_document_is_the_one_tested(live_server: LiveServer) -> None:
+    response = live_server.api("GET", "/openapi.json")
+    assert response.status_code == 200
+    assert response.json() == openapi_document(ROOT)
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
+def test_operation_conforms_to_the_document(method: str, path: str, api_schema: Any,
+                                            live_server: LiveServer,
+                                            target_namespace: str) -> None:
+    operation = api_schema[path][method]
+    fixed: dict[str, Any] = {}
+    names = {p.name for p in operation.path_parameters}
+    if "account_id" in names:
+        fixed["account_id"] = live_server.account
+    if "namespace_id" in names:
+        # Deleting the shared namespace would end the other cases' fun: DELETE gets its own.
+        fixed["namespace_id"] = (target_namespace if method != "DELETE" or path.endswith(
+            ("/values/{key_name}", "/bulk")) else _fresh_namespace(live_server))
+    strategies = [operation.as_strategy(GenerationMode.POSITIVE, path_parameters=fixed or None),
+                  operation.as_strategy(GenerationMode.NEGATIVE, path_parameters=fixed or None)]
+    if fixed:
+        strategies.append(operation.as_strategy(GenerationMode.POSITIVE))
+    checks = [st_checks.not_a_server_error, st_checks.status_code_conformance,
+              st_checks.content_type_conformance, st_checks.response_schema_conformance]
+    headers = {"Authorization": f"Bearer {live_server.token}"}
+
+    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(case=st.one_of(strategies))
+    def check(case: Any) -> None:
+        response = case.call(headers=headers, timeout=30)
+        case.validate_response(response, checks=checks, headers=headers)
+
+    check()
+
+
+def _fresh_namespace(live_server: LiveServer) -> str:
+    import uuid
+
+    response = live_server.api("POST", live_server.ns_path(), json={"title": uuid.uuid4().hex})
+    return str(response.json()["result"]["id"])
+
+
 @pytest.mark.parametrize("suffix", ["/keys?prefix=", "/values/", "/metadata/"])
 def test_an_over_long_key_or_prefix_gets_a_documented_414(suffix: str, live_server: LiveServer,
                                                           target_namespace: str) -> None:
