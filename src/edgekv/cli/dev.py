@@ -19,6 +19,7 @@ import click
 from edgekv.cli.output import banner, fail, info
 from edgekv.cli.project import load_project, project_flags
 from edgekv.config import Config, load_config
+from edgekv.config.starter import starter_config, worker_name
 from edgekv.errors import ConfigError
 from edgekv.runtime.env import parse_var
 from edgekv.runtime.loader import WorkerSetupError
@@ -140,6 +141,11 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
         config_path_or_dir = config_path
     project = load_project(config_path_or_dir, env_name, cwd, persist_to)
     config = project.config
+    if config.config_path is None:
+        folder = Path(config_path_or_dir) if config_path_or_dir else base
+        fail(f"No wrangler.toml, wrangler.json or wrangler.jsonc in {folder} or its parents.\n"
+             "Create a project with `edgekv init`, or save this as wrangler.toml:\n\n"
+             + starter_config(worker_name(folder)).rstrip("\n"))
     overrides = _parse_vars(variables)
     target = Path(config_path_or_dir) if config_path_or_dir else base
     if not target.is_absolute():
