@@ -1,16 +1,16 @@
-"""A live edgekv API server over real HTTP, for the real clients (the ``cloudflare`` SDK,
+"""A live ``edgekv serve`` over real HTTP, for the real clients (the ``cloudflare`` SDK,
 wrangler, schemathesis) to drive.
 
-The server runs in its own process on a free port, over a SQLite store in a temporary
-folder; an account and a read-write token are created in that store first (the way
-``edgekv account create`` / ``edgekv token create`` do), so every request carries a real
-credential that the server checks.
+The server is the ``edgekv serve`` command (API only: ``/client/v4`` and
+``/cdn-cgi/edgekv/client/v4``, a credential always required) on a free port, over a state
+folder in a temporary directory. Its account, global API key and tokens are made with
+``edgekv account create`` and ``edgekv token create`` on that folder, as a user would.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -22,20 +22,23 @@ from pathlib import Path
 import httpx
 import pytest
 
-from edgekv.accounts import AccountRegistry
-from edgekv.storage import open_store
+_SCRIPT = Path(sys.executable).with_name("edgekv")
+EDGEKV = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "edgekv"]
 
-# The server process: the same app `edgekv serve` runs without a Worker (the API at
-# /client/v4 and /cdn-cgi/edgekv/client/v4, a credential always required).
-_SERVER = """
-import sys, uvicorn
-from edgekv.server.management import ManagementPaths, api_context, not_found_app
-from edgekv.storage import open_store
-store = open_store("sqlite:///" + sys.argv[1])
-app = ManagementPaths(not_found_app, api_context(store, open_without_credential=False),
-                      api_at_root=True)
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
-"""
+
+def edgekv(*args: str) -> str:
+    """Run an edgekv command; its stdout (it must succeed)."""
+    done = subprocess.run([*EDGEKV, *args], capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, (args, done.stdout, done.stderr)
+    return done.stdout
+
+
+def shown_once(output: str) -> str:
+    """The secret an ``account create --email`` / ``token create`` printed (indented line)."""
+    found = re.search(r"\(shown once, store it now\):\n\s+(\S+)", output)
+    assert found is not None, output
+    return found.group(1)
 
 
 def missing(what: str) -> None:
@@ -61,15 +64,16 @@ class LiveServer:
     token: str
     email: str
     api_key: str
-    db: Path
+    state: Path
 
     @property
     def base_url(self) -> str:
         return f"{self.url}/client/v4"
 
-    def token_for(self, **options: object) -> str:
-        """Another token of the account (``read_only=True``, ``namespaces=(...)``...)."""
-        return asyncio.run(_create_token(self.db, self.account, options))
+    def token_for(self, *options: str) -> str:
+        """Another token of the account (``"--read-only"``, ``"--namespace", ID``...)."""
+        return shown_once(edgekv("token", "create", "--account", self.account,
+                                 "--persist-to", str(self.state), *options))
 
     def api(self, method: str, path: str, **kwargs: object) -> httpx.Response:
         """A request under ``/client/v4`` with the read-write token."""
@@ -82,55 +86,42 @@ class LiveServer:
         return f"{path}/{namespace_id}" if namespace_id else path
 
 
-async def _create_account(db: Path) -> tuple[str, str, str, str]:
-    store = open_store(f"sqlite:///{db}")
-    try:
-        registry = AccountRegistry(store)
-        email = "acceptance@example.com"
-        created = await registry.create_account("acceptance", email=email)
-        token = await registry.create_token(created.account.id, name="acceptance")
-        assert created.api_key is not None
-        return created.account.id, token.secret, email, created.api_key
-    finally:
-        await store.close()
-
-
-async def _create_token(db: Path, account: str, options: dict[str, object]) -> str:
-    store = open_store(f"sqlite:///{db}")
-    try:
-        return (await AccountRegistry(store).create_token(account, **options)).secret  # type: ignore[arg-type]
-    finally:
-        await store.close()
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp("live-api")
-    db = folder / "kv.sqlite3"
-    account, token, email, api_key = asyncio.run(_create_account(db))
+    state = folder / "state"
+    email = "acceptance@example.com"
+    created = edgekv("account", "create", "--name", "acceptance", "--email", email,
+                     "--persist-to", str(state))
+    found = re.search(r"Created account ([0-9a-f]{32})", created)
+    assert found is not None, created
+    account, api_key = found.group(1), shown_once(created)
+    token = shown_once(edgekv("token", "create", "--account", account, "--name", "acceptance",
+                              "--persist-to", str(state)))
     port = free_port()
     log = open(folder / "server.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-c", _SERVER, str(db), str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([*EDGEKV, "serve", "--persist-to", str(state), "--port", str(port),
+                             "--log-level", "warn"],
+                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"the API server exited: {(folder / 'server.log').read_text()}")
+                pytest.fail(f"edgekv serve exited: {(folder / 'server.log').read_text()}")
             try:
                 httpx.get(f"{url}/client/v4/user/tokens/verify", timeout=2,
                           headers={"Authorization": f"Bearer {token}"}).raise_for_status()
                 break
             except httpx.HTTPError:
                 if time.monotonic() > deadline:
-                    pytest.fail("the API server did not answer within 30 s")
+                    pytest.fail("edgekv serve did not answer within 30 s")
                 time.sleep(0.1)
-        yield LiveServer(url, account, token, email, api_key, db)
+        yield LiveServer(url, account, token, email, api_key, state)
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)

@@ -12,13 +12,14 @@ with 10000, ``BadRequestError``).
 from __future__ import annotations
 
 import base64
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.acceptance.conftest import LiveServer, missing
+from tests.acceptance.conftest import LiveServer, edgekv, missing, shown_once
 
 try:
     import cloudflare
@@ -285,7 +286,7 @@ def test_tokens_decide_what_the_sdk_may_do(client: Cloudflare, live_server: Live
                                            ns: str) -> None:
     a = live_server.account
     client.kv.namespaces.values.update("k", account_id=a, namespace_id=ns, value=b"v")
-    reader = Cloudflare(api_token=live_server.token_for(read_only=True),
+    reader = Cloudflare(api_token=live_server.token_for("--read-only"),
                         base_url=live_server.base_url, max_retries=0)
     assert reader.kv.namespaces.values.get("k", account_id=a, namespace_id=ns).read() == b"v"
     assert [k.name for k in reader.kv.namespaces.keys.list(ns, account_id=a)] == ["k"]
@@ -299,7 +300,7 @@ def test_tokens_decide_what_the_sdk_may_do(client: Cloudflare, live_server: Live
     other = client.kv.namespaces.create(account_id=a, title=f"other-{time.monotonic_ns()}")
     assert other is not None
     try:
-        scoped = Cloudflare(api_token=live_server.token_for(namespaces=(ns,)),
+        scoped = Cloudflare(api_token=live_server.token_for("--namespace", ns),
                             base_url=live_server.base_url, max_retries=0)
         assert scoped.kv.namespaces.values.get("k", account_id=a, namespace_id=ns).read() == b"v"
         with pytest.raises(cloudflare.PermissionDeniedError):
@@ -330,3 +331,21 @@ def test_env_configuration(live_server: LiveServer, monkeypatch: pytest.MonkeyPa
     # The /cdn-cgi/edgekv/client/v4 mount answers the same API.
     client2 = Cloudflare(base_url=f"{live_server.url}/cdn-cgi/edgekv/client/v4", max_retries=0)
     assert [n.title for n in client2.kv.namespaces.list(account_id=live_server.account)] == titles
+
+
+def test_a_revoked_token_stops_working_at_once(client: Cloudflare, live_server: LiveServer,
+                                               ns: str) -> None:
+    """``edgekv token create`` / ``revoke`` while the server runs: the next call is refused."""
+    created = edgekv("token", "create", "--account", live_server.account, "--persist-to",
+                     str(live_server.state), "--expires-in", "1h")
+    token_id = re.search(r"token ([0-9a-f]{32}) for account", created).group(1)  # type: ignore[union-attr]
+    short_lived = Cloudflare(api_token=shown_once(created), base_url=live_server.base_url,
+                             max_retries=0)
+    short_lived.kv.namespaces.values.update("r", account_id=live_server.account,
+                                            namespace_id=ns, value=b"1")
+    assert client.kv.namespaces.values.get("r", account_id=live_server.account,
+                                           namespace_id=ns).read() == b"1"
+    edgekv("token", "revoke", token_id, "--persist-to", str(live_server.state))
+    with pytest.raises(cloudflare.PermissionDeniedError) as caught:
+        short_lived.kv.namespaces.values.get("r", account_id=live_server.account, namespace_id=ns)
+    assert error_code(caught.value) == 10000

@@ -292,7 +292,7 @@ def test_binary_files_odd_key_names_and_large_bulk(wrangler: Wrangler, live_serv
 def test_read_only_token_cannot_write(wrangler: Wrangler, live_server: LiveServer,
                                       namespace: str) -> None:
     live_server.api("PUT", live_server.ns_path(namespace) + "/values/k", content=b"v")
-    reader = live_server.token_for(read_only=True)
+    reader = live_server.token_for("--read-only")
     got = wrangler("kv", "key", "get", "k", "--namespace-id", namespace, "--remote", "--text",
                    token=reader)
     assert got.out == "v\n"
