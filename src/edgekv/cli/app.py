@@ -7,6 +7,7 @@ import click
 from edgekv import __version__
 from edgekv.cli.accounts import account, token
 from edgekv.cli.dev import dev
+from edgekv.cli.init import init
 from edgekv.cli.kv import kv
 from edgekv.cli.serve import serve
 
@@ -20,6 +21,7 @@ def cli() -> None:
 
 
 cli.add_command(kv)
+cli.add_command(init)
 cli.add_command(dev)
 cli.add_command(serve)
 cli.add_command(account)

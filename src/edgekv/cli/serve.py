@@ -101,6 +101,10 @@ def serve(directory: str | None, config_path: str | None, env_name: str | None, 
         config, state = project.config, project.state
     else:
         state = state_paths(None, persist_to, cwd=base)
+        try:
+            state.ensure()
+        except OSError as exc:
+            fail(f"Could not create the state folder {state.root}: {exc.strerror or exc}")
     overrides = {**_env_file_vars(env_files), **_parse_vars(variables)}
     host = resolve_host(ip)
     _configure_logging(log_level)
