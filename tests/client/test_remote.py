@@ -297,3 +297,13 @@ async def test_edgekv_devs_open_api_needs_no_credential(tmp_path) -> None:
             assert await kv.account_id() == "edeed0000000000000000000000000c1"
     finally:
         await store.close()
+
+
+async def test_a_reply_that_is_not_an_envelope_is_reported_as_malformed(server: Server) -> None:
+    async with server.client(retries=0) as kv:
+        server.faults.plan = [(502, {}, b"<html>bad gateway</html>")]
+        with pytest.raises(ApiRequestFailed) as caught:
+            await kv.list_namespaces()
+    assert str(caught.value) == (
+        "Received a malformed response from the API\n<html>bad gateway</html>\n"
+        f"GET /accounts/{server.account}/storage/kv/namespaces -> 502 Bad Gateway")
