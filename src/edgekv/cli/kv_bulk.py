@@ -122,8 +122,8 @@ def get(filename: str, target: Any, remote: bool, project: Project) -> None:
 
     found = run_kv(project, remote, work)
     texts = {k: None if v is None else v.decode("utf-8", "replace") for k, v in found.items()}
-    if remote:
-        info(pretty(texts))
+    if remote:  # the API's map, then wrangler's "Success!" after a blank line
+        info(pretty(texts) + "\n\nSuccess!")
     else:
         info(pretty({k: {"value": v} for k, v in texts.items()}))
 
