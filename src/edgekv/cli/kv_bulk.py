@@ -14,7 +14,7 @@ from typing import IO, Any
 
 import click
 
-from edgekv.cli.kv_run import print_location, run_kv
+from edgekv.cli.kv_run import input_path, print_location, run_kv
 from edgekv.cli.output import banner, fail, info, is_interactive, warn
 from edgekv.cli.project import Project, project_options
 from edgekv.cli.targets import describe_namespace, resolve_namespace_id, target_options
@@ -32,13 +32,14 @@ def bulk() -> None:
 
 
 @contextlib.contextmanager
-def open_input(filename: str) -> Iterator[IO[str]]:
-    """The file named on the command line (``-``: stdin), or a wrangler-style failure."""
+def open_input(project: Project, filename: str) -> Iterator[IO[str]]:
+    """The file named on the command line (``-``: stdin; relative to ``--cwd``), or a
+    wrangler-style failure."""
     if filename == "-":
         yield sys.stdin
         return
     try:
-        handle = open(filename, encoding="utf-8")  # noqa: SIM115 - closed below
+        handle = open(input_path(project, filename), encoding="utf-8")  # noqa: SIM115 - closed below
     except OSError as exc:
         fail(f'Could not read file "{filename}": {exc.strerror}')
     with handle:
@@ -77,7 +78,7 @@ def load_file(project: Project, remote: bool, namespace_id: str, filename: str,
     """Check and store a bulk file, reporting a bad file as wrangler does."""
     shown = "stdin" if filename == "-" else filename
     spinner = sys.stderr.isatty() and not remote  # remote runs print wrangler's progress lines
-    with open_input(filename) as handle, progress_ticker(spinner) as tick:
+    with open_input(project, filename) as handle, progress_ticker(spinner) as tick:
 
         async def work(client: KVClient) -> BulkLoad:
             return await load_bulk_file(client, namespace_id, handle, shown, on_item=tick,
@@ -111,7 +112,7 @@ def get(filename: str, target: Any, remote: bool, project: Project) -> None:
     """Print the values of the keys listed in FILENAME as JSON (locally each value is
     ``{"value": ...}``; remotely the API's map of values, as wrangler prints them)."""
     namespace_id = resolve_namespace_id(project, target, remote)
-    with open_input(filename) as handle:
+    with open_input(project, filename) as handle:
         try:
             keys = read_keys(handle, "stdin" if filename == "-" else filename)
         except BulkFileError as exc:
@@ -137,7 +138,7 @@ def delete(filename: str, force: bool, target: Any, remote: bool, project: Proje
     """Delete the keys listed in FILENAME (strings or {"name"} objects)."""
     namespace_id = resolve_namespace_id(project, target, remote)
     shown = "stdin" if filename == "-" else filename
-    with open_input(filename) as handle:
+    with open_input(project, filename) as handle:
         try:
             keys = read_keys(handle, shown)
         except BulkFileError as exc:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import click
 
-from edgekv.cli.kv_run import print_location, run_kv
+from edgekv.cli.kv_run import input_path, print_location, run_kv
 from edgekv.cli.output import banner, fail, info
 from edgekv.cli.project import Project, project_options
 from edgekv.cli.targets import describe_namespace, resolve_namespace_id, target_options
@@ -61,7 +60,7 @@ def put(key_name: str, value: str | None, path: str | None, ttl: int | None,
     data: bytes | str
     if path is not None:
         try:
-            data = Path(path).read_bytes()
+            data = input_path(project, path).read_bytes()
         except OSError as exc:
             fail(f"Could not read {path}: {exc.strerror}")
         what = f"the contents of {path} to the key"

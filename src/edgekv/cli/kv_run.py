@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -25,7 +26,7 @@ from edgekv.client.bulkfile import BulkFileError
 from edgekv.client.settings import read_environment
 from edgekv.errors import KVError, KVSyntaxError, KVTypeError
 
-__all__ = ["location_options", "open_client", "print_location", "run_kv"]
+__all__ = ["input_path", "location_options", "open_client", "print_location", "run_kv"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -56,9 +57,13 @@ def open_client(project: Project, remote: bool) -> KVClient:
     if not remote:
         return LocalKV(project.state.kv_url)
     config = project.config
-    directory = config.config_dir or project.state.root.parent
-    environ = read_environment(directory, config.env)
+    environ = read_environment(config.config_dir or project.cwd, config.env)
     return RemoteKV(RemoteSettings.from_environ(environ))
+
+
+def input_path(project: Project, name: str) -> Path:
+    """A file named on the command line, relative to ``--cwd`` as wrangler resolves it."""
+    return project.cwd / name  # an absolute ``name`` stays as it is
 
 
 def print_location(remote: bool) -> None:
