@@ -73,17 +73,21 @@ class ProgressReport:
             info(f"{self.verb} {done * 100 // total}% ({done:,} out of {total:,})")
 
 
-def load_file(project: Project, remote: bool, namespace_id: str, filename: str,
-              *, skip_expired: bool = False) -> BulkLoad:
-    """Check and store a bulk file, reporting a bad file as wrangler does."""
+def load_file(project: Project, remote: bool, namespace_id: str | None, filename: str,
+              *, title: str | None = None, on_namespace: Any = None,
+              skip_expired: bool = False) -> BulkLoad:
+    """Check and store a bulk file (``edgekv.client.bulk.load_bulk_file``), reporting a bad
+    file as wrangler does."""
     shown = "stdin" if filename == "-" else filename
     spinner = sys.stderr.isatty() and not remote  # remote runs print wrangler's progress lines
     with open_input(project, filename) as handle, progress_ticker(spinner) as tick:
 
         async def work(client: KVClient) -> BulkLoad:
-            return await load_bulk_file(client, namespace_id, handle, shown, on_item=tick,
-                                        progress=ProgressReport("Uploaded") if remote else None,
-                                        skip_expired=skip_expired)
+            return await load_bulk_file(
+                client, namespace_id, handle, shown, title=title,
+                on_namespace=on_namespace or (lambda namespace_id, created: None), on_item=tick,
+                progress=ProgressReport("Uploaded") if remote else None,
+                skip_expired=skip_expired)
 
         load = run_kv(project, remote, work)
     if load.warnings:

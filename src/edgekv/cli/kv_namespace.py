@@ -263,37 +263,23 @@ def import_(filename: str, name: str | None, binding: str | None, namespace_id: 
 
     The file is checked whole first: if an item is wrong, nothing is stored. Keys whose
     expiration has passed (or is too close to be stored) since the export are skipped."""
-    created = False
-    if name is not None and binding is None and namespace_id is None:
-        async def find_or_create(client: KVClient) -> tuple[str, bool]:
-            found = await client.namespace_by_title(name)
-            if found is not None:
-                return found.id, False
-            return (await client.create_namespace(name)).id, True
-
-        banner()
-        print_location(remote)
-        namespace_id, created = run_kv(project, remote, find_or_create)
-        if created:
-            info(f'🌀 Created namespace "{name}" with id "{namespace_id}".')
-    else:
-        namespace_id = _selected(project, remote, name, binding, namespace_id, preview)
-        banner()
-        print_location(remote)
     shown = "stdin" if filename == "-" else filename
-    info(f'Importing "{shown}" into KV namespace {namespace_id}.')
-    try:
-        load = load_file(project, remote, namespace_id, filename, skip_expired=True)
-    except click.ClickException:
-        if created:  # a namespace made for a file that could not be loaded goes again
-            async def drop(client: KVClient) -> None:
-                await client.delete_namespace(namespace_id)
+    title = name if binding is None and namespace_id is None else None
+    if title is None:
+        namespace_id = _selected(project, remote, name, binding, namespace_id, preview)
+    banner()
+    print_location(remote)
 
-            run_kv(project, remote, drop)
-        raise
+    def announce(chosen: str, created: bool) -> None:
+        if created:
+            info(f'🌀 Created namespace "{title}" with id "{chosen}".')
+        info(f'Importing "{shown}" into KV namespace {chosen}.')
+
+    load = load_file(project, remote, namespace_id, filename, title=title, on_namespace=announce,
+                     skip_expired=True)
     if load.expired:
         listed = ", ".join(f'"{k}"' for k in load.expired[:10])
         more = f" and {len(load.expired) - 10} more" if len(load.expired) > 10 else ""
         warn(f"{len(load.expired)} key(s) expired since the export and were not imported: "
              f"{listed}{more}.")
-    info(f"✨ Imported {load.stored} key-value pair(s) into KV namespace {namespace_id}.")
+    info(f"✨ Imported {load.stored} key-value pair(s) into KV namespace {load.namespace_id}.")

@@ -101,8 +101,11 @@ def validated_records(
 
 @dataclass
 class BulkLoad:
-    """What ``load_bulk_file`` did: items stored, warnings, keys skipped as expired."""
+    """What ``load_bulk_file`` did: the namespace (and whether it was created for the load),
+    items stored, warnings, keys skipped as expired."""
 
+    namespace_id: str = ""
+    created: bool = False
     stored: int = 0
     warnings: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
@@ -110,22 +113,42 @@ class BulkLoad:
 
 async def load_bulk_file(
     client: KVClient,
-    namespace_id: str,
+    namespace_id: str | None,
     stream: IO[str],
     filename: str,
     *,
+    title: str | None = None,
+    on_namespace: Callable[[str, bool], None] = lambda namespace_id, created: None,
     on_item: Callable[[], None] = lambda: None,
     progress: Progress | None = None,
     skip_expired: bool = False,
 ) -> BulkLoad:
-    """Check the bulk file in ``stream`` whole, then store it in ``namespace_id``.
+    """Check the bulk file in ``stream`` whole, then store it in ``namespace_id``, or (with
+    ``title`` instead) in the namespace with that title, created when there is none.
 
-    Raises ``BulkFileError`` (nothing stored) if any item is wrong."""
+    ``on_namespace(id, created)`` hears which namespace it is before the file is read.
+    Raises ``BulkFileError`` (or the client's errors) with nothing stored; a namespace
+    created for the load is deleted again then."""
     load = BulkLoad()
+    if namespace_id is None:
+        if title is None:
+            raise ValueError("load_bulk_file needs a namespace id or a title")
+        found = await client.namespace_by_title(title)
+        if found is None:
+            found = await client.create_namespace(title)
+            load.created = True
+        namespace_id = found.id
+    load.namespace_id = namespace_id
+    on_namespace(namespace_id, load.created)
     records = validated_records(stream, filename, client.validator(namespace_id),
                                 on_item=on_item, warnings=load.warnings,
                                 skip_expired=load.expired if skip_expired else None)
-    load.stored = await client.put_bulk(namespace_id, records, progress=progress)
+    try:
+        load.stored = await client.put_bulk(namespace_id, records, progress=progress)
+    except BaseException:
+        if load.created:  # a namespace made for a file that could not be loaded goes again
+            await client.delete_namespace(namespace_id)
+        raise
     return load
 
 
