@@ -82,6 +82,8 @@ def run_kv(project: Project, remote: bool, work: Callable[[KVClient], Awaitable[
     async def main() -> T:
         client = open_client(project, remote)
         async with client:
+            if isinstance(client, LocalKV):
+                await client.register_config(project.config)
             return await work(client)
 
     try:

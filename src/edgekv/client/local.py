@@ -12,11 +12,12 @@ from typing import Any, Literal
 
 from edgekv.client.kvclient import KVClient, Progress
 from edgekv.clock import Clock
-from edgekv.errors import NamespaceNotFound
+from edgekv.config import Config
+from edgekv.errors import NamespaceNotFound, NamespaceTitleExists
 from edgekv.kv import KVNamespace
 from edgekv.kv.validation import check_key
 from edgekv.limits import DEFAULT_LIMITS, Limits
-from edgekv.storage import NamespaceInfo, Record, Store, open_store
+from edgekv.storage import LOCAL_ACCOUNT_ID, NamespaceInfo, Record, Store, open_store
 
 __all__ = ["LocalKV"]
 
@@ -67,6 +68,16 @@ class LocalKV(KVClient):
         except NamespaceNotFound:
             await self._store.drop_space(namespace_id)
 
+    async def _registered(self, namespace_id: str) -> None:
+        """Register a namespace that received data (titled by its id, in the local account)
+        so ``namespace list`` and the API show it, as every namespace with data should be."""
+        await self._store.ensure_namespace(namespace_id)
+
+    async def register_config(self, config: Config) -> None:
+        """Register the config's KV namespaces in the local account (see
+        ``register_config_namespaces``)."""
+        await register_config_namespaces(self._store, config)
+
     # -- keys ------------------------------------------------------------------------------
 
     async def put(self, namespace_id: str, key: str, value: bytes | str, *,
@@ -80,6 +91,7 @@ class LocalKV(KVClient):
         if metadata is not None:
             options["metadata"] = metadata
         await self.namespace(namespace_id).put(key, value, options)
+        await self._registered(namespace_id)
 
     async def get(self, namespace_id: str, key: str) -> Record | None:
         check_key(key, "GET", self.limits)
@@ -124,6 +136,7 @@ class LocalKV(KVClient):
                 yield record
 
         await self._store.write_batch(namespace_id, counted())
+        await self._registered(namespace_id)
         return count
 
     async def get_bulk(self, namespace_id: str, keys: list[str]) -> dict[str, bytes | None]:
@@ -154,6 +167,7 @@ class LocalKV(KVClient):
     async def put_records(self, namespace_id: str, records: Iterable[Record]) -> None:
         """Store validated records atomically (``put_bulk`` without the count)."""
         await self._store.write_batch(namespace_id, records)
+        await self._registered(namespace_id)
 
     async def delete_keys(self, namespace_id: str, keys: Iterable[str]) -> None:
         """Delete ``keys`` atomically, unchecked."""
@@ -161,3 +175,19 @@ class LocalKV(KVClient):
 
     async def get_records(self, namespace_id: str, keys: list[str]) -> dict[str, Record]:
         return await self._store.get_many(namespace_id, keys)
+
+
+async def register_config_namespaces(store: Store, config: Config) -> None:
+    """Register the KV namespaces of ``config`` in the local account, titled by binding name,
+    so that ``kv namespace list`` and the API list them (both ids of a binding with a
+    ``preview_id``). Namespaces already registered are left alone."""
+    for kv in config.kv_namespaces:
+        for namespace_id in dict.fromkeys((kv.local_id(preview=True), kv.local_id(preview=False))):
+            if await store.get_namespace(namespace_id) is not None:
+                continue
+            title = kv.binding if namespace_id == kv.local_id(preview=False) else f"{kv.binding}_preview"
+            try:
+                await store.create_namespace(namespace_id, title, LOCAL_ACCOUNT_ID)
+            except NamespaceTitleExists:
+                await store.create_namespace(namespace_id, f"{title} ({namespace_id})",
+                                             LOCAL_ACCOUNT_ID)
