@@ -1,20 +1,73 @@
-"""The root ``edgekv`` command."""
+"""The root ``edgekv`` command.
+
+Every command reports a failure as one line (``✘ [ERROR] ...``) and a non-zero exit:
+storage and filesystem faults are explained by ``edgekv.storage.faults.explain`` (which file,
+what is wrong, what to do), anything else names its class. ``--debug``, anywhere on the
+command line, prints the traceback as well.
+"""
 
 from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any
 
 import click
 
 from edgekv import __version__
 from edgekv.cli.dev import dev
 from edgekv.cli.kv import kv
+from edgekv.cli.output import CLIError
+from edgekv.storage.faults import explain
 
-__all__ = ["cli", "main"]
+__all__ = ["cli", "main", "one_line"]
+
+DEBUG_FLAG = "--debug"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def one_line(exc: BaseException) -> str:
+    """The single line a user sees for an error that escaped a command."""
+    explained = explain(exc)
+    if explained is not None:
+        return explained
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    name = type(exc).__name__
+    return (f"Unexpected error ({name}{': ' + text if text else ''}). "
+            f"Run again with {DEBUG_FLAG} for the details.")
+
+
+class _Root(click.Group):
+    """The root group: strips ``--debug`` wherever it appears and turns escaping errors
+    into one line."""
+
+    debug = False
+
+    def main(self, args: Sequence[str] | None = None, *rest: Any, **kwargs: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        self.debug = DEBUG_FLAG in argv
+        argv = [arg for arg in argv if arg != DEBUG_FLAG]
+        return super().main(argv, *rest, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort,
+                KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place that turns errors into lines
+            if self.debug:
+                traceback.print_exc(file=sys.stderr)
+            raise CLIError(one_line(exc)) from exc
+
+
+@click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-v", "--version", prog_name="edgekv")
 def cli() -> None:
-    """edgekv: Cloudflare Workers, KV and Durable Objects on CPython."""
+    """edgekv: Cloudflare Workers, KV and Durable Objects on CPython.
+
+    Add --debug anywhere to print the traceback of an unexpected error.
+    """
 
 
 cli.add_command(kv)

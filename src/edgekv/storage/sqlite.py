@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from edgekv.clock import Clock
 from edgekv.errors import NamespaceNotFound, NamespaceTitleExists, StorageError
 from edgekv.storage.base import LOCAL_ACCOUNT_ID, NamespaceInfo, Record, Store, prefix_upper_bound
+from edgekv.storage.faults import storage_error
 from edgekv.storage.schema import migrate
 
 __all__ = ["SqliteStore"]
@@ -62,7 +63,7 @@ class SqliteStore(Store):
             self._prepare(self._slow)
         except (sqlite3.Error, RuntimeError) as exc:  # RuntimeError: a newer schema version
             self._slow.close()
-            raise StorageError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
+            raise storage_error(f"cannot open SQLite database {self.path!r}: {exc}", self.path, exc) from exc
         # An in-memory database exists once per connection: use a single one.
         self._fast = self._slow if self.path == ":memory:" else self._connect(timeout=0.0)
         self._slow_lock = threading.Lock()
@@ -97,13 +98,13 @@ class SqliteStore(Store):
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
         except sqlite3.Error as exc:
-            raise StorageError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
+            raise storage_error(f"cannot open SQLite database {self.path!r}: {exc}", self.path, exc) from exc
         try:  # a file that is not a database fails here, not at connect()
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA cache_size=-16000")  # 16 MB page cache per connection
         except sqlite3.Error as exc:
             conn.close()
-            raise StorageError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
+            raise storage_error(f"cannot open SQLite database {self.path!r}: {exc}", self.path, exc) from exc
         return conn
 
     # -- running work ----------------------------------------------------------------------
@@ -117,9 +118,9 @@ class SqliteStore(Store):
                 return fn(self._fast, *args)
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc):
-                    raise StorageError(str(exc)) from exc
+                    raise storage_error(str(exc), self.path, exc) from exc
             except sqlite3.Error as exc:
-                raise StorageError(str(exc)) from exc
+                raise storage_error(str(exc), self.path, exc) from exc
         return await asyncio.to_thread(self._run_waiting, fn, *args)
 
     def _run_waiting(self, fn: Callable[..., T], *args: Any) -> T:
@@ -131,9 +132,9 @@ class SqliteStore(Store):
                     return fn(self._slow, *args)
                 except sqlite3.OperationalError as exc:
                     if not _is_busy(exc) or time.monotonic() > deadline:
-                        raise StorageError(str(exc)) from exc
+                        raise storage_error(str(exc), self.path, exc) from exc
                 except sqlite3.Error as exc:
-                    raise StorageError(str(exc)) from exc
+                    raise storage_error(str(exc), self.path, exc) from exc
                 time.sleep(delay)
                 delay = min(delay * 2, 0.25)
 
