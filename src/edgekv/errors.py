@@ -8,7 +8,8 @@
     │   ├── NamespaceNotFound       no KV namespace with that id is registered
     │   ├── NamespaceTitleExists    a KV namespace with that title already exists
     │   ├── AccountNotFound         no account with that id
-    │   └── TokenNotFound           no API token with that id
+    │   ├── TokenNotFound           no API token with that id
+    │   └── StorageBusy             the store stayed locked by another writer past the bounded wait
     ├── KVError                     Cloudflare's ``KV <OP> failed: <status> <text>`` (JS ``Error``)
     ├── KVTypeError (TypeError)     Cloudflare's binding-side ``TypeError`` texts
     ├── KVSyntaxError (ValueError)  ``type="json"`` on a value that is not JSON (JS ``SyntaxError``)
@@ -29,6 +30,7 @@ __all__ = [
     "KVTypeError",
     "NamespaceNotFound",
     "NamespaceTitleExists",
+    "StorageBusy",
     "StorageError",
     "TokenNotFound",
 ]
@@ -105,3 +107,7 @@ class ConfigError(EdgeKVError):
     def __init__(self, message: str, diagnostics: object | None = None) -> None:
         super().__init__(message)
         self.diagnostics = diagnostics
+
+
+class StorageBusy(StorageError):
+    """Another writer held the store's write lock longer than the bounded wait."""

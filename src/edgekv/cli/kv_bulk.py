@@ -1,13 +1,14 @@
 """``edgekv kv bulk put | get | delete``: wrangler's JSON files, validated whole.
 
-``bulk put`` checks every item (shape and KV rules) before anything is kept: the items are
-written in one transaction that is rolled back if any item is bad. ``-`` reads stdin.
+``bulk put`` reads and checks every item (shape and KV rules) before it takes the write
+lock; the items are then written in one transaction (all or none). ``-`` reads stdin.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import sys
 from collections.abc import Iterator
 from typing import IO, Any
@@ -65,27 +66,55 @@ def _progress(enabled: bool) -> Iterator[Any]:
 @target_options
 @project_options
 def put(filename: str, target: Any, project: Project) -> None:
-    """Upload the key-value pairs of FILENAME (a JSON array; ``-`` for stdin)."""
+    """Upload the key-value pairs of FILENAME (a JSON array; ``-`` for stdin).
+
+    The whole input is read, parsed and validated first; only then is the store's write lock
+    taken, for one atomic transaction (all items or none). So a slow stdin never holds the
+    lock, and Ctrl-C says what happened: before the write nothing is stored (exit 130); once
+    the write has begun it completes and everything is stored.
+    """
     namespace_id = resolve_namespace_id(project, target)
     shown = "stdin" if filename == "-" else filename
     banner()
     resource_location()
     warnings: list[str] = []
-
-    async def run(handle: IO[str], tick: Any) -> None:
-        async with LocalKV(project.state.kv_url) as local:
-            records = validated_records(handle, shown, local.namespace(namespace_id),
-                                        on_item=tick, warnings=warnings)
-            await local.put_records(namespace_id, records)
-
-    with _open(filename) as handle, _progress(sys.stderr.isatty()) as tick:
+    local = LocalKV(project.state.kv_url)
+    try:
         try:
-            asyncio.run(run(handle, tick))
+            with _open(filename) as handle, _progress(sys.stderr.isatty()) as tick:
+                records = list(validated_records(handle, shown, local.namespace(namespace_id),
+                                                 on_item=tick, warnings=warnings))
         except BulkFileError as exc:
             fail(str(exc))
+        except KeyboardInterrupt:
+            click.echo("Interrupted while reading the input: nothing was written.", err=True)
+            raise click.exceptions.Exit(130) from None
+        interrupted = _write_uninterrupted(local, namespace_id, records)
+    finally:
+        asyncio.run(local.close())
     if warnings:
         warn(f'Unexpected key-value properties in "{shown}".\n' + "\n".join(warnings))
+    if interrupted:
+        warn(f"Ctrl-C came while writing; the write completed: all {len(records)} item(s) were written.")
     info("Success!")
+
+
+def _write_uninterrupted(local: LocalKV, namespace_id: str, records: list[Any]) -> bool:
+    """Write ``records`` in one transaction with SIGINT deferred; True if Ctrl-C came.
+
+    The transaction is short (the input is already in memory), and stopping it half way
+    would leave the user unsure of the outcome, so Ctrl-C waits for it to end.
+    """
+    caught: list[int] = []
+    previous = None
+    with contextlib.suppress(ValueError):  # not the main thread: nothing to defer
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        asyncio.run(local.put_records(namespace_id, records))
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    return bool(caught)
 
 
 @bulk.command("get")

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from edgekv.clock import Clock
-from edgekv.errors import NamespaceNotFound, NamespaceTitleExists, StorageError
+from edgekv.errors import NamespaceNotFound, NamespaceTitleExists, StorageBusy, StorageError
 from edgekv.storage.base import LOCAL_ACCOUNT_ID, NamespaceInfo, Record, Store, prefix_upper_bound
 from edgekv.storage.faults import storage_error
 from edgekv.storage.schema import migrate
@@ -34,7 +34,10 @@ __all__ = ["SqliteStore"]
 T = TypeVar("T")
 _make_record = functools.partial(tuple.__new__, Record)
 
-_LOCK_WAIT_SECONDS = 120.0  # how long the thread path keeps retrying a locked database
+# How long the thread path keeps retrying a locked database before StorageBusy. Writers
+# hold the lock only while writing (bulk loads parse and validate first), so a wait this
+# long means another process is stuck; the caller gets a clear error instead of a hang.
+_LOCK_WAIT_SECONDS = 10.0
 _INLINE_MAX_BYTES = 1 << 20  # values larger than this are written from a thread
 _INLINE_MAX_BATCH = 64  # batches with more records than this are written from a thread
 # Scans of at most this many rows run inline: a KV list page asks for 1000 keys + 1 look-ahead
@@ -53,12 +56,18 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
 class SqliteStore(Store):
     """A store in one SQLite file (or ``:memory:``)."""
 
-    def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
+    def __init__(
+        self, path: str | Path, clock: Clock | None = None, *,
+        lock_wait_seconds: float = _LOCK_WAIT_SECONDS,
+    ) -> None:
         super().__init__(clock)
         self.path = str(path)
+        self.lock_wait_seconds = lock_wait_seconds
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._slow = self._connect(timeout=30.0)
+        # SQLite's own busy handler waits at most 0.5 s per attempt; _run_waiting retries up to
+        # lock_wait_seconds in all, so a wait is bounded however long another process holds on.
+        self._slow = self._connect(timeout=min(0.5, lock_wait_seconds))
         try:
             self._prepare(self._slow)
         except (sqlite3.Error, RuntimeError) as exc:  # RuntimeError: a newer schema version
@@ -124,19 +133,26 @@ class SqliteStore(Store):
         return await asyncio.to_thread(self._run_waiting, fn, *args)
 
     def _run_waiting(self, fn: Callable[..., T], *args: Any) -> T:
-        deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+        deadline = time.monotonic() + self.lock_wait_seconds
         delay = 0.005
         with self._slow_lock:
             while True:
                 try:
                     return fn(self._slow, *args)
                 except sqlite3.OperationalError as exc:
-                    if not _is_busy(exc) or time.monotonic() > deadline:
+                    if not _is_busy(exc):
                         raise storage_error(str(exc), self.path, exc) from exc
+                    if time.monotonic() > deadline:
+                        busy = StorageBusy(
+                            f"{self.path}: still locked by another writer after "
+                            f"{self.lock_wait_seconds:g} s"
+                        )
+                        busy.path = self.path  # type: ignore[attr-defined]
+                        raise busy from exc
                 except sqlite3.Error as exc:
                     raise storage_error(str(exc), self.path, exc) from exc
-                time.sleep(delay)
-                delay = min(delay * 2, 0.25)
+                time.sleep(min(delay, max(deadline - time.monotonic(), 0.0)))
+                delay = min(delay * 2, 0.1)
 
     def _space_id(self, conn: sqlite3.Connection, space: str, create: bool) -> int | None:
         sid = self._space_ids.get(space)
