@@ -71,7 +71,8 @@ def test_two_dev_servers_on_one_folder(start_dev: Callable[..., DevProcess], tmp
     second = start_dev("examples/todo", "--port", str(free_port()), "--persist-to", str(state), cwd=REPO)
     assert second.proc.wait(timeout=30) == 1
     second.wait_for_end()
-    errors = [line for line in second.lines if line.strip()]
+    errors = [line for line in second.lines if line.startswith("✘")]
+    assert len(errors) == 1 and ", since " in errors[0], second.lines
     assert errors == [f"✘ [ERROR] The state folder {state} is in use by another edgekv server "
                       f"(pid {first.proc.pid}, serving http://127.0.0.1:{port}, since "
                       + errors[0].split(", since ", 1)[1]], errors

@@ -19,7 +19,8 @@ from edgekv import __version__
 from edgekv.cli.dev import dev
 from edgekv.cli.kv import kv
 from edgekv.cli.output import CLIError
-from edgekv.storage.faults import explain
+from edgekv.errors import KVError
+from edgekv.storage.faults import explain, is_fault
 
 __all__ = ["cli", "main", "one_line"]
 
@@ -37,6 +38,17 @@ def one_line(exc: BaseException) -> str:
             f"Run again with {DEBUG_FLAG} for the details.")
 
 
+def _storage_cause(exc: BaseException) -> BaseException | None:
+    """The disk or file fault behind a reported error: the error being handled when the
+    command failed, or the store failure behind a binding's ``KVError``."""
+    current = exc.__context__
+    if current is not None and is_fault(current):
+        return current
+    if isinstance(current, KVError) and current.__cause__ is not None and is_fault(current.__cause__):
+        return current.__cause__
+    return None
+
+
 class _Root(click.Group):
     """The root group: strips ``--debug`` wherever it appears and turns escaping errors
     into one line."""
@@ -52,6 +64,15 @@ class _Root(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except CLIError as exc:
+            # A command that reports a binding error (``fail(str(kv_error))``) would show
+            # "KV PUT failed: 500 Internal Server Error" for a broken store: say what broke.
+            storage = _storage_cause(exc)
+            if storage is None:
+                raise
+            if self.debug:
+                traceback.print_exception(storage, file=sys.stderr)
+            raise CLIError(one_line(storage)) from storage
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort,
                 KeyboardInterrupt, SystemExit):
             raise

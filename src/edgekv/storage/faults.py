@@ -15,7 +15,7 @@ import sqlite3
 
 from edgekv.errors import StorageError
 
-__all__ = ["explain", "storage_error"]
+__all__ = ["explain", "is_fault", "storage_error"]
 
 _MOVE_AWAY = "move it away to start with an empty store, or restore it from a backup"
 
@@ -46,14 +46,15 @@ def _explain_sqlite(path: str, exc: BaseException, text: str) -> str:
         return f"{path}: the disk is full (or a file-size limit was reached). Free some space and retry."
     if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in lowered \
             or "not a database" in lowered:
-        return f"{path}: the file is not a valid SQLite database (corrupted). Nothing was changed; {_MOVE_AWAY}."
+        return f"{path}: the file is not a valid SQLite database (corrupted); edgekv left it as it is. To go on, {_MOVE_AWAY}."
     if code == sqlite3.SQLITE_CANTOPEN or "unable to open" in lowered:
         return (f"{path}: cannot open the database (missing folder, no permission, or a file in "
                 "the way). Check the state folder's permissions, or use --persist-to DIR.")
     if code == sqlite3.SQLITE_PERM or code == sqlite3.SQLITE_AUTH:
         return f"{path}: permission denied. Check the file's permissions, or use --persist-to DIR."
     if code == sqlite3.SQLITE_IOERR or "disk i/o" in lowered:
-        return f"{path}: the disk reported an I/O error. Check the disk and the file's permissions."
+        return (f"{path}: writing failed (the disk may be full, a file-size limit reached, or the "
+                "disk failing). Free some space and retry; nothing of the failed write was kept.")
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in lowered:
         return (f"{path}: the database stayed locked by another process. Retry once that "
                 "process has finished its write.")
@@ -76,6 +77,13 @@ def _explain_os(exc: OSError) -> str:
     else:
         hint = "Check the file and its folder."
     return f"{name}: {reason}. {hint}"
+
+
+def is_fault(exc: BaseException) -> bool:
+    """Whether ``exc`` is a fault of the disk or a file (not a refusal such as "title exists")."""
+    if isinstance(exc, StorageError):
+        return getattr(exc, "path", None) is not None or isinstance(exc.__cause__, OSError)
+    return isinstance(exc, (sqlite3.Error, OSError))
 
 
 def explain(exc: BaseException) -> str | None:

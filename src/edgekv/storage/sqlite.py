@@ -209,7 +209,12 @@ class SqliteStore(Store):
         self, conn: sqlite3.Connection, space: str, key: str, value: bytes,
         expiration: int | None, metadata: str | None,
     ) -> None:
-        sid = self._space_id(conn, space, create=True)
+        sid = self._space_ids.get(space)
+        if sid is None:
+            # A new space: its row and the record commit together, so a failed put (a full
+            # disk, a damaged file) leaves nothing behind.
+            self._write_batch(conn, space, [Record(key, value, expiration, metadata)], [])
+            return
         conn.execute(
             "INSERT OR REPLACE INTO entries (space, key, value, expiration, metadata) "
             "VALUES (?, ?, ?, ?, ?)",
@@ -261,7 +266,8 @@ class SqliteStore(Store):
             )
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite already rolled back after a full disk or I/O error
+                conn.execute("ROLLBACK")
             self._space_ids.pop(space, None)  # the space row may have been rolled back
             raise
 
@@ -433,7 +439,8 @@ class SqliteStore(Store):
                     conn.execute("DELETE FROM entries WHERE space = ?", (sid,))
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite already rolled back after a full disk or I/O error
+                    conn.execute("ROLLBACK")
                 raise
 
         await self._run(run, inline=False)
