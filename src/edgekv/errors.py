@@ -12,6 +12,7 @@
     │   └── StorageBusy             the store stayed locked by another writer past the bounded wait
     ├── KVError                     Cloudflare's ``KV <OP> failed: <status> <text>`` (JS ``Error``)
     ├── KVTypeError (TypeError)     Cloudflare's binding-side ``TypeError`` texts
+    ├── KVRangeError (ValueError)   where V8 throws ``RangeError`` (metadata nested too deep)
     ├── KVSyntaxError (ValueError)  ``type="json"`` on a value that is not JSON (JS ``SyntaxError``)
     └── ConfigError                 a wrangler config file cannot be used (carries diagnostics)
 
@@ -26,6 +27,7 @@ __all__ = [
     "ConfigError",
     "EdgeKVError",
     "KVError",
+    "KVRangeError",
     "KVSyntaxError",
     "KVTypeError",
     "NamespaceNotFound",
@@ -111,3 +113,8 @@ class ConfigError(EdgeKVError):
 
 class StorageBusy(StorageError):
     """Another writer held the store's write lock longer than the bounded wait."""
+
+
+class KVRangeError(EdgeKVError, ValueError):
+    """Raised where V8 throws ``RangeError`` in a binding call (``Maximum call stack size
+    exceeded`` when ``JSON.stringify`` meets metadata nested deeper than its stack)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import signal
 import sys
 from collections.abc import Iterator
@@ -35,11 +36,15 @@ def bulk() -> None:
 
 @contextlib.contextmanager
 def _open(filename: str) -> Iterator[IO[str]]:
-    if filename == "-":
-        yield sys.stdin
+    if filename == "-":  # UTF-8 whatever the locale; bad bytes are reported, not replaced
+        wrapper = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", newline="")
+        try:
+            yield wrapper
+        finally:
+            wrapper.detach()  # leave sys.stdin open
         return
     try:
-        handle = open(filename, encoding="utf-8")  # noqa: SIM115 - closed below
+        handle = open(filename, encoding="utf-8", newline="")  # noqa: SIM115 - closed below
     except OSError as exc:
         fail(f'Could not read file "{filename}": {exc.strerror}')
     with handle:
