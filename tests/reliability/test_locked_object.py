@@ -75,15 +75,18 @@ async def _latencies(host: Any, object_ids: list[Any], per_client: int) -> list[
 
 async def test_a_locked_object_file_stalls_only_that_object(make_runtime: MakeRuntime) -> None:
     host, locked, other, path, ns = await _setup(make_runtime)
+    others = [other] + [ns.idFromName(f"other-{i}") for i in range(9)]
+    # the same load without a lock: on a busy machine the scheduler alone costs milliseconds
+    baseline = statistics.quantiles(await _latencies(host, others, 30), n=100)[98]
     holder = lock_file(path)
     try:
-        others = [other] + [ns.idFromName(f"other-{i}") for i in range(9)]
         measuring = asyncio.create_task(_latencies(host, others, 30))
         await asyncio.sleep(0.05)  # the other clients are running: now hit the locked object
         waiting = asyncio.create_task(host.dispatch(locked, lambda inst: inst.bump()))
         times = await measuring
         p99 = statistics.quantiles(times, n=100)[98]
-        assert p99 < 0.050, f"p99 {p99 * 1000:.1f} ms while another object's file is locked"
+        assert p99 < 0.050 + baseline, (f"p99 {p99 * 1000:.1f} ms while another object's file is "
+                                         f"locked (unlocked: {baseline * 1000:.1f} ms)")
         assert not waiting.done()  # the locked object's event waits...
     finally:
         kill9(holder)
