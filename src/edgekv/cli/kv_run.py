@@ -55,7 +55,7 @@ def open_client(project: Project, remote: bool) -> KVClient:
     """The project's local store, or the API that wrangler's variables (process
     environment, then the project's ``.env`` files) point at."""
     if not remote:
-        return LocalKV(project.state.kv_url)
+        return LocalKV(project.state.kv_url, config=project.config)
     config = project.config
     environ = read_environment(config.config_dir or project.cwd, config.env)
     return RemoteKV(RemoteSettings.from_environ(environ))
@@ -82,8 +82,6 @@ def run_kv(project: Project, remote: bool, work: Callable[[KVClient], Awaitable[
     async def main() -> T:
         client = open_client(project, remote)
         async with client:
-            if isinstance(client, LocalKV):
-                await client.register_config(project.config)
             return await work(client)
 
     try:
