@@ -314,3 +314,12 @@ async def test_a_reply_that_is_not_an_envelope_is_reported_as_malformed(server: 
     assert str(caught.value) == (
         "Received a malformed response from the API\n<html>bad gateway</html>\n"
         f"GET /accounts/{server.account}/storage/kv/namespaces -> 502 Bad Gateway")
+
+
+async def test_a_failed_value_read_is_wranglers_failed_to_fetch(server: Server) -> None:
+    async with server.client() as kv:
+        with pytest.raises(ApiRequestFailed) as caught:
+            await kv.get("0" * 32, "k")  # no such namespace: 404 with code 10013
+    assert str(caught.value) == (
+        f"Failed to fetch {BASE_URL}/accounts/{server.account}/storage/kv/namespaces/{'0' * 32}"
+        "/values/k - 404: Not Found);")

@@ -79,6 +79,12 @@ def _reason(response: httpx.Response) -> str:
         return ""
 
 
+def _fetch_failed(url: str, status: int, reason: str) -> str:
+    """wrangler's text for a value read that failed. 4.86 ends it with ``);`` (a typo in its
+    source), kept so that scripts matching wrangler's output match edgekv's."""
+    return f"Failed to fetch {url} - {status}: {reason});"
+
+
 def _bulk_item(record: Record) -> bytes:
     """One ``PUT …/bulk`` item as JSON (ASCII, so a lone surrogate in a key survives)."""
     return json.dumps(export_item(record), separators=(",", ":")).encode("ascii")
@@ -359,10 +365,8 @@ class RemoteKV(KVClient):
                 codes = []
             if _KEY_NOT_FOUND in codes:
                 return None
-        raise ApiRequestFailed(
-            f"Failed to fetch {self.base_url}{path} - {response.status_code}: {_reason(response)}",
-            status=response.status_code,
-        )
+        raise ApiRequestFailed(_fetch_failed(self.base_url + path, response.status_code,
+                                             _reason(response)), status=response.status_code)
 
     async def get_with_metadata(self, namespace_id: str, key: str) -> Record | None:
         found = await self.get(namespace_id, key)
@@ -378,11 +382,9 @@ class RemoteKV(KVClient):
         return found._replace(metadata=_metadata_text(envelope.get("result")))
 
     def missing_value_error(self, namespace_id: str, key: str) -> str | None:
-        # wrangler 4.86 ends this message with ");" (a typo in its source); kept, so that
-        # scripts matching wrangler's output match edgekv's.
         account = self._account or "<account>"
-        return (f"Failed to fetch {self.base_url}/accounts/{_segment(account)}/storage/kv/"
-                f"namespaces/{_segment(namespace_id)}/values/{_segment(key)} - 404: Not Found);")
+        return _fetch_failed(f"{self.base_url}/accounts/{_segment(account)}/storage/kv/namespaces/"
+                             f"{_segment(namespace_id)}/values/{_segment(key)}", 404, "Not Found")
 
     async def list_keys(self, namespace_id: str, prefix: str = "") -> AsyncIterator[Record]:
         path = f"{await self._namespace(namespace_id)}/keys"
