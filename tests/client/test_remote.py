@@ -323,3 +323,26 @@ async def test_a_failed_value_read_is_wranglers_failed_to_fetch(server: Server) 
     assert str(caught.value) == (
         f"Failed to fetch {BASE_URL}/accounts/{server.account}/storage/kv/namespaces/{'0' * 32}"
         "/values/k - 404: Not Found);")
+
+
+async def test_several_accounts_without_an_account_id_is_an_error_listing_them(tmp_path) -> None:
+    import httpx
+
+    from edgekv.accounts import AccountRegistry
+    from edgekv.client import RemoteSettings
+    from edgekv.server.management import ManagementPaths, api_context, not_found_app
+    from edgekv.storage import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'dev.sqlite3'}")
+    try:
+        other = (await AccountRegistry(store).create_account("other")).account
+        app = ManagementPaths(not_found_app, api_context(store, open_without_credential=True))
+        settings = RemoteSettings(base_url="http://127.0.0.1/cdn-cgi/edgekv/client/v4")
+        async with RemoteKV(settings, transport=httpx.ASGITransport(app=app)) as kv:
+            with pytest.raises(RemoteSetupError) as caught:
+                await kv.list_namespaces()
+    finally:
+        await store.close()
+    assert str(caught.value).startswith("More than one account available")
+    assert f"`other`: `{other.id}`" in str(caught.value)
+    assert "`Local account`: `edeed0000000000000000000000000c1`" in str(caught.value)
