@@ -27,6 +27,7 @@ from edgekv.server import DevServer, bindings_table, resolve_host
 from edgekv.server.guard import LoopbackGuard
 from edgekv.server.management import (
     API_PREFIX,
+    EXPLORER_PREFIX,
     ManagementPaths,
     api_context,
     register_config_namespaces,
@@ -179,8 +180,9 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
             reload_config=reload_config,
             on_ready=lambda url: info(f"[edgekv:info] Ready on {url}\n"
                                       f"[edgekv:info] KV REST API (open locally, no token needed): "
-                                      f"{url}{API_PREFIX}"),
-            app_wrapper=lambda app: ManagementPaths(app, api, guard=guard),
+                                      f"{url}{API_PREFIX}\n"
+                                      f"[edgekv:info] Data explorer: {url}{EXPLORER_PREFIX}/"),
+            app_wrapper=lambda app: ManagementPaths(app, api, guard=guard, runtime=runtime),
         )
         try:
             await server.serve()

@@ -167,7 +167,7 @@ def export(name: str | None, binding: str | None, namespace_id: str | None, prev
            prefix: str, output: IO[str], project: Project) -> None:
     """Write a namespace as a `kv bulk put` file: every key with its value (base64 when not
     UTF-8), expiration and metadata. `edgekv kv bulk put` loads it back losslessly."""
-    from edgekv.cli.bulk_io import export_items
+    from edgekv.client.bulk_io import export_items
 
     if sum(x is not None for x in (name, binding, namespace_id)) != 1:
         fail("Exactly one of the arguments namespace, binding and namespace-id is required")

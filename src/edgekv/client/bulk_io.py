@@ -1,5 +1,6 @@
-"""The work behind ``kv bulk`` and ``kv namespace export``: stream a bulk file into the
-store (validated whole, stored atomically) and a namespace out as a bulk file."""
+"""The work behind ``kv bulk`` and ``kv namespace export`` (and the data explorer's bulk
+upload and download): stream a bulk file into the store (validated whole, stored
+atomically) and a namespace out as a bulk file."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from edgekv.errors import KVError, KVTypeError
 from edgekv.kv import KVNamespace
 from edgekv.storage import Record
 
-__all__ = ["export_items", "read_keys", "validated_records"]
+__all__ = ["export_item", "export_items", "read_keys", "validated_records"]
 
 _MAX_LISTED_ERRORS = 12
 
@@ -101,7 +102,8 @@ def read_keys(stream: IO[str], filename: str) -> list[str]:
     return keys
 
 
-def _export_item(record: Record) -> dict[str, Any]:
+def export_item(record: Record) -> dict[str, Any]:
+    """One record as a bulk-file item (``base64`` when the value is not UTF-8)."""
     raw = record.value or b""
     try:
         item: dict[str, Any] = {"key": record.key, "value": raw.decode("utf-8")}
@@ -119,4 +121,4 @@ def _export_item(record: Record) -> dict[str, Any]:
 async def export_items(local: LocalKV, namespace_id: str, prefix: str = "") -> AsyncIterator[dict[str, Any]]:
     """The namespace's records as bulk-file items, in key order (flat memory)."""
     async for record in local.iter_records(namespace_id, prefix=prefix, values=True):
-        yield _export_item(record)
+        yield export_item(record)
