@@ -769,9 +769,9 @@ async function route() {
   document.querySelectorAll(".top nav a").forEach((a) => {
     if (a.dataset.view === view) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
   });
-  if (view === "kv" && parts.length === 1) await namespacesView();
+  if (view === "kv" && parts.length <= 1) await namespacesView();
   else if (view === "kv") await namespaceView(parts[1]);
-  else if (view === "do" && parts.length === 1) await doNamespacesView();
+  else if (view === "do" && parts.length <= 1) await doNamespacesView();
   else if (view === "do" && parts.length === 2) await doObjectsView(parts[1]);
   else if (view === "do") await doObjectView(parts[1], parts[2], params.get("name"), params.get("tab"));
   else if (view === "locations") await locationsView();
