@@ -74,4 +74,4 @@ async def test_objects_and_names_come_from_the_index(make_runtime: MakeRuntime) 
     assert record is not None and record.value == b'{"n": "stored"}'
     found = admin.object_id("KV", hex_id=kv_ns.idFromName("stored").toString())
     await admin.run("KV", found, nothing)
-    assert [o.name for o in await admin.objects("KV")][0] == "stored"
+    assert next(o.name for o in await admin.objects("KV")) == "stored"

@@ -14,11 +14,11 @@ from typing import IO, Any
 
 import click
 
-from edgekv.client.bulk_io import read_keys, validated_records
 from edgekv.cli.output import banner, fail, info, is_interactive, resource_location, warn
 from edgekv.cli.project import Project, project_options
 from edgekv.cli.targets import describe_namespace, resolve_namespace_id, target_options
 from edgekv.client import LocalKV
+from edgekv.client.bulk_io import read_keys, validated_records
 from edgekv.client.bulkfile import BulkFileError
 from edgekv.client.jsonout import pretty
 from edgekv.errors import KVError, KVTypeError

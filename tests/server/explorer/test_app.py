@@ -6,7 +6,7 @@ import base64
 import json
 
 from edgekv.server.explorer.objects import NEED_ADMIN
-from tests.server.explorer.conftest import COUNTER_NS, X, Explorer, MakeExplorer
+from tests.server.explorer.conftest import Explorer, MakeExplorer, X
 
 PAGE = "/cdn-cgi/edgekv/explorer/"
 

@@ -31,7 +31,15 @@ from edgekv.accounts import Principal
 from edgekv.durable_objects.admin import ObjectAdmin
 from edgekv.errors import StorageError
 from edgekv.server.api import Access, ApiContext
-from edgekv.server.api.asgi import ApiRequest, BodyTooLarge, Receive, Scope, Send, send_bytes, send_json
+from edgekv.server.api.asgi import (
+    ApiRequest,
+    BodyTooLarge,
+    Receive,
+    Scope,
+    Send,
+    send_bytes,
+    send_json,
+)
 from edgekv.server.api.context import decode_segment
 from edgekv.server.api.envelope import AUTH_ERROR, ApiError, failure, success
 from edgekv.server.explorer import kv
@@ -53,8 +61,8 @@ _ASSETS = {
 }
 _SECURITY_HEADERS = [
     (b"content-security-policy",
-     b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
-     b"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
+     (b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+     b"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),

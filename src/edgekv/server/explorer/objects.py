@@ -262,7 +262,7 @@ class ObjectEndpoints:
                     continue
                 quoted = '"' + name.replace('"', '""') + '"'
                 count = sql.exec(f"SELECT COUNT(*) FROM {quoted}").one()
-                shown.append({"name": name, "type": kind, "rows": list(count.values())[0]})
+                shown.append({"name": name, "type": kind, "rows": next(iter(count.values()))})
             return shown
 
         return success(await self._run(admin, binding, object_id, run))

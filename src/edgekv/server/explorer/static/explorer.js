@@ -443,11 +443,11 @@ function editKey(existing) {
   const form = h("form", { class: "panel", id: "edit-form", onsubmit: (e) => saveKey(e, isNew) },
     h("h2", {}, isNew ? "New key" : `Edit ${existing.key}`),
     h("label", { for: "edit-key" }, "Key"),
-    h("input", { id: "edit-key", name: "key", required: true, value: isNew ? "" : existing.key, readonly: !isNew, style: "width:100%" }),
-    h("label", { for: "edit-value" }, "Value"),
+    h("input", { id: "edit-key", name: "key", required: true, value: isNew ? "" : existing.key, readonly: !isNew, class: "wide" }),
+    h("label", { for: "edit-value-text" }, "Value"),
     h("textarea", { id: "edit-value-text", name: "value" }, isNew ? "" : existing.text),
     h("label", { for: "edit-metadata" }, "Metadata (JSON, optional)"),
-    h("textarea", { id: "edit-metadata", name: "metadata", style: "min-height:3em" }, info.metadata === null ? "" : JSON.stringify(info.metadata, null, 2)),
+    h("textarea", { id: "edit-metadata", name: "metadata", class: "short" }, info.metadata === null ? "" : JSON.stringify(info.metadata, null, 2)),
     h("label", { for: "edit-ttl" }, "Expires in (seconds, at least 60; empty keeps the expiration below)"),
     h("input", { id: "edit-ttl", name: "ttl", type: "number", min: "60" }),
     h("label", { for: "edit-expiration" }, "Expiration (epoch seconds; empty: never)"),
@@ -637,7 +637,7 @@ async function storageTab(body, base, q) {
       } catch (err) { toast(err.message, true); }
     } },
       h("h2", {}, isNew ? "Put a key" : `Edit ${entry.key}`),
-      h("label", { for: "do-key" }, "Key"), h("input", { id: "do-key", name: "key", required: true, value: isNew ? "" : entry.key, readonly: !isNew, style: "width:100%" }),
+      h("label", { for: "do-key" }, "Key"), h("input", { id: "do-key", name: "key", required: true, value: isNew ? "" : entry.key, readonly: !isNew, class: "wide" }),
       h("label", { for: "do-value" }, "Value (JSON)"), h("textarea", { id: "do-value", name: "value" }, isNew ? "" : valueText(entry)),
       h("div", { class: "actions" }, h("button", { type: "button", onclick: () => editor.replaceChildren() }, "Cancel"),
         h("button", { type: "submit", class: "primary", id: "do-save" }, "Save")));
@@ -689,7 +689,7 @@ async function sqlTab(body, base, q) {
       rowsView.replaceChildren(h("h2", {}, name), resultTable(result, "rows-table"));
     } catch (err) { rowsView.replaceChildren(h("p", { class: "error" }, err.message)); }
   };
-  const query = h("textarea", { id: "sql-query", "aria-label": "SQL", style: "min-height:5em" }, "SELECT name FROM sqlite_master");
+  const query = h("textarea", { id: "sql-query", "aria-label": "SQL", class: "short" }, "SELECT name FROM sqlite_master");
   const allowWrites = h("input", { type: "checkbox", id: "sql-write", disabled: !canWrite() });
   const output = h("div", { id: "sql-result" });
   body.replaceChildren(
