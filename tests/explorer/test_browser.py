@@ -64,6 +64,9 @@ def test_browse_search_sort_and_edit_a_value_the_worker_reads(dev_page: Page, de
     first = page.locator("#key-table tbody tr").first
     assert "in 24 hours (20" in first.inner_text()  # relative and absolute expiration
     assert '{"n":19}' in first.inner_text()
+    first.locator("button.key-name").click()
+    page.locator("#value-text", has_text='"id": 19').wait_for()  # pretty JSON
+    dev_page.shot("keys")
     # Open a value with the keyboard, then edit it.
     page.fill("#prefix", "some")
     page.keyboard.press("Enter")
@@ -77,7 +80,6 @@ def test_browse_search_sort_and_edit_a_value_the_worker_reads(dev_page: Page, de
     page.click("#save-value")
     page.locator("#value-text", has_text="edited in the browser").wait_for()
     assert dev_server.http.get("/kv-object").text == "edited in the browser"  # the Worker sees it
-    dev_page.shot("keys")
 
 
 def test_value_views_json_image_hex_and_large_values(dev_page: Page, dev_server: Server) -> None:
