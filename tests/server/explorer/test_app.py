@@ -99,9 +99,11 @@ async def test_count_is_cached_and_forgotten_after_an_upload(dev: Explorer) -> N
     await _fill(dev, 30)  # through the v4 API: the cached count stays for its TTL
     cached = (await dev.get(dev.ns() + "/count")).json()["result"]
     assert cached["count"] == 25 and cached["age_seconds"] >= 0
+    fresh = (await dev.get(dev.ns() + "/count", params={"fresh": "1"})).json()["result"]
+    assert fresh == {"count": 30, "age_seconds": 0.0}
     upload = await dev.send("POST", dev.ns() + "/bulk", content=b'[{"key": "z", "value": "1"}]')
     assert upload.status_code == 200
-    assert (await dev.get(dev.ns() + "/count")).json()["result"]["count"] == 31
+    assert (await dev.get(dev.ns() + "/count")).json()["result"]["count"] == 31  # forgotten
 
 
 async def test_keys_in_descending_order_with_cursor_and_prefix(dev: Explorer) -> None:

@@ -41,11 +41,12 @@ class KeyCounts:
         """Drop the cached count (after a write made through the explorer)."""
         self._cache.pop(namespace_id, None)
 
-    async def count(self, namespace_id: str) -> CountResult:
-        """The namespace's key count, fresh within ``ttl_seconds``."""
+    async def count(self, namespace_id: str, *, fresh: bool = False) -> CountResult:
+        """The namespace's key count, fresh within ``ttl_seconds`` (recomputed when
+        ``fresh``, e.g. right after the page wrote; a computation already running is shared)."""
         cached = self._cache.get(namespace_id)
         now = self._now()
-        if cached is not None and now - cached[0] < self.ttl_seconds:
+        if not fresh and cached is not None and now - cached[0] < self.ttl_seconds:
             return CountResult(cached[1], now - cached[0])
         task = self._running.get(namespace_id)
         if task is None:

@@ -48,7 +48,7 @@ def _int(request: ApiRequest, name: str, default: int, low: int, high: int) -> i
 async def count_keys(ctx: ApiContext, counts: KeyCounts, request: ApiRequest, access: Access,
                      account_id: str, raw_ns: str) -> dict[str, Any]:
     info = await ctx.namespace(access, account_id, raw_ns, "count keys")
-    found = await counts.count(info.id)
+    found = await counts.count(info.id, fresh=request.query.get("fresh") == "1")
     return success({"count": found.count, "age_seconds": round(found.age_seconds, 3)})
 
 

@@ -218,9 +218,9 @@ async function namespacesView() {
   for (const ns of list) loadCount(ns.id);  // after the table is shown, one request each
 }
 
-async function loadCount(namespaceId) {
+async function loadCount(namespaceId, fresh = false) {
   try {
-    const data = await call(`${xns(namespaceId)}/count`);
+    const data = await call(`${xns(namespaceId)}/count${fresh ? "?fresh=1" : ""}`);
     document.querySelectorAll(`[data-count="${CSS.escape(namespaceId)}"]`).forEach((el) => {
       el.textContent = data.result.count.toLocaleString("en");
     });
@@ -478,7 +478,7 @@ async function saveKey(event, isNew) {
     toast(isNew ? `Created ${key}` : `Saved ${key}`);
     keysState.open = key;
     await loadKeys();
-    loadCount(keysState.ns);
+    loadCount(keysState.ns, true);  // after our own write
     openValue(key);
   } catch (err) { toast(err.message, true); }
 }
@@ -494,7 +494,7 @@ async function deleteKeys(keys) {
     keys.forEach((k) => keysState.selected.delete(k));
     if (keys.includes(keysState.open)) { keysState.open = null; $("#value-panel").replaceChildren(); }
     await loadKeys();
-    loadCount(keysState.ns);
+    loadCount(keysState.ns, true);  // after our own write
   } catch (err) { toast(err.message, true); }
 }
 
@@ -514,7 +514,7 @@ async function bulkUpload(input) {
       h("p", {}, `Stored ${data.result.successful_key_count} key(s) from ${file.name}.`),
       warnings.length && h("pre", { class: "muted" }, warnings.join("\n"))));
     await loadKeys();
-    loadCount(keysState.ns);
+    loadCount(keysState.ns, true);  // after our own write
   } catch (err) {
     report.replaceChildren(h("div", { class: "panel", id: "bulk-error" },
       h("p", {}, h("strong", {}, `Nothing was stored from ${file.name}.`)), h("pre", { class: "error" }, err.message)));
