@@ -18,7 +18,7 @@ import json
 import re
 from typing import Any
 
-from edgekv.client.bulk_io import export_item, validated_records
+from edgekv.client.bulk import export_item, validated_records
 from edgekv.client.bulkfile import BulkFileError
 from edgekv.kv import jsjson
 from edgekv.kv.cursor import decode_cursor, encode_cursor
