@@ -1,6 +1,6 @@
-"""Browser tests of the data explorer: a real ``edgekv dev`` (a subprocess, the way a user
-starts it) and a server in ``edgekv serve``'s shape (tokens required), driven by headless
-Chromium through Playwright.
+"""Browser tests of the data explorer: a real ``edgekv dev`` and a real ``edgekv serve``
+(subprocesses, started the way a user starts them), driven by headless Chromium through
+Playwright.
 
 Chromium comes from Debian's ``chromium`` package (``scripts/setup.sh`` installs it when
 ``/usr/bin/chromium`` is missing); ``EDGEKV_CHROMIUM`` names another binary. Playwright's
@@ -10,7 +10,7 @@ Chromium can be had; in CI (``CI`` set) a missing browser fails them instead.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import os
 import queue
 import re
@@ -121,35 +121,56 @@ def _copy_example(root: Path) -> Path:
     return project
 
 
-@pytest.fixture(scope="module")
-def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """``edgekv dev examples/counter --port 0`` in a subprocess (a fresh copy per module)."""
-    project = _copy_example(tmp_path_factory.mktemp("dev"))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "edgekv", "dev", str(project), "--port", "0", "--no-watch"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+def _edgekv(*args: str) -> str:
+    """Run an ``edgekv`` command to completion; its output."""
+    done = subprocess.run([sys.executable, "-m", "edgekv", *args], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@contextlib.contextmanager
+def _running(*args: str) -> Iterator[str]:
+    """``edgekv ARGS`` as a subprocess until the block ends (SIGINT); yields the server URL
+    read from its banner's explorer line."""
+    process = subprocess.Popen([sys.executable, "-m", "edgekv", *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()  # type: ignore[union-attr]
-    seen = []
+
+    def pump() -> None:
+        for line in process.stdout:  # type: ignore[union-attr]
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    seen: list[str] = []
     url = None
     try:
         while url is None:
             line = lines.get(timeout=30)
             seen.append(line)
-            match = re.search(r"Data explorer: (http://\S+?)/cdn-cgi/edgekv/explorer/", line)
+            match = re.search(r"Data explorer[^:]*: (http://\S+?)/cdn-cgi/edgekv/explorer/", line)
             if match:
                 url = match.group(1)
     except queue.Empty:
         process.kill()
-        pytest.fail("edgekv dev did not print its explorer URL:\n" + "".join(seen))
-    with httpx.Client(base_url=url, timeout=10) as http:
-        yield Server(url, http)
-    process.send_signal(signal.SIGINT)
+        pytest.fail(f"edgekv {args[0]} did not print its explorer URL:\n" + "".join(seen))
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield url
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """``edgekv dev examples/counter --port 0`` in a subprocess (a fresh copy per module)."""
+    project = _copy_example(tmp_path_factory.mktemp("dev"))
+    with _running("dev", str(project), "--port", "0", "--no-watch") as url, \
+            httpx.Client(base_url=url, timeout=10) as http:
+        yield Server(url, http)
 
 
 @pytest.fixture
@@ -157,52 +178,33 @@ def dev_page(browser: Any, dev_server: Server, tmp_path: Path) -> Iterator[Page]
     yield from _new_page(browser, dev_server.url, tmp_path)
 
 
-# -- the edgekv serve shape: tokens required ------------------------------------------------------
+# -- edgekv serve: tokens required --------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def serve_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The counter Worker behind ``ManagementPaths`` without the open dev access: every
-    request needs a token (as ``edgekv serve`` mounts it), on a thread of this process."""
-    from edgekv.config import load_config
-    from edgekv.runtime.worker import WorkerRuntime
-    from edgekv.server import DevServer
-    from edgekv.server.management import ManagementPaths, api_context, register_config_namespaces
-    from edgekv.storage import LOCAL_ACCOUNT_ID
-
+    """``edgekv serve examples/counter`` in a subprocess, with an account and read-only,
+    read-write and admin tokens made by ``edgekv account create`` / ``token create``, and a
+    namespace ``shop-data`` holding one key."""
     project = _copy_example(tmp_path_factory.mktemp("serve"))
-    ready = threading.Event()
-    box: dict[str, Any] = {}
-
-    async def main() -> None:
-        config = load_config(project, cwd=project, environ={})
-        state = config.state_paths()
-        runtime = await WorkerRuntime.open(config, store_url=state.kv_url,
-                                           do_store_url=state.do_url, state_dir=state.root)
-        await register_config_namespaces(runtime.kv_store, config)
-        ctx = api_context(runtime.kv_store, open_without_credential=False)
-        await ctx.registry.ensure_local_account()
-        tokens = {
-            "read_only": await ctx.registry.create_token(LOCAL_ACCOUNT_ID, read_only=True),
-            "writer": await ctx.registry.create_token(LOCAL_ACCOUNT_ID),
-            "admin": await ctx.registry.create_token(LOCAL_ACCOUNT_ID, admin=True),
-        }
-        box["tokens"] = {name: created.secret for name, created in tokens.items()}
-        server = DevServer(runtime, host="127.0.0.1", port=0,
-                           app_wrapper=lambda app: ManagementPaths(app, ctx, runtime=runtime),
-                           on_ready=lambda url: (box.update(url=url), ready.set()))
-        box["loop"] = asyncio.get_running_loop()
-        box["server"] = server
-        await server.serve()
-
-    thread = threading.Thread(target=lambda: asyncio.run(main()), daemon=True)
-    thread.start()
-    if not ready.wait(30):
-        pytest.fail("the serve-mode server did not start")
-    with httpx.Client(base_url=box["url"], timeout=10) as http:
-        yield Server(box["url"], http, box["tokens"])
-    box["loop"].call_soon_threadsafe(box["server"].stop)
-    thread.join(15)
+    config = ["-c", str(project / "wrangler.toml")]
+    created = _edgekv("account", "create", "--name", "shop", *config)
+    account = re.search(r"Created account ([0-9a-f]{32})", created).group(1)  # type: ignore[union-attr]
+    tokens = {}
+    for name, flags in (("read_only", ["--read-only"]), ("writer", []), ("admin", ["--admin"])):
+        out = _edgekv("token", "create", "--account", account, *flags, *config)
+        tokens[name] = out.split("Token (shown once, store it now):\n", 1)[1].split()[0]
+    with _running("serve", str(project), "--port", "0") as url, \
+            httpx.Client(base_url=url, timeout=10) as http:
+        auth = {"Authorization": f"Bearer {tokens['writer']}"}
+        made = http.post(f"{V4}/accounts/{account}/storage/kv/namespaces", json={"title": "shop-data"},
+                         headers=auth)
+        assert made.status_code == 200, made.text
+        namespace = made.json()["result"]["id"]
+        put = http.put(f"{V4}/accounts/{account}/storage/kv/namespaces/{namespace}/values/greeting",
+                       content=b"hello", headers=auth)
+        assert put.status_code == 200, put.text
+        yield Server(url, http, tokens)
 
 
 @pytest.fixture
