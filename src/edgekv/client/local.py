@@ -12,11 +12,12 @@ from typing import Any, Literal
 
 from edgekv.client.kvclient import KVClient, Progress
 from edgekv.clock import Clock
-from edgekv.errors import NamespaceNotFound
+from edgekv.config import Config
+from edgekv.errors import NamespaceNotFound, NamespaceTitleExists
 from edgekv.kv import KVNamespace
 from edgekv.kv.validation import check_key
 from edgekv.limits import DEFAULT_LIMITS, Limits
-from edgekv.storage import NamespaceInfo, Record, Store, open_store
+from edgekv.storage import LOCAL_ACCOUNT_ID, NamespaceInfo, Record, Store, open_store
 
 __all__ = ["LocalKV"]
 
@@ -29,7 +30,9 @@ class LocalKV(KVClient):
 
     location: Literal["local", "remote"] = "local"
 
-    def __init__(self, url: str, *, limits: Limits = DEFAULT_LIMITS, clock: Clock | None = None) -> None:
+    def __init__(self, url: str, *, limits: Limits = DEFAULT_LIMITS, clock: Clock | None = None,
+                 config: Config | None = None) -> None:
+        self.config = config
         self.url = url
         self.limits = limits
         self._store: Store = open_store(url, clock=clock)
@@ -55,7 +58,14 @@ class LocalKV(KVClient):
         return await self._store.create_namespace(uuid.uuid4().hex, title)
 
     async def list_namespaces(self) -> list[NamespaceInfo]:
-        return await self._store.list_namespaces()
+        """The registered namespaces, plus those the config names that are not registered
+        yet (shown as ``register_config`` would register them; nothing is written)."""
+        registered = await self._store.list_namespaces()
+        if self.config is None:
+            return registered
+        known = {ns.id for ns in registered}
+        found = registered + [ns for ns in config_namespaces(self.config) if ns.id not in known]
+        return sorted(found, key=lambda ns: (ns.title, ns.id))
 
     async def rename_namespace(self, namespace_id: str, title: str) -> None:
         await self._store.rename_namespace(namespace_id, title)
@@ -66,6 +76,19 @@ class LocalKV(KVClient):
             await self._store.delete_namespace(namespace_id)
         except NamespaceNotFound:
             await self._store.drop_space(namespace_id)
+
+    async def _registered(self, namespace_id: str) -> None:
+        """Register a namespace that received data (titled by its id, in the local account)
+        so ``namespace list`` and the API show it, as every namespace with data should be."""
+        if await self._store.get_namespace(namespace_id) is not None:
+            return
+        named = {ns.id: ns.title for ns in config_namespaces(self.config)} if self.config else {}
+        title = named.get(namespace_id, namespace_id)
+        try:
+            await self._store.create_namespace(namespace_id, title, LOCAL_ACCOUNT_ID)
+        except NamespaceTitleExists:
+            await self._store.create_namespace(namespace_id, f"{title} ({namespace_id})",
+                                               LOCAL_ACCOUNT_ID)
 
     # -- keys ------------------------------------------------------------------------------
 
@@ -80,6 +103,7 @@ class LocalKV(KVClient):
         if metadata is not None:
             options["metadata"] = metadata
         await self.namespace(namespace_id).put(key, value, options)
+        await self._registered(namespace_id)
 
     async def get(self, namespace_id: str, key: str) -> Record | None:
         check_key(key, "GET", self.limits)
@@ -124,6 +148,7 @@ class LocalKV(KVClient):
                 yield record
 
         await self._store.write_batch(namespace_id, counted())
+        await self._registered(namespace_id)
         return count
 
     async def get_bulk(self, namespace_id: str, keys: list[str]) -> dict[str, bytes | None]:
@@ -154,6 +179,7 @@ class LocalKV(KVClient):
     async def put_records(self, namespace_id: str, records: Iterable[Record]) -> None:
         """Store validated records atomically (``put_bulk`` without the count)."""
         await self._store.write_batch(namespace_id, records)
+        await self._registered(namespace_id)
 
     async def delete_keys(self, namespace_id: str, keys: Iterable[str]) -> None:
         """Delete ``keys`` atomically, unchecked."""
@@ -161,3 +187,28 @@ class LocalKV(KVClient):
 
     async def get_records(self, namespace_id: str, keys: list[str]) -> dict[str, Record]:
         return await self._store.get_many(namespace_id, keys)
+
+
+def config_namespaces(config: Config) -> list[NamespaceInfo]:
+    """The KV namespaces ``config`` names, titled by binding name (``<binding>_preview`` for
+    a preview id, as wrangler titles preview namespaces), in the local account."""
+    found: dict[str, NamespaceInfo] = {}
+    for kv in config.kv_namespaces:
+        main_id = kv.local_id(preview=False)
+        for namespace_id in (main_id, kv.local_id(preview=True)):
+            title = kv.binding if namespace_id == main_id else f"{kv.binding}_preview"
+            found.setdefault(namespace_id, NamespaceInfo(namespace_id, title, LOCAL_ACCOUNT_ID))
+    return list(found.values())
+
+
+async def register_config_namespaces(store: Store, config: Config) -> None:
+    """Register the KV namespaces of ``config`` (see ``config_namespaces``) so the API lists
+    them. Namespaces already registered are left alone; a title already taken gets the id
+    appended."""
+    for info in config_namespaces(config):
+        if await store.get_namespace(info.id) is not None:
+            continue
+        try:
+            await store.create_namespace(info.id, info.title, LOCAL_ACCOUNT_ID)
+        except NamespaceTitleExists:
+            await store.create_namespace(info.id, f"{info.title} ({info.id})", LOCAL_ACCOUNT_ID)

@@ -19,13 +19,12 @@ import json
 from typing import TYPE_CHECKING
 
 from edgekv.accounts import AccountRegistry
-from edgekv.config import Config
-from edgekv.errors import NamespaceTitleExists
 from edgekv.server.api import DEFAULT_MAX_BODY_BYTES, ApiContext, Authenticator, KVApi
 from edgekv.server.api.asgi import Receive, Scope, Send, send_bytes
 from edgekv.server.explorer import EXPLORER_PREFIX, ExplorerApp
 from edgekv.server.guard import LoopbackGuard
-from edgekv.storage import LOCAL_ACCOUNT_ID, Store
+from edgekv.client.local import register_config_namespaces
+from edgekv.storage import Store
 
 if TYPE_CHECKING:
     from edgekv.runtime.worker import WorkerRuntime
@@ -95,17 +94,3 @@ def api_context(store: Store, *, open_without_credential: bool,
     return ApiContext(store=store, registry=registry, max_body_bytes=max_body_bytes,
                       authenticator=Authenticator(registry,
                                                   open_without_credential=open_without_credential))
-
-
-async def register_config_namespaces(store: Store, config: Config) -> None:
-    """Register the KV namespaces of ``config`` in the local account (titled by binding
-    name), so that the API lists them. Namespaces already registered are left alone."""
-    for kv in config.kv_namespaces:
-        namespace_id = kv.local_id(preview=True)
-        if await store.get_namespace(namespace_id) is not None:
-            continue
-        try:
-            await store.create_namespace(namespace_id, kv.binding, LOCAL_ACCOUNT_ID)
-        except NamespaceTitleExists:
-            await store.create_namespace(namespace_id, f"{kv.binding} ({namespace_id})",
-                                         LOCAL_ACCOUNT_ID)
