@@ -200,6 +200,15 @@ def test_durable_object_storage_edit_sql_console_and_alarms(dev_page: Page, dev_
     page.locator("#do-storage tr[data-key='profile'] .do-delete").click()
     page.click("#confirm-ok")
     page.locator("#do-storage tr[data-key='profile']").wait_for(state="detached")
+    # More keys than one page: "Show more" continues the listing after the last key.
+    object_id = page.url.split("/do/COUNTER/")[1].split("?")[0]
+    api = f"/cdn-cgi/edgekv/explorer/api/do/namespaces/COUNTER/objects/{object_id}/kv"
+    for i in range(120):
+        assert http.put(f"{api}/item:{i:03d}", content=str(i).encode()).status_code == 200
+    page.reload()
+    page.locator("#do-more", has_text="100 shown").click()
+    page.locator("#do-storage tr[data-key='item:119']").wait_for()
+    assert page.locator("#do-storage tbody tr").count() == 121
     # SQL: the console is read-only unless writes are switched on.
     page.click("#tab-sql")
     page.fill("#sql-query", "CREATE TABLE notes(body TEXT); INSERT INTO notes VALUES ('hi'); SELECT * FROM notes")
@@ -282,3 +291,24 @@ def test_token_login_read_only_and_admin(serve_page: Page, serve_server: Server)
     page.click("a[data-view=do]")
     page.locator("#do-namespaces a", has_text="COUNTER").wait_for()
     assert EXPLORER in page.url
+
+
+def test_create_rename_and_delete_a_namespace(dev_page: Page, dev_server: Server) -> None:
+    page = dev_page.page
+    dev_page.open()
+    page.fill("#new-ns", "scratch <i>space</i>")
+    page.keyboard.press("Enter")
+    row = page.locator("#namespaces tbody tr", has_text="scratch <i>space</i>")
+    row.wait_for()
+    page.once("dialog", lambda dialog: dialog.accept("renamed"))
+    row.locator("button", has_text="Rename").click()
+    renamed = page.locator("#namespaces tbody tr", has_text="renamed")
+    renamed.wait_for()
+    renamed.locator("button", has_text="Delete").click()
+    page.locator("#confirm-text", has_text='Delete the namespace "renamed"').wait_for()
+    page.click("#confirm-ok")
+    renamed.wait_for(state="detached")
+    titles = [ns["title"] for ns in dev_server.http.get(
+        "/cdn-cgi/edgekv/client/v4/accounts/edeed0000000000000000000000000c1/storage/kv/namespaces"
+    ).json()["result"]]
+    assert "renamed" not in titles and "scratch <i>space</i>" not in titles

@@ -617,10 +617,15 @@ function valueText(entry) {
   return entry.type === "json" ? JSON.stringify(entry.json, null, 2) : entry.text;
 }
 
-async function storageTab(body, base, q) {
+async function storageTab(body, base, q, shown = [], after = "") {
   const sep = q ? "&" : "?";
   let entries;
-  try { entries = (await call(`${base}/kv${q}${sep}limit=1000`)).result; } catch (err) {
+  let next;
+  try {
+    const data = await call(`${base}/kv${q}${sep}limit=${PAGE_SIZE}${after ? "&after=" + enc(after) : ""}`);
+    entries = [...shown, ...data.result];
+    next = data.result_info.after;
+  } catch (err) {
     body.replaceChildren(h("p", { class: "error" }, err.message)); return;
   }
   const editor = h("div", { id: "do-editor" });
@@ -661,7 +666,9 @@ async function storageTab(body, base, q) {
           h("td", {}, canWrite() && entry.type === "json" && h("button", { type: "button", class: "do-edit", onclick: () => edit(entry) }, "Edit"), " ",
             canWrite() && h("button", { type: "button", class: "danger do-delete", onclick: () => remove(entry) }, "Delete")))))))
         : h("p", { class: "muted" }, "No key-value data."),
-      editor));
+      editor),
+    next && h("div", { class: "pager" }, h("button", { type: "button", id: "do-more",
+      onclick: () => storageTab(body, base, q, entries, next) }, `Show more keys (${entries.length} shown)`)));
 }
 
 function cellText(value) {
