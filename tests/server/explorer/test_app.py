@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
+
+import httpx
 
 from edgekv.server.explorer.objects import NEED_ADMIN
 from tests.server.explorer.conftest import Explorer, MakeExplorer, X
@@ -235,3 +238,25 @@ async def test_alarms_and_object_description(dev: Explorer) -> None:
                                params={"name": "timer"})).json()["result"]
     assert described["alarm_ms"] == 4_102_444_800_000 and described["storage"] == "sqlite"
     assert described["name"] == "timer"
+
+
+async def test_serve_without_a_worker_has_kv_but_no_durable_objects(tmp_path: Path) -> None:
+    from edgekv.server.management import ManagementPaths, api_context, not_found_app
+    from edgekv.storage import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'kv.sqlite3'}")
+    ctx = api_context(store, open_without_credential=False)
+    account = (await ctx.registry.create_account("solo")).account
+    admin = await ctx.registry.create_token(account.id, admin=True)
+    app = ManagementPaths(not_found_app, ctx, api_at_root=True)
+    auth = {"Authorization": f"Bearer {admin.secret}"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://kv.example.com") as http:
+        assert (await http.get(PAGE)).status_code == 200  # the page itself holds no data
+        session = (await http.get(f"{X}/session", headers=auth)).json()["result"]
+        assert session["worker"] is None and session["durable_objects"] is False
+        assert session["accounts"] == [{"id": account.id, "name": "solo"}]
+        none = await http.get(f"{X}/do/namespaces", headers=auth)
+        assert none.status_code == 404
+        assert none.json()["errors"][0]["message"] == "this server runs no Worker, so it has no Durable Objects"
+    await store.close()
