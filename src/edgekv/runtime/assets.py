@@ -415,24 +415,21 @@ class AssetServer:
         elif method not in ("GET", "HEAD"):
             response = Response(None, status=405)
         else:
-            response = await self._file_response(request, intent, method == "HEAD")
+            response = await self._file_response(request, intent)
         return self._custom_headers(request, response)
 
-    async def _file_response(self, request: Request, intent: _Intent, head: bool) -> Response:
+    async def _file_response(self, request: Request, intent: _Intent) -> Response:
         assert intent.file is not None
         file = self._file(intent.file)
         if file is None:
             return Response(None, status=404)
-        data = None if head else await asyncio.to_thread(file.read_bytes)
+        data = await asyncio.to_thread(file.read_bytes)
         etag = self._etag(intent.file, file, data)
         headers = Headers({"ETag": f'"{etag}"', "Content-Type": content_type_for(file.name)})
         if "authorization" not in request.headers and "range" not in request.headers:
             headers.set("Cache-Control", CACHE_CONTROL)
         if request.headers.get("if-none-match") in (f'"{etag}"', f'W/"{etag}"'):
             return Response(None, status=304, headers=headers)
-        if head:
-            headers.set("Content-Length", str(file.stat().st_size))
-            return Response(None, status=intent.status, headers=headers)
         return Response(data, status=intent.status, headers=headers)
 
     def _custom_headers(self, request: Request, response: Response) -> Response:

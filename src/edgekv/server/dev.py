@@ -136,6 +136,9 @@ class DevServer:
             AccessLog(self.runtime.asgi_app),
             http=_http_impl(),
             ws="none",
+            # The runtime adds Date when the Worker's response has none (send_response), so
+            # a response fetched from an upstream is not sent with two Date headers.
+            date_header=False,
             lifespan="off",
             log_config=None,
             access_log=False,
