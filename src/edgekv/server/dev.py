@@ -8,6 +8,8 @@
   (watchfiles). ``load_config`` is called again first; a config error is logged and the
   running Worker kept. The stores stay open, so no data is lost;
 - sweeps expired KV records in the background (``sweep_forever``);
+- fires the config's ``triggers.crons`` on schedule (``CronScheduler``; ``run_crons=False``
+  turns that off, for the non-primary nodes of a cluster);
 - SIGINT/SIGTERM stop it gracefully (a second SIGINT forces it): uvicorn drains open
   connections, then the runtime (Durable Objects, stores, Worker modules) is closed.
   :meth:`DevServer.serve` then returns normally; it never re-raises the signal.
@@ -29,6 +31,7 @@ from edgekv.config import Config
 from edgekv.errors import ConfigError
 from edgekv.runtime.worker import WorkerRuntime
 from edgekv.server.access import AccessLog
+from edgekv.server.cron import CronScheduler
 from edgekv.server.watch import WorkerFilter
 from edgekv.storage import sweep_forever
 
@@ -97,6 +100,7 @@ class DevServer:
         on_ready: Callable[[str], None] | None = None,
         sweep_interval_seconds: float = 60.0,
         watch_debounce_ms: int = 200,
+        run_crons: bool = True,
     ) -> None:
         self.runtime = runtime
         self.host = host
@@ -107,6 +111,9 @@ class DevServer:
         self.on_ready = on_ready
         self.sweep_interval_seconds = sweep_interval_seconds
         self.watch_debounce_ms = watch_debounce_ms
+        #: Fire ``triggers.crons`` on schedule (a cluster sets this on its primary only).
+        self.run_crons = run_crons
+        self.crons = CronScheduler(runtime)
         self.url: str | None = None
         self._server: _Server | None = None
         self._stop = asyncio.Event()
@@ -151,6 +158,8 @@ class DevServer:
         helpers = [asyncio.create_task(self._sweep(), name="edgekv-sweep")]
         if self.watch_paths:
             helpers.append(asyncio.create_task(self._watch(), name="edgekv-watch"))
+        if self.run_crons:
+            helpers.append(asyncio.create_task(self.crons.run_forever(), name="edgekv-cron"))
         serving = asyncio.create_task(server.serve(sockets=[sock]), name="edgekv-uvicorn")
         try:
             while not server.started and not serving.done():
