@@ -240,3 +240,40 @@ def test_fixtures_are_not_autouse(project: pytest.Pytester) -> None:
             assert not (tmp_path / "edgekv").exists()
     """)
     project.runpytest_subprocess(*STRICT).assert_outcomes(passed=1)
+
+
+def test_workers_py_suite_layout(project: pytest.Pytester) -> None:
+    """workers-py ``packages/runtime-sdk/tests/bindings-test``: a conftest that imports
+    ``workers`` and defines ``env`` as ``workers.env``; tests that never request edgekv's
+    fixtures; a module importing the Worker; and ``worker.scheduled``."""
+    write(project.path / "tests" / "conftest.py", """
+        import pytest
+        import workers
+
+        @pytest.fixture
+        def env():
+            return workers.env
+    """)
+    write(project.path / "tests" / "test_bindings.py", """
+        import pytest
+        from workers import env as module_env
+
+        @pytest.mark.asyncio
+        async def test_kv_through_conftest_env(env):
+            assert env
+            await env.NAMESPACE.put("k", "v")
+            assert await env.NAMESPACE.get("k") == "v"
+
+        async def test_module_level_workers_env():
+            assert await module_env.NAMESPACE.get("missing") is None
+    """)
+    write(project.path / "tests" / "test_import_after_close.py", """
+        async def test_first(worker):
+            assert (await worker.get("/counter/a")).text == "1"
+
+        def test_entry_still_importable():
+            import importlib, sys
+            sys.modules.pop("entry", None)
+            assert importlib.import_module("entry").Default
+    """)
+    project.runpytest_subprocess(*NO_PLUGIN).assert_outcomes(passed=4)

@@ -50,6 +50,7 @@ import contextlib
 import datetime as _dt
 import inspect
 import logging
+import sys
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 from collections.abc import Awaitable, Callable, Mapping
@@ -178,6 +179,8 @@ class WorkerRuntime:
         self._invoke: Invoker = self._failed
         self._kv_cache: dict[str, KVNamespace] = {}
         self._source_dir: Path | None = None
+        # A folder already on sys.path before this runtime (a test suite's, say) stays there.
+        self._keep_path = False
         self._background: set[asyncio.Task[Any]] = set()
         self._closed = False
 
@@ -240,7 +243,7 @@ class WorkerRuntime:
         """Wait briefly for ``waitUntil`` work, then close Durable Objects, stores, modules.
 
         Idempotent. The Worker's modules are evicted from ``sys.modules`` and its folder
-        leaves ``sys.path``.
+        leaves ``sys.path`` (unless it was there before the runtime opened).
         """
         if self._closed:
             return
@@ -262,7 +265,7 @@ class WorkerRuntime:
             with contextlib.suppress(Exception):
                 await fetch.aclose_clients()
             if self._source_dir is not None:
-                unload_worker(self._source_dir, remove_path=True)
+                unload_worker(self._source_dir, remove_path=not self._keep_path)
             if context._default_env is self.env:  # workers.env must not outlive its stores
                 context.set_default_env(context._UNSET)
 
@@ -308,7 +311,9 @@ class WorkerRuntime:
         main_path = config.main_path
         new_dir = main_path.resolve().parent if main_path is not None else None
         if self._source_dir is not None and self._source_dir != new_dir:
-            unload_worker(self._source_dir, remove_path=True)
+            unload_worker(self._source_dir, remove_path=not self._keep_path)
+        if new_dir is not None and new_dir != self._source_dir:
+            self._keep_path = str(new_dir) in sys.path
         self._source_dir = new_dir
         try:
             worker = load_worker(check_main(main_path, config.main))
