@@ -84,6 +84,7 @@ from edgekv.runtime.loader import (
 from edgekv.runtime.request import Request
 from edgekv.runtime.response import Response
 from edgekv.runtime.tracebacks import error_page_html, user_traceback
+from edgekv.runtime.websocket import serve_websocket
 from edgekv.storage import Store, open_store
 
 __all__ = [
@@ -408,7 +409,7 @@ class WorkerRuntime:
         """The ASGI application: one HTTP request to the Worker (lifespan accepted)."""
         kind = scope["type"]
         if kind != "http":
-            await self._non_http(kind, receive, send)
+            await self._non_http(kind, scope, receive, send)
             return
         env = self.env
         ctx = Context()
@@ -539,7 +540,7 @@ class WorkerRuntime:
                          text.rstrip())
         return Response(error_page_html(title, text, note), status=500, headers=_HTML)
 
-    async def _non_http(self, kind: str, receive: Receive, send: Send) -> None:
+    async def _non_http(self, kind: str, scope: Scope, receive: Receive, send: Send) -> None:
         if kind == "lifespan":
             while True:
                 message = await receive()
@@ -549,7 +550,51 @@ class WorkerRuntime:
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         elif kind == "websocket":
-            await send({"type": "websocket.close", "code": 1011})
+            await self._websocket(scope, receive, send)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket upgrade: the Worker's ``fetch`` answers; a 101 with ``web_socket``
+        accepts and bridges the connection, anything else is sent as the refusal."""
+        message = await receive()
+        if message["type"] != "websocket.connect":
+            return
+        http_scope = {**scope, "type": "http", "method": "GET",
+                      "scheme": "https" if scope.get("scheme") == "wss" else "http"}
+
+        async def no_body() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        request = Request.from_asgi(http_scope, no_body)
+        env = self.env
+        ctx = Context()
+        token = bind(env, ctx)
+        try:
+            try:
+                response = await self._invoke(request, env, ctx)
+                if not isinstance(response, Response):
+                    raise TypeError(NOT_A_RESPONSE)
+            except Exception as exc:  # noqa: BLE001 - any Worker error becomes the 500 page
+                response = self._error_response(exc, http_scope)
+            socket = response.web_socket
+            if response.status == 101 and socket is not None:
+                await send({"type": "websocket.accept",
+                            "headers": [(k, v) for k, v in response.headers.raw()
+                                        if k == b"sec-websocket-protocol"]})
+                await serve_websocket(socket, receive, send)
+            elif "websocket.http.response" in scope.get("extensions", {}):
+                content, stream = response._take()
+                body = content or b""
+                if stream is not None:
+                    body = b"".join([bytes(c) async for c in stream])
+                await send({"type": "websocket.http.response.start",
+                            "status": response.status, "headers": response.headers.raw()})
+                await send({"type": "websocket.http.response.body", "body": body})
+            else:
+                await send({"type": "websocket.close", "code": 1008})
+        finally:
+            unbind(token)
+            if ctx.pending:
+                self._drain_later(ctx)
 
     # -- waitUntil --------------------------------------------------------------------------
 

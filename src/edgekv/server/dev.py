@@ -77,6 +77,19 @@ def _http_impl() -> str:
     return "httptools"
 
 
+def _ws_impl() -> str:
+    # WebSocket upgrades reach the Worker (WebSocketPair, Durable Object hibernation).
+    try:
+        import websockets  # noqa: F401
+    except ImportError:
+        try:
+            import wsproto  # noqa: F401
+        except ImportError:
+            return "none"
+        return "wsproto"
+    return "websockets-sansio"
+
+
 class _Server(uvicorn.Server):
     """uvicorn without its own signal capture (it re-raises SIGINT after shutdown)."""
 
@@ -142,7 +155,7 @@ class DevServer:
         config = uvicorn.Config(
             AccessLog(self.runtime.asgi_app),
             http=_http_impl(),
-            ws="none",
+            ws=_ws_impl(),
             # The runtime adds Date when the Worker's response has none (send_response), so
             # a response fetched from an upstream is not sent with two Date headers.
             date_header=False,

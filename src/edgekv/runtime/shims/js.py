@@ -17,6 +17,8 @@ from edgekv.runtime.jsglobals import (
     crypto,
     fetch,
 )
+from edgekv.durable_objects.websockets import WebSocketRequestResponsePair
+from edgekv.runtime.websocket import WebSocket, WebSocketPair
 
 __all__ = [
     "JSON",
@@ -29,6 +31,9 @@ __all__ = [
     "Object",
     "Request",
     "Response",
+    "WebSocket",
+    "WebSocketPair",
+    "WebSocketRequestResponsePair",
     "console",
     "crypto",
     "fetch",
