@@ -70,6 +70,11 @@ from edgekv.limits import DEFAULT_LIMITS, Limits
 from edgekv.runtime import context
 from edgekv.runtime.assets import AssetsBinding, AssetServer
 from edgekv.runtime.context import Context, bind, set_default_env, unbind
+from edgekv.runtime.dependencies import (
+    DependencyError,
+    install_python_modules,
+    resolve_dependencies,
+)
 from edgekv.runtime.entrypoints import call_relaxed
 from edgekv.runtime.env import Env, add_durable_objects, build_env
 from edgekv.runtime.http import Receive, Scope, Send, send_response
@@ -231,6 +236,7 @@ class WorkerRuntime:
             limits=limits,
         )
         try:
+            await self._prepare_dependencies()
             self._load()
             if self.load_error is not None and not tolerate_load_errors:
                 raise self.load_error
@@ -293,8 +299,26 @@ class WorkerRuntime:
             raise RuntimeError("the Worker runtime is closed")
         if config is not None:
             self.config = config
+        try:
+            await self._prepare_dependencies()
+        except WorkerSetupError as exc:
+            logger.error("%s", exc)
         self._load()
         return self.load_error
+
+    async def _prepare_dependencies(self) -> None:
+        """``pyproject.toml`` dependencies and ``python_modules/`` (runtime.dependencies)."""
+        config = self.config
+        main_path = config.main_path
+        project_dir = config.config_dir or (main_path.parent if main_path else None)
+        if project_dir is None:
+            return
+        try:
+            await asyncio.to_thread(resolve_dependencies, project_dir,
+                                    config.state_paths().root)
+        except DependencyError as exc:
+            raise WorkerSetupError(str(exc)) from exc
+        install_python_modules(project_dir)
 
     def _load(self) -> None:
         config = self.config
