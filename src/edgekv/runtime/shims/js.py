@@ -18,6 +18,7 @@ from edgekv.runtime.jsglobals import (
     fetch,
 )
 from edgekv.durable_objects.websockets import WebSocketRequestResponsePair
+from edgekv.runtime.htmlrewriter import HTMLRewriter
 from edgekv.runtime.websocket import WebSocket, WebSocketPair
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "Date",
     "File",
     "FormData",
+    "HTMLRewriter",
     "Headers",
     "Object",
     "Request",
