@@ -141,7 +141,8 @@ def build_env(
             kind = "Queue"
         bindings[unsupported.name] = UnavailableBinding(
             unsupported.name,
-            f"it is a {kind} binding ({unsupported.path} in {where}), and edgekv does not "
+            f"it is {'an' if kind[:1] in 'AEIOU' else 'a'} {kind} binding ({unsupported.path} "
+            f"in {where}), and edgekv does not "
             f"run {unsupported.kind} locally (it runs KV namespaces, Durable Objects, "
             "static assets, vars and secrets)",
         )
