@@ -149,12 +149,14 @@ async def test_html_handling_none_serves_exact_files_only(open_client: Open) -> 
 
 
 async def test_content_types() -> None:
-    assert content_type_for("a.js") == "application/javascript; charset=utf-8"
+    # python-workers-examples tests/test_examples.py::test_06_assets and workers-shared
+    # utils/tests/helpers.test.ts ("should return 'text/javascript")
+    assert content_type_for("a.js") == "text/javascript; charset=utf-8"
     assert content_type_for("a.css") == "text/css; charset=utf-8"
-    assert content_type_for("a.json") == "application/json; charset=utf-8"
+    assert content_type_for("a.json") == "application/json"
     assert content_type_for("a.svg") == "image/svg+xml"
     assert content_type_for("a.jpg") == "image/jpeg"
-    assert content_type_for("a.ico") == "image/x-icon"
+    assert content_type_for("a.ico") == "image/vnd.microsoft.icon"
     assert content_type_for("a.unknownext") == "application/octet-stream"
 
 

@@ -15,7 +15,7 @@
 - **not_found_handling**: ``single-page-application`` serves ``/index.html`` with 200;
   ``404-page`` serves the nearest ``404.html`` up the path with 404; ``none`` a bare 404.
 - **responses**: ``ETag`` (strong, a content hash) with ``If-None-Match`` → 304;
-  ``Content-Type`` from the extension (``; charset=utf-8`` on text); ``Cache-Control: public,
+  ``Content-Type`` from the extension (``; charset=utf-8`` on ``text/*``); ``Cache-Control: public,
   max-age=0, must-revalidate`` unless the request carries ``Authorization`` or ``Range``;
   ``GET`` and ``HEAD`` only (405 otherwise).
 - ``_redirects`` (``/from /to [status]``, splats ``*``/``:splat``, placeholders ``:name``,
@@ -53,22 +53,26 @@ __all__ = ["AssetServer", "AssetsBinding", "content_type_for"]
 CACHE_CONTROL = "public, max-age=0, must-revalidate"
 _HIDDEN = frozenset({"_headers", "_redirects", ".assetsignore"})
 _MIME = mimetypes.MimeTypes()  # the built-in table only: the same types on every machine
+# Where Python's table and the ``mime`` package Cloudflare uses differ (or Python lacks one).
 _EXTRA_TYPES = {
-    ".js": "application/javascript", ".mjs": "application/javascript",
+    ".js": "text/javascript", ".mjs": "text/javascript", ".cjs": "text/javascript",
     ".json": "application/json", ".wasm": "application/wasm", ".webp": "image/webp",
-    ".avif": "image/avif", ".woff": "font/woff", ".woff2": "font/woff2", ".ico": "image/x-icon",
-    ".svg": "image/svg+xml", ".webmanifest": "application/manifest+json", ".md": "text/markdown",
+    ".avif": "image/avif", ".woff": "font/woff", ".woff2": "font/woff2", ".ttf": "font/ttf",
+    ".otf": "font/otf", ".ico": "image/vnd.microsoft.icon", ".svg": "image/svg+xml",
+    ".webmanifest": "application/manifest+json", ".md": "text/markdown",
+    ".xml": "application/xml", ".map": "application/json", ".txt": "text/plain",
 }
 _REDIRECT_STATUSES = frozenset({200, 301, 302, 303, 307, 308})
 
 
 def content_type_for(name: str) -> str:
-    """The ``Content-Type`` Cloudflare sends for a file name."""
+    """The ``Content-Type`` Cloudflare sends for a file name (workers-shared
+    ``getContentType``: the ``mime`` table, ``; charset=utf-8`` on ``text/*``)."""
     suffix = Path(name).suffix.lower()
     ctype = _EXTRA_TYPES.get(suffix) or _MIME.guess_type("x" + suffix)[0]
     if ctype is None:
         return "application/octet-stream"
-    if ctype.startswith("text/") or ctype in ("application/javascript", "application/json"):
+    if ctype.startswith("text/"):
         return f"{ctype}; charset=utf-8"
     return ctype
 
