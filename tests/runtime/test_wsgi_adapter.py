@@ -161,8 +161,10 @@ async def test_flask_app(open_client: Open) -> None:
     assert (await client.get("/missing")).status_code == 404
 
 
-async def test_django_project(open_client: Open) -> None:
-    # python-workers-examples 18-django: settings module, urls, get_wsgi_application
+async def test_django_project(open_client: Open, monkeypatch: pytest.MonkeyPatch) -> None:
+    # python-workers-examples 18-django: settings module, urls, get_wsgi_application.
+    # The Worker's os.environ.setdefault must not leak into later tests (or subprocesses).
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "hello_site.settings")
     client = await open_client(DJANGO_FILES)
     home = await client.get("/")
     assert (home.status_code, home.text) == (200, "Hello from Django on Workers")

@@ -64,7 +64,8 @@ class DevServer:
     """``python -m edgekv dev --port 0`` in ``cwd``; ``url`` once it printed Ready."""
 
     def __init__(self, cwd: Path, *args: str) -> None:
-        env = {**os.environ, "NO_COLOR": "1"}
+        env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+        env["NO_COLOR"] = "1"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "edgekv", "dev", "--port", "0", "--no-watch", *args],
             cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
