@@ -26,7 +26,13 @@ from typing import Any
 
 from edgekv.durable_objects.errors import DurableObjectError
 
-__all__ = ["MAX_TAGS", "MAX_TAG_LENGTH", "Hibernation", "ObjectSockets", "WebSocketRequestResponsePair"]
+__all__ = [
+    "MAX_TAGS",
+    "MAX_TAG_LENGTH",
+    "Hibernation",
+    "ObjectSockets",
+    "WebSocketRequestResponsePair",
+]
 
 logger = logging.getLogger("edgekv.durable_objects")
 

@@ -54,7 +54,8 @@ async def aclose_clients() -> None:
 def _passable_headers(reply: httpx.Response) -> list[tuple[bytes, bytes]]:
     """The reply's headers as they describe the body we hand over: lowercase names, no
     ``transfer-encoding`` (the body is buffered), and no ``content-encoding`` (nor the
-    compressed ``content-length``) when httpx already decoded the body, so returning ``await fetch(url)`` from a Worker sends a correct reply."""
+    compressed ``content-length``) when httpx already decoded the body, so returning
+    ``await fetch(url)`` from a Worker sends a correct reply."""
     try:
         from httpx._decoders import SUPPORTED_DECODERS
     except ImportError:  # a private name of httpx: fall back to what it always decodes

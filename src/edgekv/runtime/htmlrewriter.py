@@ -62,8 +62,12 @@ class _Selector:
     parts: list[tuple[str, _Compound]]  # (combinator to the previous part, compound)
 
 
-_TOKEN = re.compile(r"""\s*(>)\s*|\s+|([A-Za-z_*][-\w]*|\*)|(\.|\#)([-\w]+)|(\[[^\]]*\])|(:[-\w]+(?:\([^)]*\))?)""")
-_ATTR = re.compile(r"""^\[\s*([-\w:]+)\s*(?:([~^$*|]?=)\s*(?:"([^"]*)"|'([^']*)'|([^\s\]]+))\s*([is])?\s*)?\]$""")
+_TOKEN = re.compile(
+    r"""\s*(>)\s*|\s+|([A-Za-z_*][-\w]*|\*)|(\.|\#)([-\w]+)|(\[[^\]]*\])"""
+    r"""|(:[-\w]+(?:\([^)]*\))?)""")
+_ATTR = re.compile(
+    r"""^\[\s*([-\w:]+)\s*(?:([~^$*|]?=)\s*(?:"([^"]*)"|'([^']*)'|([^\s\]]+))\s*"""
+    r"""([is])?\s*)?\]$""")
 
 
 def _nth(expr: str) -> tuple[int, int]:
@@ -137,7 +141,7 @@ def parse_selector(text: str) -> _Selector:
 
 def _pseudo(compound: _Compound, pseudo: str, text: str) -> None:
     name, _, arg = pseudo[1:].partition("(")
-    arg = arg[:-1] if arg.endswith(")") else arg
+    arg = arg.removesuffix(")")
     if name == "first-child":
         compound.nth_child.append((0, 1))
     elif name == "nth-child":

@@ -12,8 +12,8 @@ concept modules and adds the two conversions the dev server needs:
 from __future__ import annotations
 
 import logging
-from email.utils import formatdate
 from collections.abc import Awaitable, Callable, MutableMapping
+from email.utils import formatdate
 from typing import Any
 
 from edgekv.runtime.blob import Blob, BlobEnding, File

@@ -51,11 +51,11 @@ import datetime as _dt
 import inspect
 import logging
 import sys
-from dataclasses import dataclass
-from urllib.parse import parse_qs
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
+from urllib.parse import parse_qs
 
 from edgekv.clock import SYSTEM_CLOCK, Clock
 from edgekv.config import Config

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from edgekv.durable_objects.websockets import WebSocketRequestResponsePair
+from edgekv.runtime.htmlrewriter import HTMLRewriter
 from edgekv.runtime.jsglobals import (
     JSON,
     URL,
@@ -17,8 +19,6 @@ from edgekv.runtime.jsglobals import (
     crypto,
     fetch,
 )
-from edgekv.durable_objects.websockets import WebSocketRequestResponsePair
-from edgekv.runtime.htmlrewriter import HTMLRewriter
 from edgekv.runtime.websocket import WebSocket, WebSocketPair
 
 __all__ = [
