@@ -79,7 +79,7 @@ def content_type_for(name: str) -> str:
 
 def _pattern(rule: str) -> re.Pattern[str]:
     """A ``_headers``/``_redirects``/``run_worker_first`` path pattern as a regex."""
-    out = []
+    out: list[str] = []
     for token in re.split(r"(\*|:[A-Za-z]\w*)", rule):
         if token == "*":
             out.append("(?P<splat>.*)" if "(?P<splat>" not in "".join(out) else ".*")

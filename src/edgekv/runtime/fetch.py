@@ -56,16 +56,19 @@ def _passable_headers(reply: httpx.Response) -> list[tuple[bytes, bytes]]:
     ``transfer-encoding`` (the body is buffered), and no ``content-encoding`` (nor the
     compressed ``content-length``) when httpx already decoded the body, so returning
     ``await fetch(url)`` from a Worker sends a correct reply."""
+    decodable: frozenset[str]
     try:
         from httpx._decoders import SUPPORTED_DECODERS
+
+        decodable = frozenset(SUPPORTED_DECODERS)
     except ImportError:  # a private name of httpx: fall back to what it always decodes
-        SUPPORTED_DECODERS = {"identity": None, "gzip": None, "deflate": None}  # noqa: N806
+        decodable = frozenset({"identity", "gzip", "deflate"})
 
     encodings = [
         e.strip().lower()
         for e in reply.headers.get("content-encoding", "").split(",") if e.strip()
     ]
-    decoded = bool(encodings) and all(e in SUPPORTED_DECODERS for e in encodings)
+    decoded = bool(encodings) and all(e in decodable for e in encodings)
     drop = {b"transfer-encoding"}
     if decoded:
         drop |= {b"content-encoding", b"content-length"}

@@ -293,7 +293,8 @@ class _Outbound:
 
         ws = self.ws
         try:
-            connection = await connect(self.url, subprotocols=self.protocols or None)
+            subprotocols: Any = self.protocols or None
+            connection = await connect(self.url, subprotocols=subprotocols)
         except Exception as exc:  # noqa: BLE001 - reported as error then close events
             ws.readyState = ws.CLOSED
             ws._arrive("error", exc)
