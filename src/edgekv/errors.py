@@ -6,7 +6,9 @@
     ├── StorageError                a storage backend failed (driver errors are translated here)
     │   ├── BackendUnavailable      a backend URL needs an optional dependency that is missing
     │   ├── NamespaceNotFound       no KV namespace with that id is registered
-    │   └── NamespaceTitleExists    a KV namespace with that title already exists
+    │   ├── NamespaceTitleExists    a KV namespace with that title already exists
+    │   ├── AccountNotFound         no account with that id
+    │   └── TokenNotFound           no API token with that id
     ├── KVError                     Cloudflare's ``KV <OP> failed: <status> <text>`` (JS ``Error``)
     ├── KVTypeError (TypeError)     Cloudflare's binding-side ``TypeError`` texts
     ├── KVSyntaxError (ValueError)  ``type="json"`` on a value that is not JSON (JS ``SyntaxError``)
@@ -18,6 +20,7 @@ Errors that Cloudflare defines keep Cloudflare's text byte for byte in ``str(err
 from __future__ import annotations
 
 __all__ = [
+    "AccountNotFound",
     "BackendUnavailable",
     "ConfigError",
     "EdgeKVError",
@@ -27,6 +30,7 @@ __all__ = [
     "NamespaceNotFound",
     "NamespaceTitleExists",
     "StorageError",
+    "TokenNotFound",
 ]
 
 
@@ -56,6 +60,22 @@ class NamespaceTitleExists(StorageError):
     def __init__(self, title: str) -> None:
         super().__init__(f"a KV namespace titled {title!r} already exists")
         self.title = title
+
+
+class AccountNotFound(StorageError):
+    """No account with the given id exists."""
+
+    def __init__(self, account_id: str) -> None:
+        super().__init__(f"no account with id {account_id!r}")
+        self.account_id = account_id
+
+
+class TokenNotFound(StorageError):
+    """No API token with the given id exists."""
+
+    def __init__(self, token_id: str) -> None:
+        super().__init__(f"no API token with id {token_id!r}")
+        self.token_id = token_id
 
 
 class KVError(EdgeKVError):

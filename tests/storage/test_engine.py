@@ -12,7 +12,7 @@ import pytest
 
 from edgekv.clock import FakeClock
 from edgekv.errors import NamespaceNotFound, NamespaceTitleExists, StorageError
-from edgekv.storage import Record, Store, open_store
+from edgekv.storage import LOCAL_ACCOUNT_ID, Record, Store, open_store
 
 StoreFactory = Callable[..., Awaitable[Store]]
 
@@ -329,6 +329,25 @@ async def test_namespace_errors(store: Store) -> None:
     assert [ns.title for ns in await store.list_namespaces()] == ["other", "taken"]
     assert issubclass(NamespaceNotFound, StorageError)
     assert issubclass(NamespaceTitleExists, StorageError)
+
+
+async def test_namespace_titles_are_unique_per_account(store: Store) -> None:
+    alice, bob = "a1" * 16, "b0" * 16
+    mine = await store.create_namespace("a" * 32, "shared title", alice)
+    theirs = await store.create_namespace("b" * 32, "shared title", bob)
+    local = await store.create_namespace("c" * 32, "shared title")
+    assert local.account_id == LOCAL_ACCOUNT_ID
+    assert await store.list_namespaces(alice) == [mine]
+    assert await store.list_namespaces(bob) == [theirs]
+    assert len(await store.list_namespaces()) == 3
+    with pytest.raises(NamespaceTitleExists):
+        await store.create_namespace("d" * 32, "shared title", alice)
+    await store.create_namespace("d" * 32, "second", alice)
+    with pytest.raises(NamespaceTitleExists):
+        await store.rename_namespace("d" * 32, "shared title")
+    renamed = await store.rename_namespace("a" * 32, "renamed")
+    assert renamed.account_id == alice
+    assert await store.get_namespace("a" * 32) == renamed
 
 
 async def test_delete_namespace_removes_its_keys(store: Store) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from edgekv.clock import FakeClock
 from edgekv.errors import StorageError
-from edgekv.storage import Record, open_store
+from edgekv.storage import LOCAL_ACCOUNT_ID, Record, open_store
 from edgekv.storage.schema import SCHEMA_VERSION
 from edgekv.storage.sqlite import SqliteStore
 
@@ -78,6 +78,27 @@ async def test_reopening_does_not_migrate_again(tmp_path: Path) -> None:
     raw = sqlite3.connect(path)
     assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     raw.close()
+
+
+async def test_version_1_registry_is_migrated_to_the_local_account(tmp_path: Path) -> None:
+    path = tmp_path / "v1.sqlite3"
+    raw = sqlite3.connect(path)
+    raw.executescript(
+        "CREATE TABLE spaces (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+        "CREATE TABLE entries (space INTEGER NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
+        " expiration INTEGER, metadata TEXT, PRIMARY KEY (space, key)) WITHOUT ROWID;"
+        "CREATE TABLE kv_namespaces (id TEXT PRIMARY KEY, title TEXT NOT NULL UNIQUE,"
+        " created_at REAL NOT NULL);"
+        "INSERT INTO kv_namespaces VALUES ('" + "a" * 32 + "', 'old', 1.0);"
+        "PRAGMA user_version = 1;"
+    )
+    raw.close()
+    store = open_store(f"sqlite:///{path}")
+    try:
+        (info,) = await store.list_namespaces()
+        assert (info.id, info.title, info.account_id) == ("a" * 32, "old", LOCAL_ACCOUNT_ID)
+    finally:
+        await store.close()
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

@@ -14,11 +14,11 @@ import logging
 
 from edgekv.clock import Clock
 from edgekv.errors import BackendUnavailable, StorageError
-from edgekv.storage.base import NamespaceInfo, Record, Store, prefix_upper_bound
+from edgekv.storage.base import LOCAL_ACCOUNT_ID, NamespaceInfo, Record, Store, prefix_upper_bound
 
 _log = logging.getLogger("edgekv.storage")
 
-__all__ = ["NamespaceInfo", "Record", "Store", "open_store", "prefix_upper_bound", "sweep_forever"]
+__all__ = ["LOCAL_ACCOUNT_ID", "NamespaceInfo", "Record", "Store", "open_store", "prefix_upper_bound", "sweep_forever"]
 
 
 def open_store(url: str, *, clock: Clock | None = None) -> Store:

@@ -15,7 +15,12 @@ from typing import NamedTuple, Self
 
 from edgekv.clock import SYSTEM_CLOCK, Clock
 
-__all__ = ["NamespaceInfo", "Record", "Store", "prefix_upper_bound"]
+__all__ = ["LOCAL_ACCOUNT_ID", "NamespaceInfo", "Record", "Store", "prefix_upper_bound"]
+
+#: The account that owns namespaces nobody created through the API: those of a wrangler
+#: config in ``edgekv dev``, and stores written before accounts existed. 32 hex digits like
+#: every Cloudflare account id.
+LOCAL_ACCOUNT_ID = "edeed0000000000000000000000000c1"
 
 
 class Record(NamedTuple):
@@ -33,10 +38,12 @@ class Record(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class NamespaceInfo:
-    """A registered KV namespace: its 32-hex id and its unique title."""
+    """A registered KV namespace: its 32-hex id, its title (unique in its account) and the
+    account that owns it."""
 
     id: str
     title: str
+    account_id: str = LOCAL_ACCOUNT_ID
 
 
 def prefix_upper_bound(prefix: str) -> str | None:
@@ -138,12 +145,16 @@ class Store(abc.ABC):
     # -- KV namespace registry -----------------------------------------------------------
 
     @abc.abstractmethod
-    async def create_namespace(self, namespace_id: str, title: str) -> NamespaceInfo:
-        """Register a namespace. Raises ``NamespaceTitleExists`` if the title is taken."""
+    async def create_namespace(
+        self, namespace_id: str, title: str, account_id: str = LOCAL_ACCOUNT_ID
+    ) -> NamespaceInfo:
+        """Register a namespace in ``account_id``. Raises ``NamespaceTitleExists`` if the
+        account already has that title, ``StorageError`` if the id is registered."""
 
     @abc.abstractmethod
-    async def list_namespaces(self) -> list[NamespaceInfo]:
-        """Every registered namespace, ordered by title."""
+    async def list_namespaces(self, account_id: str | None = None) -> list[NamespaceInfo]:
+        """The namespaces of ``account_id`` (every account's with ``None``), ordered by
+        title (then id)."""
 
     @abc.abstractmethod
     async def get_namespace(self, namespace_id: str) -> NamespaceInfo | None:
@@ -151,18 +162,21 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def rename_namespace(self, namespace_id: str, title: str) -> NamespaceInfo:
-        """Change a title. Raises ``NamespaceNotFound`` or ``NamespaceTitleExists``."""
+        """Change a title. Raises ``NamespaceNotFound``, or ``NamespaceTitleExists`` when the
+        namespace's account has another namespace with that title."""
 
     @abc.abstractmethod
     async def delete_namespace(self, namespace_id: str) -> None:
         """Unregister a namespace and delete its keys. Raises ``NamespaceNotFound``."""
 
-    async def ensure_namespace(self, namespace_id: str, title: str | None = None) -> NamespaceInfo:
+    async def ensure_namespace(
+        self, namespace_id: str, title: str | None = None, account_id: str = LOCAL_ACCOUNT_ID
+    ) -> NamespaceInfo:
         """Return the namespace, registering it (titled ``title`` or its id) if it is new."""
         found = await self.get_namespace(namespace_id)
         if found is not None:
             return found
-        return await self.create_namespace(namespace_id, title or namespace_id)
+        return await self.create_namespace(namespace_id, title or namespace_id, account_id)
 
     # -- lifecycle -----------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from edgekv.clock import Clock
 from edgekv.errors import NamespaceNotFound, NamespaceTitleExists, StorageError
-from edgekv.storage.base import NamespaceInfo, Record, Store, prefix_upper_bound
+from edgekv.storage.base import LOCAL_ACCOUNT_ID, NamespaceInfo, Record, Store, prefix_upper_bound
 
 __all__ = ["MemoryStore"]
 
@@ -147,26 +147,33 @@ class MemoryStore(Store):
                 removed += 1
         return removed
 
-    async def create_namespace(self, namespace_id: str, title: str) -> NamespaceInfo:
+    async def create_namespace(
+        self, namespace_id: str, title: str, account_id: str = LOCAL_ACCOUNT_ID
+    ) -> NamespaceInfo:
         if namespace_id in self._namespaces:  # as SqliteStore: an id is registered once
             raise StorageError(f"a KV namespace with id {namespace_id!r} already exists")
-        if any(ns.title == title for ns in self._namespaces.values()):
+        if any(ns.title == title and ns.account_id == account_id
+               for ns in self._namespaces.values()):
             raise NamespaceTitleExists(title)
-        info = self._namespaces[namespace_id] = NamespaceInfo(namespace_id, title)
+        info = self._namespaces[namespace_id] = NamespaceInfo(namespace_id, title, account_id)
         return info
 
-    async def list_namespaces(self) -> list[NamespaceInfo]:
-        return sorted(self._namespaces.values(), key=lambda ns: ns.title)
+    async def list_namespaces(self, account_id: str | None = None) -> list[NamespaceInfo]:
+        found = [ns for ns in self._namespaces.values()
+                 if account_id is None or ns.account_id == account_id]
+        return sorted(found, key=lambda ns: (ns.title, ns.id))
 
     async def get_namespace(self, namespace_id: str) -> NamespaceInfo | None:
         return self._namespaces.get(namespace_id)
 
     async def rename_namespace(self, namespace_id: str, title: str) -> NamespaceInfo:
-        if namespace_id not in self._namespaces:
+        old = self._namespaces.get(namespace_id)
+        if old is None:
             raise NamespaceNotFound(namespace_id)
-        if any(ns.title == title and ns.id != namespace_id for ns in self._namespaces.values()):
+        if any(ns.title == title and ns.id != namespace_id and ns.account_id == old.account_id
+               for ns in self._namespaces.values()):
             raise NamespaceTitleExists(title)
-        info = self._namespaces[namespace_id] = NamespaceInfo(namespace_id, title)
+        info = self._namespaces[namespace_id] = NamespaceInfo(namespace_id, title, old.account_id)
         return info
 
     async def delete_namespace(self, namespace_id: str) -> None:

@@ -5,8 +5,9 @@ Layout:
   integer, so the 32-hex names are not repeated in every row.
 - ``entries`` holds the records, keyed ``(space, key)`` in a WITHOUT ROWID B-tree: a point
   read is one B-tree search, and keys compare with the BINARY collation, i.e. by UTF-8 bytes.
-- ``kv_namespaces`` is the registry of KV namespaces (id <-> title) shared by the CLI and
-  the dev server.
+- ``kv_namespaces`` is the registry of KV namespaces (id <-> title, owned by an account;
+  titles are unique per account) shared by the CLI and the servers. Version 2 added the
+  ``account_id`` column; rows from version 1 belong to the local account.
 """
 
 from __future__ import annotations
@@ -36,6 +37,20 @@ _MIGRATIONS: list[str] = [
         title      TEXT NOT NULL UNIQUE,
         created_at REAL NOT NULL
     );
+    """,
+    # version 2: namespaces belong to accounts; titles are unique per account
+    """
+    CREATE TABLE kv_namespaces_v2 (
+        id         TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        title      TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        UNIQUE (account_id, title)
+    );
+    INSERT INTO kv_namespaces_v2 (id, account_id, title, created_at)
+        SELECT id, 'edeed0000000000000000000000000c1', title, created_at FROM kv_namespaces;
+    DROP TABLE kv_namespaces;
+    ALTER TABLE kv_namespaces_v2 RENAME TO kv_namespaces;
     """,
 ]
 

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from edgekv.clock import Clock
 from edgekv.errors import NamespaceNotFound, NamespaceTitleExists, StorageError
-from edgekv.storage.base import NamespaceInfo, Record, Store, prefix_upper_bound
+from edgekv.storage.base import LOCAL_ACCOUNT_ID, NamespaceInfo, Record, Store, prefix_upper_bound
 from edgekv.storage.schema import migrate
 
 __all__ = ["SqliteStore"]
@@ -346,24 +346,36 @@ class SqliteStore(Store):
 
     # -- namespace registry ----------------------------------------------------------------
 
-    def _create_ns(self, conn: sqlite3.Connection, namespace_id: str, title: str) -> NamespaceInfo:
+    def _create_ns(
+        self, conn: sqlite3.Connection, namespace_id: str, title: str, account_id: str
+    ) -> NamespaceInfo:
         try:
             conn.execute(
-                "INSERT INTO kv_namespaces (id, title, created_at) VALUES (?, ?, ?)",
-                (namespace_id, title, self.clock.now()),
+                "INSERT INTO kv_namespaces (id, account_id, title, created_at) VALUES (?, ?, ?, ?)",
+                (namespace_id, account_id, title, self.clock.now()),
             )
         except sqlite3.IntegrityError as exc:
             if "title" in str(exc):
                 raise NamespaceTitleExists(title) from exc
             raise StorageError(f"a KV namespace with id {namespace_id!r} already exists") from exc
-        return NamespaceInfo(namespace_id, title)
+        return NamespaceInfo(namespace_id, title, account_id)
 
-    async def create_namespace(self, namespace_id: str, title: str) -> NamespaceInfo:
-        return await self._run(self._create_ns, namespace_id, title)
+    async def create_namespace(
+        self, namespace_id: str, title: str, account_id: str = LOCAL_ACCOUNT_ID
+    ) -> NamespaceInfo:
+        return await self._run(self._create_ns, namespace_id, title, account_id)
 
-    async def list_namespaces(self) -> list[NamespaceInfo]:
+    async def list_namespaces(self, account_id: str | None = None) -> list[NamespaceInfo]:
         def run(conn: sqlite3.Connection) -> list[NamespaceInfo]:
-            rows = conn.execute("SELECT id, title FROM kv_namespaces ORDER BY title").fetchall()
+            if account_id is None:
+                rows = conn.execute(
+                    "SELECT id, title, account_id FROM kv_namespaces ORDER BY title, id"
+                ).fetchall()
+            else:
+                rows = conn.execute(
+                    "SELECT id, title, account_id FROM kv_namespaces WHERE account_id = ?"
+                    " ORDER BY title, id", (account_id,),
+                ).fetchall()
             return [NamespaceInfo(*row) for row in rows]
 
         return await self._run(run)
@@ -371,7 +383,7 @@ class SqliteStore(Store):
     async def get_namespace(self, namespace_id: str) -> NamespaceInfo | None:
         def run(conn: sqlite3.Connection) -> NamespaceInfo | None:
             row = conn.execute(
-                "SELECT id, title FROM kv_namespaces WHERE id = ?", (namespace_id,)
+                "SELECT id, title, account_id FROM kv_namespaces WHERE id = ?", (namespace_id,)
             ).fetchone()
             return NamespaceInfo(*row) if row else None
 
@@ -380,14 +392,15 @@ class SqliteStore(Store):
     async def rename_namespace(self, namespace_id: str, title: str) -> NamespaceInfo:
         def run(conn: sqlite3.Connection) -> NamespaceInfo:
             try:
-                cur = conn.execute(
-                    "UPDATE kv_namespaces SET title = ? WHERE id = ?", (title, namespace_id)
-                )
+                row = conn.execute(
+                    "UPDATE kv_namespaces SET title = ? WHERE id = ? RETURNING account_id",
+                    (title, namespace_id),
+                ).fetchone()
             except sqlite3.IntegrityError as exc:
                 raise NamespaceTitleExists(title) from exc
-            if cur.rowcount == 0:
+            if row is None:
                 raise NamespaceNotFound(namespace_id)
-            return NamespaceInfo(namespace_id, title)
+            return NamespaceInfo(namespace_id, title, row[0])
 
         return await self._run(run)
 
