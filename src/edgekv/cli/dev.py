@@ -138,9 +138,11 @@ def _run(coro: Any) -> None:
               help="Warn, with file and line, about what would fail on Cloudflare's Python "
                    "Workers: native imports Pyodide lacks, threads, subprocesses, blocking "
                    "calls, CPU or memory over the limits, randomness or time at import.")
+@click.option("--test-scheduled", is_flag=True, default=False,
+              help="Run scheduled() on GET /__scheduled?cron=... (as wrangler dev does).")
 def dev(directory: str | None, config_path: str | None, env_name: str | None, cwd: str | None,
         persist_to: str | None, ip: str | None, port: int | None, variables: tuple[str, ...],
-        watch: bool, log_level: str, strict: bool) -> None:
+        watch: bool, log_level: str, strict: bool, test_scheduled: bool = False) -> None:
     """Serve the Python Worker of DIR (default: the current folder) on 127.0.0.1:8787."""
     base = Path(cwd).resolve() if cwd else Path.cwd()
     if config_path is None and directory is not None:
@@ -194,6 +196,7 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
                 )
         except WorkerSetupError as exc:
             fail(str(exc))
+        runtime.test_scheduled = test_scheduled
         if checker is not None:
             checker.attach(runtime)
             info("[edgekv:info] Strict mode: warning about what would fail on Cloudflare's "
@@ -244,6 +247,13 @@ def _print_banner(config: Config, overrides: dict[str, str]) -> None:
         info(f"Using secrets defined in {names}")
     info(bindings_table(config, overrides))
     info("")
+    if config.assets is not None and config.assets.directory is not None:
+        info(f"Serving static assets from {config.assets.directory} in front of the Worker")
+    if config.crons:
+        info(f"Cron triggers {', '.join(repr(c) for c in config.crons)} fire on schedule (UTC); "
+             "run one now with GET /cdn-cgi/handler/scheduled?cron=...")
+    if config.assets is not None or config.crons:
+        info("")
 
 
 def _watch_paths(config: Config, base: Path) -> list[Path]:

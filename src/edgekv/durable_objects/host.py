@@ -40,6 +40,7 @@ from edgekv.durable_objects.errors import DurableObjectAbort, DurableObjectReset
 from edgekv.durable_objects.ids import DurableObjectId, IdFactory
 from edgekv.durable_objects.state import DurableObjectState
 from edgekv.durable_objects.storage import DurableObjectStorage
+from edgekv.durable_objects.websockets import Hibernation
 from edgekv.errors import StorageError
 
 if TYPE_CHECKING:
@@ -104,6 +105,8 @@ class NamespaceHost:
         self.ids = IdFactory(unique_key)
         self.generation = 0
         self.entries: dict[str, _Entry] = {}
+        # Hibernatable WebSockets outlive instances (see durable_objects.websockets).
+        self.hibernation = Hibernation(runtime.clock.now)
 
     def replace_class(self, cls: type, sqlite: bool) -> None:
         """Swap in new code; live objects are reset at their next event."""
@@ -137,7 +140,10 @@ class NamespaceHost:
             has_alarm_handler=callable(getattr(self.cls, "alarm", None)),
             db=db,
         )
-        return DurableObjectState(object_id, storage, rt.limits.block_concurrency_timeout_seconds), db
+        state = DurableObjectState(object_id, storage, rt.limits.block_concurrency_timeout_seconds)
+        state.websockets = self.hibernation.for_object(
+            id_hex, lambda call: self.dispatch(object_id, call))
+        return state, db
 
     async def _construct(self, entry: _Entry) -> None:
         state, entry.db = self._new_state(entry.object_id)
