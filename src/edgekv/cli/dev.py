@@ -31,6 +31,7 @@ from edgekv.server.guard import LoopbackGuard
 from edgekv.strict import StrictMode
 from edgekv.server.management import (
     API_PREFIX,
+    EXPLORER_PREFIX,
     ManagementPaths,
     api_context,
     register_config_namespaces,
@@ -178,7 +179,8 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
     def ready(url: str) -> None:
         lock.update(address=url)
         info(f"[edgekv:info] Ready on {url}\n"
-             f"[edgekv:info] KV REST API (open locally, no token needed): {url}{API_PREFIX}")
+             f"[edgekv:info] KV REST API (open locally, no token needed): {url}{API_PREFIX}\n"
+             f"[edgekv:info] Data explorer: {url}{EXPLORER_PREFIX}/")
 
     async def main() -> None:
         checker = StrictMode.for_config(config) if strict else None
@@ -211,7 +213,8 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
             reload_config=reload_config,
             on_ready=ready,
             app_wrapper=lambda app: ManagementPaths(
-                checker.wrap(app) if checker is not None else app, api, guard=guard),
+                checker.wrap(app) if checker is not None else app, api, guard=guard,
+                runtime=runtime),
             on_close=[_closer(checker)] if checker is not None else [],
         )
         try:

@@ -28,6 +28,7 @@ import asyncio
 import contextvars
 import hashlib
 import inspect
+import logging
 import os
 import re
 from collections.abc import Callable
@@ -40,6 +41,7 @@ from edgekv.durable_objects.ids import DurableObjectId, IdFactory
 from edgekv.durable_objects.state import DurableObjectState
 from edgekv.durable_objects.storage import DurableObjectStorage
 from edgekv.durable_objects.websockets import Hibernation
+from edgekv.errors import StorageError
 
 if TYPE_CHECKING:
     from edgekv.durable_objects.alarms import AlarmInfo
@@ -52,6 +54,7 @@ _CHAIN: contextvars.ContextVar[tuple[object, ...]] = contextvars.ContextVar(
     "edgekv_do_chain", default=()
 )
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
+_log = logging.getLogger(__name__)
 
 
 class _Entry:
@@ -157,6 +160,10 @@ class NamespaceHost:
         if failure is not None or state.broken:
             self._reset(entry)
             raise failure or DurableObjectReset("blockConcurrencyWhile() failed")
+        try:  # the explorer lists objects and their names from this index (admin.py)
+            await self.runtime.object_index.remember(self.unique_key, entry.object_id)
+        except StorageError:
+            _log.warning("could not record object %s in the object index", entry.object_id)
 
     def _reset(self, entry: _Entry) -> None:
         if entry.state is not None:
