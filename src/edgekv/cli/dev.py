@@ -31,6 +31,7 @@ from edgekv.server.guard import LoopbackGuard
 from edgekv.strict import StrictMode
 from edgekv.server.management import (
     API_PREFIX,
+    EXPLORER_PREFIX,
     ManagementPaths,
     api_context,
     register_config_namespaces,
@@ -137,9 +138,11 @@ def _run(coro: Any) -> None:
               help="Warn, with file and line, about what would fail on Cloudflare's Python "
                    "Workers: native imports Pyodide lacks, threads, subprocesses, blocking "
                    "calls, CPU or memory over the limits, randomness or time at import.")
+@click.option("--test-scheduled", is_flag=True, default=False,
+              help="Run scheduled() on GET /__scheduled?cron=... (as wrangler dev does).")
 def dev(directory: str | None, config_path: str | None, env_name: str | None, cwd: str | None,
         persist_to: str | None, ip: str | None, port: int | None, variables: tuple[str, ...],
-        watch: bool, log_level: str, strict: bool) -> None:
+        watch: bool, log_level: str, strict: bool, test_scheduled: bool = False) -> None:
     """Serve the Python Worker of DIR (default: the current folder) on 127.0.0.1:8787."""
     base = Path(cwd).resolve() if cwd else Path.cwd()
     if config_path is None and directory is not None:
@@ -176,7 +179,8 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
     def ready(url: str) -> None:
         lock.update(address=url)
         info(f"[edgekv:info] Ready on {url}\n"
-             f"[edgekv:info] KV REST API (open locally, no token needed): {url}{API_PREFIX}")
+             f"[edgekv:info] KV REST API (open locally, no token needed): {url}{API_PREFIX}\n"
+             f"[edgekv:info] Data explorer: {url}{EXPLORER_PREFIX}/")
 
     async def main() -> None:
         checker = StrictMode.for_config(config) if strict else None
@@ -192,6 +196,7 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
                 )
         except WorkerSetupError as exc:
             fail(str(exc))
+        runtime.test_scheduled = test_scheduled
         if checker is not None:
             checker.attach(runtime)
             info("[edgekv:info] Strict mode: warning about what would fail on Cloudflare's "
@@ -208,7 +213,8 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
             reload_config=reload_config,
             on_ready=ready,
             app_wrapper=lambda app: ManagementPaths(
-                checker.wrap(app) if checker is not None else app, api, guard=guard),
+                checker.wrap(app) if checker is not None else app, api, guard=guard,
+                runtime=runtime),
             on_close=[_closer(checker)] if checker is not None else [],
         )
         try:
@@ -241,6 +247,13 @@ def _print_banner(config: Config, overrides: dict[str, str]) -> None:
         info(f"Using secrets defined in {names}")
     info(bindings_table(config, overrides))
     info("")
+    if config.assets is not None and config.assets.directory is not None:
+        info(f"Serving static assets from {config.assets.directory} in front of the Worker")
+    if config.crons:
+        info(f"Cron triggers {', '.join(repr(c) for c in config.crons)} fire on schedule (UTC); "
+             "run one now with GET /cdn-cgi/handler/scheduled?cron=...")
+    if config.assets is not None or config.crons:
+        info("")
 
 
 def _watch_paths(config: Config, base: Path) -> list[Path]:

@@ -33,6 +33,7 @@ from edgekv.runtime.worker import WorkerRuntime
 from edgekv.server import DevServer, bindings_table, resolve_host
 from edgekv.server.management import (
     API_PREFIX,
+    EXPLORER_PREFIX,
     ManagementPaths,
     api_context,
     register_config_namespaces,
@@ -149,11 +150,13 @@ def serve(directory: str | None, config_path: str | None, env_name: str | None, 
             lock.update(address=url)
             info(f"[edgekv:info] Ready on {url}")
             info(f"[edgekv:info] KV REST API (token required): {url}{api_root}")
+            info(f"[edgekv:info] Data explorer (token required): {url}{EXPLORER_PREFIX}/")
             info(f"[edgekv:info] State: {state.root}")
 
         server = DevServer(
             runtime, host=host, port=port, on_ready=ready, store=store,
-            app_wrapper=lambda app: ManagementPaths(app, api, api_at_root=runtime is None),
+            app_wrapper=lambda app: ManagementPaths(app, api, api_at_root=runtime is None,
+                                                    runtime=runtime),
             ssl_certfile=tls_cert, ssl_keyfile=tls_key, on_close=on_close,
             graceful_shutdown_seconds=graceful_timeout,
         )

@@ -28,6 +28,7 @@ import asyncio
 import contextvars
 import hashlib
 import inspect
+import logging
 import os
 import re
 from collections.abc import Callable
@@ -39,6 +40,8 @@ from edgekv.durable_objects.errors import DurableObjectAbort, DurableObjectReset
 from edgekv.durable_objects.ids import DurableObjectId, IdFactory
 from edgekv.durable_objects.state import DurableObjectState
 from edgekv.durable_objects.storage import DurableObjectStorage
+from edgekv.durable_objects.websockets import Hibernation
+from edgekv.errors import StorageError
 
 if TYPE_CHECKING:
     from edgekv.durable_objects.alarms import AlarmInfo
@@ -51,6 +54,7 @@ _CHAIN: contextvars.ContextVar[tuple[object, ...]] = contextvars.ContextVar(
     "edgekv_do_chain", default=()
 )
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
+_log = logging.getLogger(__name__)
 
 
 class _Entry:
@@ -101,6 +105,8 @@ class NamespaceHost:
         self.ids = IdFactory(unique_key)
         self.generation = 0
         self.entries: dict[str, _Entry] = {}
+        # Hibernatable WebSockets outlive instances (see durable_objects.websockets).
+        self.hibernation = Hibernation(runtime.clock.now)
 
     def replace_class(self, cls: type, sqlite: bool) -> None:
         """Swap in new code; live objects are reset at their next event."""
@@ -134,7 +140,10 @@ class NamespaceHost:
             has_alarm_handler=callable(getattr(self.cls, "alarm", None)),
             db=db,
         )
-        return DurableObjectState(object_id, storage, rt.limits.block_concurrency_timeout_seconds), db
+        state = DurableObjectState(object_id, storage, rt.limits.block_concurrency_timeout_seconds)
+        state.websockets = self.hibernation.for_object(
+            id_hex, lambda call: self.dispatch(object_id, call))
+        return state, db
 
     async def _construct(self, entry: _Entry) -> None:
         state, entry.db = self._new_state(entry.object_id)
@@ -151,6 +160,10 @@ class NamespaceHost:
         if failure is not None or state.broken:
             self._reset(entry)
             raise failure or DurableObjectReset("blockConcurrencyWhile() failed")
+        try:  # the explorer lists objects and their names from this index (admin.py)
+            await self.runtime.object_index.remember(self.unique_key, entry.object_id)
+        except StorageError:
+            _log.warning("could not record object %s in the object index", entry.object_id)
 
     def _reset(self, entry: _Entry) -> None:
         if entry.state is not None:
