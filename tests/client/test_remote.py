@@ -346,3 +346,14 @@ async def test_several_accounts_without_an_account_id_is_an_error_listing_them(t
     assert str(caught.value).startswith("More than one account available")
     assert f"`other`: `{other.id}`" in str(caught.value)
     assert "`Local account`: `edeed0000000000000000000000000c1`" in str(caught.value)
+
+
+async def test_retry_after_as_a_date_or_garbage(server: Server) -> None:
+    import email.utils
+
+    async with server.client() as kv:
+        soon = email.utils.formatdate(time.time() + 30, usegmt=True)
+        server.faults.plan = [(429, {"Retry-After": soon}), (429, {"Retry-After": "soon-ish"}),
+                              (503, {"Retry-After": "nan"})]
+        await kv.list_namespaces()
+    assert 25 <= server.waits[0] <= 31 and server.waits[1:] == [1.0, 2.0]

@@ -158,12 +158,15 @@ class RemoteKV(KVClient):
         if response is not None:
             header = response.headers.get("retry-after")
             if header:
-                try:
+                try:  # seconds, or an HTTP date
                     wait = float(header)
                 except ValueError:
-                    when = email.utils.parsedate_to_datetime(header) if header else None
-                    wait = when.timestamp() - time.time() if when is not None else 0.0
-                return min(max(wait, 0.0), self.max_retry_after)
+                    try:
+                        wait = email.utils.parsedate_to_datetime(header).timestamp() - time.time()
+                    except (TypeError, ValueError, OverflowError):
+                        wait = self.backoff * (2 ** attempt)  # unreadable: the usual backoff
+                if wait == wait:  # not NaN
+                    return min(max(wait, 0.0), self.max_retry_after)
         return float(min(self.backoff * (2 ** attempt), self.max_backoff))
 
     async def _send(self, method: str, path: str, *, params: dict[str, Any] | None = None,
