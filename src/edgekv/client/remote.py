@@ -462,6 +462,8 @@ class RemoteKV(KVClient):
                 return
             # The API asks to retry the keys it could not write.
             pending = [item for item in pending if json.loads(item)["key"] in failed]
+            if not pending:  # it named keys this request did not send
+                return
             if attempt < self.retries:
                 await self._sleep(self._retry_delay(None, attempt))
         raise ApiRequestFailed(f"A request to the Cloudflare API ({path}) failed.\n"
