@@ -357,3 +357,47 @@ async def test_retry_after_as_a_date_or_garbage(server: Server) -> None:
                               (503, {"Retry-After": "nan"})]
         await kv.list_namespaces()
     assert 25 <= server.waits[0] <= 31 and server.waits[1:] == [1.0, 2.0]
+
+
+async def test_unsuccessful_keys_are_sent_again(server: Server) -> None:
+    """The API may report keys it could not write (``unsuccessful_keys``): they are retried."""
+    import httpx
+
+    app = server.faults.app
+    resent: list[bytes] = []
+
+    async def flaky(scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] != "http" or not scope["path"].endswith("/bulk") or scope["method"] != "PUT":
+            await app(scope, receive, send)
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        resent.append(body)
+
+        async def replay():  # type: ignore[no-untyped-def]
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def rewrite(message):  # type: ignore[no-untyped-def]
+            if message["type"] == "http.response.body" and len(resent) == 1:
+                message = {**message, "body": json.dumps({
+                    "success": True, "errors": [], "messages": [],
+                    "result": {"successful_key_count": 1, "unsuccessful_keys": ["k00001"]}}).encode()}
+            elif message["type"] == "http.response.start" and len(resent) == 1:
+                message = {**message, "headers": [(b"content-type", b"application/json")]}
+            await send(message)
+
+        await app(scope, replay, rewrite)
+
+    async with RemoteKV(server.settings(), transport=httpx.ASGITransport(app=flaky),
+                        sleep=lambda s: _no_wait()) as kv:
+        ns = (await kv.create_namespace("flaky")).id
+        assert await kv.put_bulk(ns, _records(kv, ns, 3)) == 3
+    assert len(resent) == 2 and [i["key"] for i in json.loads(resent[1])] == ["k00001"]
+
+
+async def _no_wait() -> None:
+    return None
