@@ -189,6 +189,10 @@ def test_spec_recipe(wrangler: Wrangler, live_server: LiveServer) -> None:
     bulk_put = wrangler("kv", "bulk", "put", items, "--namespace-id", ns_id, "--remote")
     assert bulk_put.lines[-1] == "Success!"
     assert stored(live_server, ns_id, "b2") == (200, b"hi")
+    stored_keys = {k["name"]: k for k in live_server.api(
+        "GET", live_server.ns_path(ns_id) + "/keys").json()["result"]}
+    assert stored_keys["b2"]["metadata"] == {"x": 2}
+    assert before + 3599 <= stored_keys["b3"]["expiration"] <= int(time.time()) + 3601
     bulk_get = wrangler("kv", "bulk", "get", keys_file, "--namespace-id", ns_id, "--remote")
     assert bulk_get.json() == {"b1": "one", "b2": "hi", "nope": None}
     assert "`wrangler kv bulk get` is an open beta command" in bulk_get.err
@@ -221,10 +225,12 @@ def test_spec_recipe(wrangler: Wrangler, live_server: LiveServer) -> None:
     again = wrangler("kv", "namespace", "create", "twice-recipe", ok=False)
     assert again.code == 1
     assert 'A KV namespace with the title "twice-recipe" already exists.' in again.err
-    for n in live_server.api("GET", live_server.ns_path(), params={"per_page": 1000}).json()[
-            "result"]:
-        if n["title"] == "twice-recipe":
-            live_server.api("DELETE", live_server.ns_path(n["id"]))
+    # Deleting by title (wrangler >= 4.65 resolves it through the list API).
+    by_name = wrangler("kv", "namespace", "delete", "twice-recipe", "-y")
+    assert by_name.lines[-1].startswith("Deleted KV namespace")
+    titles = [n["title"] for n in live_server.api("GET", live_server.ns_path(),
+                                                   params={"per_page": 1000}).json()["result"]]
+    assert "twice-recipe" not in titles
 
 
 def test_without_account_id_wrangler_asks_memberships(wrangler_bin: str, live_server: LiveServer,
