@@ -15,7 +15,7 @@ LAYERS = {
     "storage": 1, "config": 1,
     "kv": 2, "durable_objects": 2, "accounts": 2,
     "runtime": 3,
-    "client": 4, "server": 4,
+    "client": 4, "server": 4, "strict": 4,
     "cli": 5,
     "testing": 6,
 }

@@ -9,6 +9,7 @@ put --binding X`` is what the Worker reads.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 from pathlib import Path
@@ -26,6 +27,7 @@ from edgekv.runtime.loader import WorkerSetupError
 from edgekv.runtime.worker import WorkerRuntime
 from edgekv.server import DevServer, bindings_table, resolve_host
 from edgekv.server.guard import LoopbackGuard
+from edgekv.strict import StrictMode
 from edgekv.server.management import (
     API_PREFIX,
     ManagementPaths,
@@ -130,9 +132,13 @@ def _run(coro: Any) -> None:
               help="Which edgekv messages to print; 'warn' and above drop the per-request lines.")
 @click.option("--watch/--no-watch", default=True, show_default=True,
               help="Reload the Worker when its files, config or .dev.vars change.")
+@click.option("--strict", is_flag=True, default=False,
+              help="Warn, with file and line, about what would fail on Cloudflare's Python "
+                   "Workers: native imports Pyodide lacks, threads, subprocesses, blocking "
+                   "calls, CPU or memory over the limits, randomness or time at import.")
 def dev(directory: str | None, config_path: str | None, env_name: str | None, cwd: str | None,
         persist_to: str | None, ip: str | None, port: int | None, variables: tuple[str, ...],
-        watch: bool, log_level: str) -> None:
+        watch: bool, log_level: str, strict: bool) -> None:
     """Serve the Python Worker of DIR (default: the current folder) on 127.0.0.1:8787."""
     base = Path(cwd).resolve() if cwd else Path.cwd()
     if config_path is None and directory is not None:
@@ -162,17 +168,23 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
     watch_paths = _watch_paths(config, base) if watch else []
 
     async def main() -> None:
+        checker = StrictMode.for_config(config) if strict else None
         try:
-            runtime = await WorkerRuntime.open(
-                config,
-                store_url=state.kv_url,
-                do_store_url=state.do_url,
-                state_dir=state.root,
-                vars_override=overrides,
-                tolerate_load_errors=True,
-            )
+            with checker.importing() if checker is not None else contextlib.nullcontext():
+                runtime = await WorkerRuntime.open(
+                    config,
+                    store_url=state.kv_url,
+                    do_store_url=state.do_url,
+                    state_dir=state.root,
+                    vars_override=overrides,
+                    tolerate_load_errors=True,
+                )
         except WorkerSetupError as exc:
             fail(str(exc))
+        if checker is not None:
+            checker.attach(runtime)
+            info("[edgekv:info] Strict mode: warning about what would fail on Cloudflare's "
+                 "Python Workers")
         await register_config_namespaces(runtime.kv_store, config)
         api = api_context(runtime.kv_store, open_without_credential=True)
         guard = LoopbackGuard([host])
@@ -186,7 +198,9 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
             on_ready=lambda url: info(f"[edgekv:info] Ready on {url}\n"
                                       f"[edgekv:info] KV REST API (open locally, no token needed): "
                                       f"{url}{API_PREFIX}"),
-            app_wrapper=lambda app: ManagementPaths(app, api, guard=guard),
+            app_wrapper=lambda app: ManagementPaths(
+                checker.wrap(app) if checker is not None else app, api, guard=guard),
+            on_close=[_closer(checker)] if checker is not None else [],
         )
         try:
             await server.serve()
@@ -200,6 +214,13 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
         fail(str(exc))
     except KeyboardInterrupt:  # a signal before the server installed its handlers
         pass
+
+
+def _closer(checker: StrictMode) -> Any:
+    async def close() -> None:
+        checker.close()
+
+    return close
 
 
 def _print_banner(config: Config, overrides: dict[str, str]) -> None:
