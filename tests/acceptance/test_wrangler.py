@@ -195,6 +195,8 @@ def test_spec_recipe(wrangler: Wrangler, live_server: LiveServer) -> None:
     assert before + 3599 <= stored_keys["b3"]["expiration"] <= int(time.time()) + 3601
     bulk_get = wrangler("kv", "bulk", "get", keys_file, "--namespace-id", ns_id, "--remote")
     assert bulk_get.json() == {"b1": "one", "b2": "hi", "nope": None}
+    # Remote `bulk get` prints the API's `result.values` as pretty JSON, then `Success!`.
+    assert bulk_get.out == '{\n  "b1": "one",\n  "b2": "hi",\n  "nope": null\n}\n\nSuccess!\n'
     assert "`wrangler kv bulk get` is an open beta command" in bulk_get.err
     bulk_delete = wrangler("kv", "bulk", "delete", keys_file, "--namespace-id", ns_id, "--remote",
                            "--force")
