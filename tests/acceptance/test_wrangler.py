@@ -311,3 +311,20 @@ def test_read_only_token_cannot_write(wrangler: Wrangler, live_server: LiveServe
             f"namespaces/{namespace}/values/k) failed.") in refused.err
     assert "Authentication error [code: 10000]" in refused.err
     assert stored(live_server, namespace, "k") == (200, b"v")
+
+
+def test_api_errors_reach_the_user_with_the_services_text(wrangler: Wrangler,
+                                                          live_server: LiveServer,
+                                                          namespace: str) -> None:
+    unknown = "0123456789abcdef0123456789abcdef"
+    listed = wrangler("kv", "key", "list", "--namespace-id", unknown, "--remote", ok=False)
+    assert listed.code == 1
+    assert (f"✘ [ERROR] A request to the Cloudflare API (/accounts/{live_server.account}/storage/"
+            f"kv/namespaces/{unknown}/keys) failed.") in listed.err
+    assert "list keys: 'namespace not found' [code: 10013]" in listed.err
+    short = wrangler("kv", "key", "put", "k", "v", "--namespace-id", namespace, "--remote",
+                     "--ttl", "30", ok=False)
+    assert short.code == 1
+    assert ("Invalid expiration_ttl of 30. Expiration TTL must be at least 60. [code: 10001]"
+            in short.err)
+    assert stored(live_server, namespace, "k")[0] == 404
