@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from edgekv.cli.kv_run import print_location, run_kv
+from edgekv.cli.kv_run import input_path, print_location, run_kv
 from edgekv.cli.output import banner, fail, info
 from edgekv.cli.project import Project, project_options
 from edgekv.cli.targets import describe_namespace, resolve_namespace_id, target_options
@@ -61,7 +61,7 @@ def put(key_name: str, value: str | None, path: str | None, ttl: int | None,
     data: bytes | str
     if path is not None:
         try:
-            with open(path, "rb") as handle:  # stop one byte past the limit (/dev/zero)
+            with open(input_path(project, path), "rb") as handle:  # stop one byte past the limit
                 data = handle.read(DEFAULT_LIMITS.max_value_size_bytes + 1)
         except OSError as exc:
             fail(f"Could not read {path}: {exc.strerror}")

@@ -9,7 +9,6 @@ the last item has been checked. ``export`` writes the bulk-file form of every re
 
 from __future__ import annotations
 
-import base64
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,19 +18,19 @@ from edgekv.client.bulkfile import (
     KEY_VALUE_INTERFACE,
     BulkFileError,
     describe_js,
+    export_item,
     iter_json_array,
     parse_key_item,
     parse_put_item,
 )
 from edgekv.client.kvclient import KVClient, Progress
 from edgekv.errors import KVError, KVTypeError
-from edgekv.kv import KVNamespace, jsjson
+from edgekv.kv import KVNamespace
 from edgekv.limits import DEFAULT_LIMITS, Limits
 from edgekv.storage import Record, open_store
 
-__all__ = ["BulkLoad", "bulk_rules", "export_item", "export_items", "load_bulk_file", "read_bulk_file",
-           "read_keys", "store_bulk",
-           "validated_records"]
+__all__ = ["BulkLoad", "bulk_rules", "export_item", "export_items", "load_bulk_file",
+           "read_bulk_file", "read_keys", "store_bulk", "validated_records"]
 
 _MAX_LISTED_ERRORS = 12
 
@@ -104,10 +103,13 @@ def validated_records(
 
 @dataclass
 class BulkLoad:
-    """A bulk file read and checked (``records``), then what storing it did: items stored,
-    warnings, keys skipped as expired."""
+    """A bulk file read and checked (``records``), then what storing it did: the namespace
+    (and whether it was created for the load), items stored, warnings, keys skipped as
+    expired."""
 
     records: list[Record] = field(default_factory=list)
+    namespace_id: str = ""
+    created: bool = False
     stored: int = 0
     warnings: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
@@ -137,32 +139,62 @@ def read_bulk_file(
     return load
 
 
-async def store_bulk(client: KVClient, namespace_id: str, load: BulkLoad, *,
-                     progress: Progress | None = None,
-                     write_guard: contextlib.AbstractContextManager[Any] | None = None) -> BulkLoad:
-    """Store what ``read_bulk_file`` checked: one transaction locally (all or none).
-    ``write_guard`` is entered around the write alone (the CLI defers Ctrl-C there)."""
-    with write_guard if write_guard is not None else contextlib.nullcontext():
-        load.stored = await client.put_bulk(namespace_id, load.records, progress=progress)
+async def store_bulk(
+    client: KVClient,
+    namespace_id: str | None,
+    load: BulkLoad,
+    *,
+    title: str | None = None,
+    on_namespace: Callable[[str, bool], None] | None = None,
+    progress: Progress | None = None,
+    write_guard: contextlib.AbstractContextManager[Any] | None = None,
+) -> BulkLoad:
+    """Store what ``read_bulk_file`` checked in ``namespace_id``, or (with ``title``
+    instead) in the namespace with that title, created when there is none (and deleted
+    again if the write fails). One transaction locally (all or none). ``on_namespace(id,
+    created)`` hears which namespace it is before the write; ``write_guard`` is entered
+    around the write alone (the CLI defers Ctrl-C there)."""
+    if namespace_id is None:
+        if title is None:
+            raise ValueError("store_bulk needs a namespace id or a title")
+        found = await client.namespace_by_title(title)
+        if found is None:
+            found = await client.create_namespace(title)
+            load.created = True
+        namespace_id = found.id
+    load.namespace_id = namespace_id
+    if on_namespace is not None:
+        on_namespace(namespace_id, load.created)
+    try:
+        with write_guard if write_guard is not None else contextlib.nullcontext():
+            load.stored = await client.put_bulk(namespace_id, load.records, progress=progress)
+    except BaseException:
+        if load.created:  # a namespace made for a load that failed goes again
+            await client.delete_namespace(namespace_id)
+        raise
     load.records = []
     return load
 
 
 async def load_bulk_file(
     client: KVClient,
-    namespace_id: str,
+    namespace_id: str | None,
     stream: IO[str],
     filename: str,
     *,
+    title: str | None = None,
+    on_namespace: Callable[[str, bool], None] | None = None,
     on_item: Callable[[], None] = lambda: None,
     progress: Progress | None = None,
     skip_expired: bool = False,
 ) -> BulkLoad:
     """``read_bulk_file`` then ``store_bulk``: everything is read and checked before the
-    store is touched. Raises ``BulkFileError`` (nothing stored) if any item is wrong."""
-    load = read_bulk_file(stream, filename, client.validator(namespace_id), on_item=on_item,
-                          skip_expired=skip_expired)
-    return await store_bulk(client, namespace_id, load, progress=progress)
+    store is touched (a bad file creates no namespace). Raises ``BulkFileError`` (nothing
+    stored) if any item is wrong."""
+    load = read_bulk_file(stream, filename, client.validator(namespace_id or ""),
+                          on_item=on_item, skip_expired=skip_expired)
+    return await store_bulk(client, namespace_id, load, title=title, on_namespace=on_namespace,
+                            progress=progress)
 
 
 def read_keys(stream: IO[str], filename: str) -> list[str]:
@@ -184,21 +216,8 @@ def read_keys(stream: IO[str], filename: str) -> list[str]:
     return keys
 
 
-def export_item(record: Record) -> dict[str, Any]:
-    """A record as a ``bulk put`` item: the value as text when it is UTF-8, else base64."""
-    raw = record.value or b""
-    try:
-        item: dict[str, Any] = {"key": record.key, "value": raw.decode("utf-8")}
-    except UnicodeDecodeError:
-        item = {"key": record.key, "value": base64.b64encode(raw).decode("ascii"), "base64": True}
-    if record.expiration is not None:
-        item["expiration"] = record.expiration
-    if record.metadata is not None:
-        item["metadata"] = jsjson.parse(record.metadata)
-    return item
-
-
-async def export_items(client: KVClient, namespace_id: str, prefix: str = "") -> AsyncIterator[dict[str, Any]]:
+async def export_items(client: KVClient, namespace_id: str,
+                       prefix: str = "") -> AsyncIterator[dict[str, Any]]:
     """The namespace's records as bulk-file items, in key order (flat memory)."""
     async for record in client.export(namespace_id, prefix):
         yield export_item(record)
