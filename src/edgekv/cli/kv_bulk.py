@@ -17,12 +17,13 @@ from typing import IO, Any
 
 import click
 
+from edgekv.cli.kv_key import metadata_option
 from edgekv.cli.kv_run import input_path, print_location, run_kv
 from edgekv.cli.output import banner, fail, info, is_interactive, warn
 from edgekv.cli.project import Project, project_options
 from edgekv.cli.targets import describe_namespace, resolve_namespace_id, target_options
 from edgekv.client import KVClient
-from edgekv.client.bulk import BulkLoad, bulk_rules, read_bulk_file, read_keys, store_bulk
+from edgekv.client.bulk import BulkDefaults, BulkLoad, bulk_rules, read_bulk_file, read_keys, store_bulk
 from edgekv.client.bulkfile import BulkFileError
 from edgekv.client.jsonout import pretty
 
@@ -82,7 +83,8 @@ class ProgressReport:
 
 def load_file(project: Project, remote: bool, namespace_id: str | None, filename: str,
               *, title: str | None = None, on_namespace: Any = None, skip_expired: bool = False,
-              write_guard: contextlib.AbstractContextManager[Any] | None = None) -> BulkLoad:
+              write_guard: contextlib.AbstractContextManager[Any] | None = None,
+              defaults: BulkDefaults | None = None) -> BulkLoad:
     """Read and check a bulk file whole, then store it in ``namespace_id`` (or the namespace
     titled ``title``, created when there is none); a bad file is reported as wrangler does.
     The input is read before any store or connection is opened, so a slow input holds
@@ -92,7 +94,7 @@ def load_file(project: Project, remote: bool, namespace_id: str | None, filename
     with open_input(project, filename) as handle, progress_ticker(spinner) as tick:
         try:
             load = read_bulk_file(handle, shown, bulk_rules(namespace_id or ""), on_item=tick,
-                                  skip_expired=skip_expired)
+                                  skip_expired=skip_expired, defaults=defaults)
         except BulkFileError as exc:
             fail(str(exc))
 
@@ -110,9 +112,16 @@ def load_file(project: Project, remote: bool, namespace_id: str | None, filename
 
 @bulk.command("put")
 @click.argument("filename")
+@click.option("--ttl", type=int, default=None,
+              help="Time (seconds) for which items without their own expiration stay visible.")
+@click.option("--expiration", type=int, default=None,
+              help="Epoch seconds at which items without their own expiration expire.")
+@click.option("--metadata", default=None,
+              help="A JSON object given to items that carry no metadata of their own.")
 @target_options
 @project_options
-def put(filename: str, target: Any, remote: bool, project: Project) -> None:
+def put(filename: str, ttl: int | None, expiration: int | None, metadata: str | None,
+        target: Any, remote: bool, project: Project) -> None:
     """Upload the key-value pairs of FILENAME (a JSON array; ``-`` for stdin).
 
     The whole input is read, parsed and validated first; only then is the store's write lock
@@ -120,12 +129,19 @@ def put(filename: str, target: Any, remote: bool, project: Project) -> None:
     lock, and Ctrl-C says what happened: before the write nothing is stored (exit 130); once
     the local write has begun it completes and everything is stored.
     """
+    defaults = None
+    if ttl is not None or expiration is not None or metadata is not None:
+        # wrangler accepts these flags and ignores them; edgekv gives them to the items that
+        # set none of their own (docs/cli.md)
+        defaults = BulkDefaults(expiration=expiration, expiration_ttl=ttl,
+                                metadata=metadata_option(metadata))
     namespace_id = resolve_namespace_id(project, target, remote)
     banner()
     print_location(remote)
     guard = _SigintDeferred()
     try:
-        load = load_file(project, remote, namespace_id, filename, write_guard=guard)
+        load = load_file(project, remote, namespace_id, filename, write_guard=guard,
+                         defaults=defaults)
     except KeyboardInterrupt:
         if guard.entered:
             raise

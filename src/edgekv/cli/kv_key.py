@@ -27,7 +27,8 @@ def key() -> None:
     """Individually manage Workers KV key-value pairs."""
 
 
-def _metadata(text: str | None) -> Any:
+def metadata_option(text: str | None) -> Any:
+    """The ``--metadata`` flag's JSON object (wrangler's checks and texts)."""
     if text is None:
         return None
     try:
@@ -56,7 +57,7 @@ def put(key_name: str, value: str | None, path: str | None, ttl: int | None,
     """Write a single KEY with VALUE (or the contents of --path)."""
     if (value is None) == (path is None):
         fail("Exactly one of the arguments value and path is required")
-    meta = _metadata(metadata)
+    meta = metadata_option(metadata)
     namespace_id = resolve_namespace_id(project, target, remote)
     data: bytes | str
     if path is not None:

@@ -13,6 +13,7 @@ import click
 
 from edgekv.cli.kv_bulk import load_file
 from edgekv.cli.kv_run import location_options, print_location, run_kv
+from edgekv.config.editing import ConfigEditError, add_kv_namespace
 from edgekv.cli.output import banner, fail, info, is_interactive, warn
 from edgekv.cli.project import Project, project_options
 from edgekv.cli.targets import resolve_namespace_id
@@ -49,9 +50,12 @@ def _snippet(project: Project, binding: str, id_field: str, namespace_id: str,
 @click.argument("title")
 @click.option("--preview", is_flag=True, help="Create a preview namespace (title ends in _preview).")
 @click.option("--binding", default=None, help="The binding name to use in the printed snippet.")
+@click.option("--update-config", is_flag=True,
+              help="Add the new binding to the configuration file instead of printing it.")
 @location_options
 @project_options
-def create(title: str, preview: bool, binding: str | None, remote: bool, project: Project) -> None:
+def create(title: str, preview: bool, binding: str | None, update_config: bool, remote: bool,
+           project: Project) -> None:
     """Create a namespace called TITLE and print the config snippet that binds it."""
     env = project.config.env
     full_title = f"{env}-{title}" if env else title
@@ -71,11 +75,22 @@ def create(title: str, preview: bool, binding: str | None, remote: bool, project
                 "  edgekv kv namespace list --remote\n\nOr choose a different namespace name.")
         fail(f'A KV namespace with the title "{full_title}" already exists.' + (hint if remote else ""))
     info("✨ Success!")
+    id_field = "preview_id" if preview else "id"
+    name = _binding_name(binding or title)
+    config_path = project.config.config_path
+    if update_config:
+        if config_path is None:
+            fail("--update-config needs a configuration file (none was found).")
+        try:
+            add_kv_namespace(config_path, name, id_field, namespace_id, env)
+        except ConfigEditError as exc:
+            fail(str(exc))
+        info(f'Added the binding "{name}" to {config_path.name}.')
+        return
     where = f" under [env.{env}]" if env else ""
     info("To access your new KV Namespace in your Worker, add the following snippet to your "
          f"configuration file{where}:")
-    id_field = "preview_id" if preview else "id"
-    info(_snippet(project, _binding_name(binding or title), id_field, namespace_id, remote))
+    info(_snippet(project, name, id_field, namespace_id, remote))
 
 
 @namespace.command("list")

@@ -5,6 +5,7 @@ report its failures as wrangler does."""
 from __future__ import annotations
 
 import asyncio
+import os
 import functools
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -57,7 +58,10 @@ def open_client(project: Project, remote: bool) -> KVClient:
     if not remote:
         return LocalKV(project.state.kv_url, config=project.config)
     config = project.config
-    environ = read_environment(config.config_dir or project.cwd, config.env)
+    if project.env_files:  # --env-file replaces the .env files (the process still wins)
+        environ = {**project.env_file_values(), **os.environ}
+    else:
+        environ = read_environment(config.config_dir or project.cwd, config.env)
     return RemoteKV(RemoteSettings.from_environ(environ))
 
 

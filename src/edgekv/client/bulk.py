@@ -29,7 +29,7 @@ from edgekv.kv import KVNamespace
 from edgekv.limits import DEFAULT_LIMITS, Limits
 from edgekv.storage import Record, open_store
 
-__all__ = ["BulkLoad", "bulk_rules", "export_item", "export_items", "load_bulk_file",
+__all__ = ["BulkDefaults", "BulkLoad", "bulk_rules", "export_item", "export_items", "load_bulk_file",
            "read_bulk_file", "read_keys", "store_bulk", "validated_records"]
 
 _MAX_LISTED_ERRORS = 12
@@ -43,6 +43,7 @@ def validated_records(
     on_item: Callable[[], None] = lambda: None,
     warnings: list[str] | None = None,
     skip_expired: list[str] | None = None,
+    defaults: BulkDefaults | None = None,
 ) -> Iterator[Record]:
     """Yield the records of a ``bulk put`` file, checked as ``put`` would check them.
 
@@ -70,10 +71,16 @@ def validated_records(
                 f"The item at index {index} contains unexpected properties: "
                 f"{describe_js(list(parsed.unexpected))}."
             )
+        expiration, expiration_ttl, metadata = parsed.expiration, parsed.expiration_ttl, parsed.metadata
+        if defaults is not None:
+            if expiration is None and expiration_ttl is None:
+                expiration, expiration_ttl = defaults.expiration, defaults.expiration_ttl
+            if metadata is None:
+                metadata = defaults.metadata
         try:
             record = kv.prepare_put(
-                parsed.key, parsed.value, expiration=parsed.expiration,
-                expiration_ttl=parsed.expiration_ttl, metadata=parsed.metadata,
+                parsed.key, parsed.value, expiration=expiration,
+                expiration_ttl=expiration_ttl, metadata=metadata,
             )
         except (KVError, KVTypeError) as exc:
             if (skip_expired is not None and isinstance(exc, KVError)
@@ -88,9 +95,15 @@ def validated_records(
     if shape_errors:
         listed = shape_errors[:_MAX_LISTED_ERRORS]
         more = "\n..." if len(shape_errors) > _MAX_LISTED_ERRORS else ""
+        rules = ""
+        if value_errors:  # every bad item in one run: the rule errors too, with their count
+            rules = (f"\nAlso, {len(value_errors)} item(s) cannot be stored:\n"
+                     + "\n".join(value_errors[:_MAX_LISTED_ERRORS])
+                     + (f"\n... and {len(value_errors) - _MAX_LISTED_ERRORS} more"
+                        if len(value_errors) > _MAX_LISTED_ERRORS else ""))
         raise BulkFileError(
             f'Unexpected JSON input from "{filename}".\n{KEY_VALUE_INTERFACE}\n'
-            + "\n".join(listed) + more
+            + "\n".join(listed) + more + rules
         )
     if value_errors:
         listed = value_errors[:_MAX_LISTED_ERRORS]
@@ -99,6 +112,16 @@ def validated_records(
             f'Nothing was written: {len(value_errors)} item(s) in "{filename}" cannot be stored.\n'
             + "\n".join(listed) + more
         )
+
+
+@dataclass(frozen=True)
+class BulkDefaults:
+    """What ``kv bulk put --ttl/--expiration/--metadata`` give items that set none of their
+    own (an item's own expiration or TTL, and its own metadata, win)."""
+
+    expiration: int | None = None
+    expiration_ttl: int | None = None
+    metadata: Any = None
 
 
 @dataclass
@@ -128,6 +151,7 @@ def read_bulk_file(
     *,
     on_item: Callable[[], None] = lambda: None,
     skip_expired: bool = False,
+    defaults: BulkDefaults | None = None,
 ) -> BulkLoad:
     """Read and check a whole bulk file (synchronously: no event loop, no store).
 
@@ -135,7 +159,8 @@ def read_bulk_file(
     load = BulkLoad()
     load.records = list(validated_records(stream, filename, rules, on_item=on_item,
                                           warnings=load.warnings,
-                                          skip_expired=load.expired if skip_expired else None))
+                                          skip_expired=load.expired if skip_expired else None,
+                                          defaults=defaults))
     return load
 
 
