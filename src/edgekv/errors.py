@@ -8,7 +8,8 @@
     │   ├── NamespaceNotFound       no KV namespace with that id is registered
     │   ├── NamespaceTitleExists    a KV namespace with that title already exists
     │   ├── AccountNotFound         no account with that id
-    │   └── TokenNotFound           no API token with that id
+    │   ├── TokenNotFound           no API token with that id
+    │   └── PrimaryLeaseHeld        another location holds the primary lease
     ├── KVError                     Cloudflare's ``KV <OP> failed: <status> <text>`` (JS ``Error``)
     ├── KVTypeError (TypeError)     Cloudflare's binding-side ``TypeError`` texts
     ├── KVSyntaxError (ValueError)  ``type="json"`` on a value that is not JSON (JS ``SyntaxError``)
@@ -29,6 +30,7 @@ __all__ = [
     "KVTypeError",
     "NamespaceNotFound",
     "NamespaceTitleExists",
+    "PrimaryLeaseHeld",
     "StorageError",
     "TokenNotFound",
 ]
@@ -105,3 +107,16 @@ class ConfigError(EdgeKVError):
     def __init__(self, message: str, diagnostics: object | None = None) -> None:
         super().__init__(message)
         self.diagnostics = diagnostics
+
+
+class PrimaryLeaseHeld(StorageError):
+    """Another location holds the primary lease of a many-location deployment."""
+
+    def __init__(self, holder: str, url: str, expires_at: float) -> None:
+        super().__init__(
+            f"location {holder!r} ({url}) is the primary until {expires_at:.0f}; "
+            "a second primary refuses to start"
+        )
+        self.holder = holder
+        self.url = url
+        self.expires_at = expires_at
