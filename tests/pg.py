@@ -114,7 +114,7 @@ class PostgresCluster:
                   "-E", "UTF8", "--locale=C", "--no-sync")
         with open(self.data / "postgresql.conf", "a", encoding="utf-8") as conf:
             conf.write(
-                "\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+                "\nfsync = off\nfull_page_writes = off\n"
                 "max_connections = 300\nshared_buffers = 32MB\nmax_wal_senders = 4\n"
                 "wal_level = replica\nhot_standby = on\nwal_keep_size = 256MB\n"
             )
@@ -131,7 +131,7 @@ class PostgresCluster:
         """Start a streaming replica of the primary (once); returns its port."""
         if self.replica_port is None:
             self._run("pg_basebackup", "-D", str(self.replica_data), "-h", "127.0.0.1",
-                      "-p", str(self.port), "-U", "postgres", "-R", "-X", "stream",
+                      "-p", str(self.port), "-U", "postgres", "-R", "-X", "stream", "-c", "fast",
                       "--no-sync", timeout=120)
             port = _free_port()
             self._pg_ctl_start(self.replica_data, port)
@@ -158,31 +158,13 @@ class PostgresCluster:
         except (OSError, ValueError, IndexError):
             return None
 
-    def kill_primary(self) -> None:
-        """``kill -9`` the primary's postmaster and wait until its port is closed."""
-        pid = self.postmaster_pid()
-        assert pid is not None, "the primary is not running"
-        os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    pass
-            except OSError:
-                return
-            time.sleep(0.05)
-        raise RuntimeError("the killed primary still accepts connections")
+    def stop_primary(self) -> None:
+        """Stop the primary at once (``pg_ctl stop -m immediate``: every backend is killed,
+        as in a crash); its port refuses connections until ``start_primary``."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "-t", "30", "stop")
 
-    def restart_primary(self) -> None:
-        """Start the primary again after ``kill_primary`` (crash recovery runs)."""
-        pid_file = self.data / "postmaster.pid"
-        if pid_file.exists():  # the killed postmaster leaves its pid file behind
-            pid = self.postmaster_pid()
-            if pid:
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    pid_file.unlink()
+    def start_primary(self) -> None:
+        """Start the primary again after ``stop_primary`` (crash recovery runs)."""
         self._pg_ctl_start(self.data, self.port)
 
     # -- URLs ---------------------------------------------------------------------------

@@ -214,7 +214,9 @@ class PostgresStore(Store):
         return {"search_path": self.schema, "application_name": "edgekv"}
 
     async def connect(self, *, read: bool = False) -> asyncpg.Connection:
-        """A new connection of the store's own (not pooled; the caller closes it)."""
+        """A new connection of the store's own (not pooled; the caller closes it), once
+        the schema is migrated."""
+        await self._ready_translated()
         try:
             return await asyncpg.connect(
                 self.read_dsn if read and self.read_dsn else self.dsn,
@@ -252,6 +254,8 @@ class PostgresStore(Store):
                     raise
                 if self.read_dsn:
                     self._read_pool = await self._make_pool(self.read_dsn)
+                    # The replica must have replayed the schema before it serves reads.
+                    self.read_barrier(await pool.fetchval(_lsn_sql("pg_current_wal_insert_lsn")))
                 self._pool = pool
         return self._pool
 
@@ -320,11 +324,13 @@ class PostgresStore(Store):
         self._read_floor = max(self._read_floor, lsn)
 
     async def primary_lsn(self, conn: asyncpg.Connection | None = None) -> int:
-        """The primary's current WAL position (bytes since 0/0)."""
+        """The primary's current WAL *insert* position (bytes since 0/0): past every commit
+        record already made, even one not yet written out (``pg_current_wal_lsn`` is the
+        write position, which lags it under ``synchronous_commit = off``)."""
         if conn is not None:
-            return int(await conn.fetchval(_lsn_sql("pg_current_wal_lsn")))
+            return int(await conn.fetchval(_lsn_sql("pg_current_wal_insert_lsn")))
         async with self._primary() as own:
-            return int(await own.fetchval(_lsn_sql("pg_current_wal_lsn")))
+            return int(await own.fetchval(_lsn_sql("pg_current_wal_insert_lsn")))
 
     async def _after_write(self, conn: asyncpg.Connection) -> None:
         # Read-your-writes at this location when reads go to a replica.
@@ -433,21 +439,28 @@ class PostgresStore(Store):
         version, xid = await conn.fetchrow("SELECT nextval('versions'), pg_current_xact_id()::text")
         sid = await self._space_id(conn, space, create=True)
         try:
-            final: dict[str, str] = {}  # key -> last op, in first-change order
+            # key -> last op, for the keys actually written: a key whose row already has a
+            # newer version (a concurrent writer won) is neither changed nor announced.
+            final: dict[str, str] = {}
             delete_keys = list(dict.fromkeys(deletes))
             if delete_keys:
-                await conn.fetch(_TOMBSTONE_MANY_SQL, sid, [_encode(k) for k in delete_keys],
-                                 version, now)
+                rows = await conn.fetch(_TOMBSTONE_MANY_SQL, sid,
+                                        [_encode(k) for k in delete_keys], version, now)
+                written = {bytes(r[0]) for r in rows}
                 for key in delete_keys:
-                    final[key] = "delete"
+                    if _encode(key) in written:
+                        final[key] = "delete"
             for chunk in _chunks(puts):
-                await conn.fetch(
+                rows = await conn.fetch(
                     _UPSERT_MANY_SQL, sid, [_encode(r.key) for r in chunk],
                     [bytes(r.value or b"") for r in chunk], [r.expiration for r in chunk],
                     [r.metadata for r in chunk], version, now,
                 )
+                written = {bytes(r[0]) for r in rows}
                 for record in chunk:
-                    final[record.key] = "put"
+                    if _encode(record.key) in written:
+                        final.pop(record.key, None)  # keep the change order of the last op
+                        final[record.key] = "put"
             if not final:
                 return []
             keys = list(final)
