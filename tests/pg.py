@@ -20,6 +20,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -57,6 +58,29 @@ def find_bindir() -> Path | None:
     return None
 
 
+# Run in its own process: when the test process dies without tearing down (killed by a CI
+# timeout, say), stop every server of the cluster (SIGQUIT: immediate shutdown) and remove
+# its folder, so no PostgreSQL outlives the session.
+_WATCHDOG = r"""
+import os, shutil, signal, sys, time
+parent, root = int(sys.argv[1]), sys.argv[2]
+while True:
+    try:
+        os.kill(parent, 0)
+    except ProcessLookupError:
+        break
+    time.sleep(1)
+for name in ("replica", "primary"):
+    try:
+        with open(os.path.join(root, name, "postmaster.pid")) as f:
+            os.kill(int(f.readline()), signal.SIGQUIT)
+    except (OSError, ValueError):
+        pass
+time.sleep(3)
+shutil.rmtree(root, ignore_errors=True)
+"""
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -85,6 +109,11 @@ class PostgresCluster:
         self.port = _free_port()
         self.replica_port: int | None = None
         self._schemas = itertools.count(1)
+        self._watchdog = subprocess.Popen(
+            [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(self.root)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     # -- commands --------------------------------------------------------------------------
 
@@ -147,8 +176,10 @@ class PostgresCluster:
                 except (RuntimeError, subprocess.SubprocessError):
                     pid = self.postmaster_pid(data)
                     if pid:
-                        os.kill(pid, signal.SIGKILL)
+                        os.kill(pid, signal.SIGQUIT)
         shutil.rmtree(self.root, ignore_errors=True)
+        self._watchdog.kill()
+        self._watchdog.wait(timeout=10)
 
     # -- failure injection ------------------------------------------------------------------
 

@@ -165,6 +165,23 @@ async def test_last_writer_by_version_wins_between_locations(
     assert [(bytes(k), op) for k, op in ops][-2:] == [(b"k", "put"), (b"held", "delete")]
 
 
+async def test_versioned_reads_return_the_version_of_the_latest_change(
+    store: PostgresStore, clock: FakeClock
+) -> None:
+    """The edge cache's optional ``VersionedStore`` protocol (edgekv.edge.versions)."""
+    assert await store.get_versioned(S, "k") == (None, 0)
+    v1 = await store.put_versioned(S, "k", b"1", metadata='"m"')
+    assert await store.get_versioned(S, "k") == (Record("k", b"1", None, '"m"'), v1)
+    removed, v2 = await store.delete_versioned(S, "k")
+    assert removed and v2 > v1
+    assert await store.get_versioned(S, "k") == (None, v2)  # the tombstone's version
+    v3 = await store.put_versioned(S, "e", b"", expiration=1010)
+    clock.advance(10)
+    both = await store.get_many_versioned(S, ["k", "e", "never"])
+    assert both == {"k": (None, v2), "e": (None, v3), "never": (None, 0)}
+    assert both["e"].version == v3  # named like edgekv.edge.Versioned
+
+
 # -- the outbox and NOTIFY ---------------------------------------------------------------------
 
 
@@ -228,6 +245,47 @@ async def test_listener_delivers_every_kind_of_change_once(store: PostgresStore,
     assert len(got.changes) == 305 and len({c.seq for c in got.changes}) == 305
     versions = [c.version for c in got.changes[:5]]
     assert versions == sorted(versions) and len(set(versions)) == 5
+
+
+class RecordingInvalidator:
+    """Stands in for ``edgekv.edge.Invalidator`` (another helper's layer): records calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[object, ...]] = []
+
+    def apply_notice(self, space: str, key: str, version: int | None, *,
+                     committed_at: float | None = None) -> bool:
+        self.calls.append(("notice", space, key, version, committed_at))
+        return True
+
+    def drop_space(self, space: str) -> int:
+        self.calls.append(("space", space))
+        return 0
+
+    def drop_all(self) -> int:
+        self.calls.append(("all",))
+        return 0
+
+
+async def test_a_listener_feeds_an_edge_invalidator(store: PostgresStore, clock: FakeClock) -> None:
+    target = RecordingInvalidator()
+    listener = ChangeListener.for_invalidator(store, target)
+    await listener.start()
+    try:
+        version = await store.put_versioned(S, "k", b"")
+        await store.drop_space(S)
+        deadline = time.monotonic() + 10
+        while len(target.calls) < 2:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)
+        await listener.stop()
+        await store.put(S, "missed", b"")
+        clock.advance(store.outbox_retention + 1)
+        await store.trim()
+        await listener.start()
+    finally:
+        await listener.stop()
+    assert target.calls == [("notice", S, "k", version, 1000.0), ("space", S), ("all",)]
 
 
 async def test_listener_catches_up_after_its_connection_is_cut(

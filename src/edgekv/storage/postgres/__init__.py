@@ -9,13 +9,14 @@
 Importing this package needs ``asyncpg`` (``pip install 'edgekv[postgres]'``).
 """
 
-from edgekv.storage.postgres.listener import Change, ChangeListener
+from edgekv.storage.postgres.listener import Change, ChangeListener, InvalidationTarget
 from edgekv.storage.postgres.locations import Location, LocationRegistry, PrimaryLease
 from edgekv.storage.postgres.store import PostgresStore
 
 __all__ = [
     "Change",
     "ChangeListener",
+    "InvalidationTarget",
     "Location",
     "LocationRegistry",
     "PostgresStore",

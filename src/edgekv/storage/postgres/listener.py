@@ -27,14 +27,14 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
 from edgekv.errors import StorageError
 from edgekv.storage.postgres.store import DRIVER_ERRORS, PostgresStore
 
-__all__ = ["Change", "ChangeListener"]
+__all__ = ["Change", "ChangeListener", "InvalidationTarget"]
 
 _log = logging.getLogger("edgekv.storage.postgres.listener")
 
@@ -49,6 +49,20 @@ class Change:
     key: str | None
     version: int
     op: str
+    at: float | None = None  # when it was written (the writer's clock), if known
+
+
+class InvalidationTarget(Protocol):
+    """What ``ChangeListener.for_invalidator`` feeds: the transport-free invalidation API of
+    an edge cache (``edgekv.edge.Invalidator``, docs/edge-cache.md)."""
+
+    def apply_notice(
+        self, space: str, key: str, version: int | None, *, committed_at: float | None = None
+    ) -> object: ...
+
+    def drop_space(self, space: str) -> object: ...
+
+    def drop_all(self) -> object: ...
 
 
 ChangesCallback = Callable[[list[Change]], Awaitable[None] | None]
@@ -94,6 +108,25 @@ class ChangeListener:
         self.resets = 0
         self.delivered = 0
 
+    @classmethod
+    def for_invalidator(
+        cls, store: PostgresStore, invalidator: InvalidationTarget, **options: float
+    ) -> ChangeListener:
+        """A listener that applies every change to an edge cache's ``Invalidator``: a key's
+        change drops (or refreshes) entries older than its version, a dropped space forgets
+        the space, a reset forgets everything."""
+
+        def on_changes(changes: list[Change]) -> None:
+            for change in changes:
+                if change.key is None:
+                    invalidator.drop_space(change.space)
+                else:
+                    invalidator.apply_notice(
+                        change.space, change.key, change.version, committed_at=change.at
+                    )
+
+        return cls(store, on_changes, invalidator.drop_all, **options)
+
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -117,6 +150,17 @@ class ChangeListener:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self._close_conn()
+        # Forget notices and markers of the old connection; pending sync() calls are
+        # answered when the listener starts again.
+        pending = [i for i in self._drain() if isinstance(i, asyncio.Future)]
+        for item in pending:
+            self._queue.put_nowait(item)
+
+    def _drain(self) -> list[object]:
+        items = []
+        while not self._queue.empty():
+            items.append(self._queue.get_nowait())
+        return items
 
     @property
     def connected(self) -> bool:
@@ -170,7 +214,8 @@ class ChangeListener:
         conn = await self.store.connect()
         self._conn = conn
         self.connections += 1
-        conn.add_termination_listener(lambda _conn: self._queue.put_nowait(_LOST))
+        # The marker names its connection: closing an old one must not end a newer one.
+        conn.add_termination_listener(lambda closed: self._queue.put_nowait((_LOST, closed)))
         await conn.add_listener(self.store.channel, self._on_notify)
         # LISTEN is active before the catch-up reads the outbox: a commit after that read is
         # announced to us, one before it is in the read.
@@ -187,6 +232,10 @@ class ChangeListener:
                 item = await asyncio.wait_for(self._queue.get(), self.poll_interval)
             except TimeoutError:
                 item = None  # periodic catch-up; doubles as a keep-alive probe
+            if isinstance(item, tuple):
+                if item[1] is not conn:
+                    continue  # an earlier connection's end, already handled
+                item = _LOST
             if item is _LOST or conn.is_closed():
                 if isinstance(item, asyncio.Future):
                     self._queue.put_nowait(item)  # answer it after reconnecting
@@ -223,8 +272,9 @@ class ChangeListener:
             await self._catch_up(conn)
             return
         version = int(notice["v"])
+        at = notice.get("t")
         changes = [
-            Change(int(seq), space, key, version, op)
+            Change(int(seq), space, key, version, op, at)
             for seq, space, key, op in raw
             if int(seq) not in self._seen
         ]
@@ -263,7 +313,7 @@ class ChangeListener:
                 self._seen = {int(r[0]) for r in seqs}
             else:
                 rows = await conn.fetch(
-                    "SELECT seq, xid::text, space, key, version, op FROM changes "
+                    "SELECT seq, xid::text, space, key, version, op, at FROM changes "
                     "WHERE xid >= $1::text::xid8 ORDER BY seq", str(self._floor),
                 )
         if reset:
@@ -277,8 +327,8 @@ class ChangeListener:
         if rows:
             fresh = [
                 Change(int(seq), space, None if key is None else bytes(key).decode("utf-8"),
-                       int(version), op)
-                for seq, _xid, space, key, version, op in rows
+                       int(version), op, at)
+                for seq, _xid, space, key, version, op, at in rows
                 if int(seq) not in self._seen
             ]
             if fresh:

@@ -25,7 +25,7 @@ import logging
 import math
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
@@ -96,13 +96,16 @@ c AS (
     INSERT INTO changes (xid, space, key, version, op, at)
     SELECT t.x, $7, $2, e.version, 'put', $6 FROM e, t
     RETURNING seq, xid, version
+),
+n AS (
+    SELECT pg_notify($8, CASE WHEN octet_length(p.full) < $10 THEN p.full ELSE p.short END)
+    FROM c, LATERAL (SELECT
+        json_build_object('x', c.xid::text, 'v', c.version, 't', $6::float8,
+                          'c', json_build_array(json_build_array(c.seq, $7::text, $9::json,
+                                                                 'put')))::text AS full,
+        json_build_object('x', c.xid::text, 'v', c.version)::text AS short) p
 )
-SELECT count(pg_notify($8, CASE WHEN octet_length(p.full) < $10 THEN p.full ELSE p.short END))
-FROM c, LATERAL (SELECT
-    json_build_object('x', c.xid::text, 'v', c.version,
-                      'c', json_build_array(json_build_array(c.seq, $7::text, $9::json, 'put')))::text
-        AS full,
-    json_build_object('x', c.xid::text, 'v', c.version)::text AS short) p
+SELECT (SELECT v FROM t), (SELECT count(*) FROM n)
 """
 
 _DELETE_SQL = """
@@ -128,12 +131,12 @@ c AS (
 n AS (
     SELECT pg_notify($6, CASE WHEN octet_length(p.full) < $8 THEN p.full ELSE p.short END)
     FROM c, LATERAL (SELECT
-        json_build_object('x', c.xid::text, 'v', c.version,
+        json_build_object('x', c.xid::text, 'v', c.version, 't', $3::float8,
                           'c', json_build_array(json_build_array(c.seq, $5::text, $7::json,
                                                                  'delete')))::text AS full,
         json_build_object('x', c.xid::text, 'v', c.version)::text AS short) p
 )
-SELECT coalesce((SELECT live FROM old), false), (SELECT count(*) FROM n)
+SELECT coalesce((SELECT live FROM old), false), (SELECT v FROM t), (SELECT count(*) FROM n)
 """
 
 _UPSERT_MANY_SQL = """
@@ -156,6 +159,13 @@ ON CONFLICT (space, key) DO UPDATE SET
 WHERE o.version <= EXCLUDED.version
 RETURNING key
 """
+
+
+class _Versioned(NamedTuple):
+    """Shaped like ``edgekv.edge.Versioned`` (a higher layer, so not imported here)."""
+
+    record: Record | None
+    version: int
 
 
 def _encode(key: str) -> bytes:
@@ -397,24 +407,74 @@ class PostgresStore(Store):
         expiration: int | None = None,
         metadata: str | None = None,
     ) -> None:
+        await self.put_versioned(space, key, value, expiration=expiration, metadata=metadata)
+
+    async def delete(self, space: str, key: str) -> bool:
+        removed, _version = await self.delete_versioned(space, key)
+        return removed
+
+    # -- versions (the edge cache's optional ``VersionedStore`` protocol) ----------------------
+
+    async def put_versioned(
+        self,
+        space: str,
+        key: str,
+        value: bytes,
+        *,
+        expiration: int | None = None,
+        metadata: str | None = None,
+    ) -> int:
+        """``put``, returning the version the write was given. If a concurrent writer with a
+        higher version got there first, this write is dropped (last writer wins)."""
         async with self._primary() as conn:
             sid = await self._space_id(conn, space, create=True)
-            await conn.fetchval(
+            version = await conn.fetchval(
                 _PUT_SQL, sid, _encode(key), bytes(value), expiration, metadata,
                 self.clock.now(), space, self.channel, json.dumps(key), _NOTIFY_MAX,
             )
             await self._after_write(conn)
+        return int(version)
 
-    async def delete(self, space: str, key: str) -> bool:
+    async def delete_versioned(self, space: str, key: str) -> tuple[bool, int]:
+        """``delete``, returning (whether a live record was removed, the tombstone's version)."""
         async with self._primary() as conn:
             sid = await self._space_id(conn, space, create=True)
             now = self.clock.now()
             row = await conn.fetchrow(
-                _DELETE_SQL, sid, _encode(key), now, _now_int(now), space, self.channel, json.dumps(key),
-                _NOTIFY_MAX,
+                _DELETE_SQL, sid, _encode(key), now, _now_int(now), space, self.channel,
+                json.dumps(key), _NOTIFY_MAX,
             )
             await self._after_write(conn)
-        return bool(row[0])
+        return bool(row[0]), int(row[1])
+
+    async def get_versioned(self, space: str, key: str) -> tuple[Record | None, int]:
+        """(the live record or ``None``, the version of the key's latest change; ``0`` when
+        none is known), read together in one statement."""
+        found = await self.get_many_versioned(space, [key])
+        return found[key]
+
+    async def get_many_versioned(
+        self, space: str, keys: Sequence[str]
+    ) -> dict[str, tuple[Record | None, int]]:
+        """``get_versioned`` for every key of ``keys`` (each one is in the result)."""
+        out: dict[str, tuple[Record | None, int]] = {k: _Versioned(None, 0) for k in keys}
+        if not keys:
+            return out
+        async with self._reader() as conn:
+            sid = await self._space_id(conn, space, create=False)
+            if sid is None:
+                return out
+            rows = await conn.fetch(
+                "SELECT key, value, expiration, metadata, version FROM entries "
+                "WHERE space = $1 AND key = ANY($2::bytea[])",
+                sid, [_encode(k) for k in out],
+            )
+        now = _now_int(self.clock.now())
+        for raw, value, exp, meta, version in rows:
+            key = raw.decode("utf-8")
+            live = value is not None and (exp is None or exp > now)
+            out[key] = _Versioned(Record(key, value, exp, meta) if live else None, int(version))
+        return out
 
     async def write_batch(
         self, space: str, puts: Iterable[Record] = (), deletes: Iterable[str] = ()
@@ -482,7 +542,8 @@ class PostgresStore(Store):
     async def _notify(
         self, conn: asyncpg.Connection, xid: str, version: int, changes: list[list[Any]]
     ) -> None:
-        payload = json.dumps({"x": xid, "v": version, "c": changes}, separators=(",", ":"))
+        payload = json.dumps({"x": xid, "v": version, "t": self.clock.now(), "c": changes},
+                             separators=(",", ":"))
         if len(payload.encode()) >= _NOTIFY_MAX:
             # Too long for NOTIFY: listeners read this transaction's rows from the outbox.
             payload = json.dumps({"x": xid, "v": version}, separators=(",", ":"))
