@@ -145,7 +145,7 @@ class PostgresCluster:
             conf.write(
                 "\nfsync = off\nfull_page_writes = off\n"
                 "max_connections = 300\nshared_buffers = 32MB\nmax_wal_senders = 4\n"
-                "wal_level = replica\nhot_standby = on\nwal_keep_size = 256MB\n"
+                "wal_level = replica\nhot_standby = on\nwal_keep_size = 64MB\nmax_wal_size = 128MB\n"
             )
         with open(self.data / "pg_hba.conf", "a", encoding="utf-8") as hba:
             hba.write("\nhost replication all 127.0.0.1/32 trust\n")

@@ -278,4 +278,4 @@ TestSqliteAgreesWithModel.settings = _SETTINGS
 TestPostgresAgreesWithModel = pytest.mark.usefixtures("_postgres_machine_cluster")(
     PostgresMachine.TestCase
 )
-TestPostgresAgreesWithModel.settings = settings(_SETTINGS, max_examples=20)
+TestPostgresAgreesWithModel.settings = settings(_SETTINGS, max_examples=12)
