@@ -283,16 +283,25 @@ class PostgresStore(Store):
 
     @contextlib.asynccontextmanager
     async def _reader(self) -> AsyncIterator[asyncpg.Connection]:
-        """A connection to read from: the replica when it has replayed ``read_barrier``."""
-        pool = await self._ready_translated()
-        if self._read_pool is not None and await self._replica_caught_up():
+        """A connection to read from: the replica when it has replayed ``read_barrier``,
+        else (or when the replica cannot be reached) the primary."""
+        await self._ready_translated()
+        replica = self._read_pool
+        if replica is not None and await self._replica_caught_up():
             try:
-                async with self._read_pool.acquire(timeout=self.connect_timeout) as conn:
+                conn = await replica.acquire(timeout=self.connect_timeout)
+            except DRIVER_ERRORS:
+                _log.warning("the read replica is unreachable; reading the primary")
+                conn = None
+            if conn is not None:
+                try:
                     yield conn
+                except DRIVER_ERRORS as exc:
+                    raise StorageError(f"PostgreSQL replica: {type(exc).__name__}: {exc}") from exc
+                finally:
+                    with contextlib.suppress(*DRIVER_ERRORS):
+                        await replica.release(conn)
                 return
-            except DRIVER_ERRORS as exc:
-                raise StorageError(f"PostgreSQL replica: {type(exc).__name__}: {exc}") from exc
-        del pool
         async with self._primary() as conn:
             yield conn
 
