@@ -12,13 +12,31 @@ if [ -z "${EDGEKV_PEER_URL:-}" ] && [ -f "$peer_setup" ]; then
   if peer_dir=$(bash "$peer_setup" "${PEER_HOME:-$HOME/.cache/edgekv-peer}" 2>/tmp/edgekv-peer-setup.log); then
     port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     if PEER_PORT="$port" PEER_LOG=warn "$peer_dir/start.sh" >/dev/null; then
-      export EDGEKV_PEER_URL="http://127.0.0.1:$port"
+      export EDGEKV_PEER_URL="http://127.0.0.1:$port" EDGEKV_PEER_DIR="$peer_dir"
       trap '"$peer_dir/stop.sh" >/dev/null 2>&1 || true' EXIT
     else
       echo "warning: the Miniflare peer did not start; see $peer_dir/peer.log" >&2
     fi
   else
     echo "warning: installing the Miniflare peer failed; see /tmp/edgekv-peer-setup.log" >&2
+  fi
+fi
+
+# Cloudflare's Python templates (npm create-cloudflare, pinned) for tests/templates.
+if [ -z "${EDGEKV_C3_TEMPLATES:-}" ]; then
+  if templates=$(bash scripts/c3-templates.sh 2>/tmp/edgekv-c3-templates.log); then
+    export EDGEKV_C3_TEMPLATES="$templates"
+  else
+    echo "warning: installing create-cloudflare failed; see /tmp/edgekv-c3-templates.log" >&2
+  fi
+fi
+
+# The real clients tests/acceptance/ drives (wrangler); without them those tests fail in CI.
+if [ -z "${EDGEKV_WRANGLER:-}" ]; then
+  if wrangler_bin=$(bash scripts/install-test-tools.sh 2>/tmp/edgekv-tools-setup.log); then
+    export EDGEKV_WRANGLER="$wrangler_bin"
+  else
+    echo "warning: installing wrangler failed; see /tmp/edgekv-tools-setup.log" >&2
   fi
 fi
 

@@ -24,9 +24,10 @@ class WorkerClient(httpx.AsyncClient):
     """An HTTP client for one ``WorkerRuntime``; ``runtime`` is that runtime."""
 
     def __init__(
-        self, runtime: WorkerRuntime, *, base_url: str = DEFAULT_BASE_URL, **kwargs: Any
+        self, runtime: WorkerRuntime, *, base_url: str = DEFAULT_BASE_URL, app: Any = None,
+        **kwargs: Any
     ) -> None:
-        transport = httpx.ASGITransport(app=runtime.asgi_app)
+        transport = httpx.ASGITransport(app=app if app is not None else runtime.asgi_app)
         super().__init__(transport=transport, base_url=base_url, **kwargs)
         self.runtime = runtime
 
@@ -37,3 +38,14 @@ class WorkerClient(httpx.AsyncClient):
         after ``timeout_seconds``.
         """
         await self.runtime.wait_background(timeout_seconds)
+
+    async def scheduled(
+        self, cron: str = "", scheduled_time: Any = None
+    ) -> Any:
+        """Run the Worker's ``scheduled(controller, env, ctx)`` once, as a Cron Trigger would.
+
+        ``scheduled_time`` is epoch seconds or a ``datetime`` (default: the runtime's clock).
+        Raises what the handler raises; returns the outcome (``.outcome == "ok"``,
+        ``.no_retry``). ``waitUntil`` work continues; ``wait_background()`` waits for it.
+        """
+        return await self.runtime.scheduled(cron, scheduled_time)

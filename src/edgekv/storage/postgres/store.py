@@ -591,6 +591,25 @@ class PostgresStore(Store):
         )
         return [(k.decode("utf-8"), e, m) for k, e, m in rows]
 
+    async def count(self, space: str, *, prefix: str = "") -> int:
+        """How many live records ``space`` holds (keys starting with ``prefix``): one
+        index range count, tombstones and expired records left out."""
+        async with self._reader() as conn:
+            sid = await self._space_id(conn, space, create=False)
+            if sid is None:
+                return 0
+            where = ["space = $1", "value IS NOT NULL", "(expiration IS NULL OR expiration > $2)"]
+            params: list[Any] = [sid, _now_int(self.clock.now())]
+            if prefix:
+                params.append(_encode(prefix))
+                where.append(f"key >= ${len(params)}")
+                upper = prefix_upper_bound(prefix)
+                if upper is not None:
+                    params.append(_encode(upper))
+                    where.append(f"key < ${len(params)}")
+            return int(await conn.fetchval(
+                f"SELECT count(*) FROM entries WHERE {' AND '.join(where)}", *params))
+
     async def _select(
         self, columns: str, space: str, prefix: str, start: str | None,
         start_after: str | None, end: str | None, reverse: bool, limit: int | None,
