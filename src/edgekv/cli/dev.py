@@ -21,6 +21,7 @@ from edgekv.cli.output import banner, fail, info
 from edgekv.cli.project import load_project, project_flags
 from edgekv.config import Config, load_config
 from edgekv.config.starter import starter_config, worker_name
+from edgekv.config.lock import StateFolderLocked, StateLock
 from edgekv.errors import ConfigError
 from edgekv.runtime.env import parse_var
 from edgekv.runtime.loader import WorkerSetupError
@@ -164,10 +165,20 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
 
     host = resolve_host(ip if ip is not None else config.dev.ip)
     chosen_port = port if port is not None else config.dev.effective_port
+    state = project.state
+    lock = StateLock(state.root)
+    try:  # before any store opens: one server per state folder (docs/reliability.md)
+        lock.acquire()
+    except StateFolderLocked as exc:
+        fail(str(exc))
     _configure_logging(log_level)
     _print_banner(config, overrides)
-    state = project.state
     watch_paths = _watch_paths(config, base) if watch else []
+
+    def ready(url: str) -> None:
+        lock.update(address=url)
+        info(f"[edgekv:info] Ready on {url}\n"
+             f"[edgekv:info] KV REST API (open locally, no token needed): {url}{API_PREFIX}")
 
     async def main() -> None:
         checker = StrictMode.for_config(config) if strict else None
@@ -198,9 +209,7 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
             watch_paths=watch_paths,
             ignore_paths=[state.root],
             reload_config=reload_config,
-            on_ready=lambda url: info(f"[edgekv:info] Ready on {url}\n"
-                                      f"[edgekv:info] KV REST API (open locally, no token needed): "
-                                      f"{url}{API_PREFIX}"),
+            on_ready=ready,
             app_wrapper=lambda app: ManagementPaths(
                 checker.wrap(app) if checker is not None else app, api, guard=guard),
             on_close=[_closer(checker)] if checker is not None else [],
@@ -217,6 +226,8 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
         fail(str(exc))
     except KeyboardInterrupt:  # a signal before the server installed its handlers
         pass
+    finally:
+        lock.release()
 
 
 def _closer(checker: StrictMode) -> Any:

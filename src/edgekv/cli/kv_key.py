@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import click
@@ -18,6 +17,7 @@ from edgekv.client import KVClient
 from edgekv.client.jsonout import write_pretty_array
 from edgekv.kv import jsjson
 from edgekv.storage import Record
+from edgekv.limits import DEFAULT_LIMITS
 
 __all__ = ["key"]
 
@@ -61,7 +61,8 @@ def put(key_name: str, value: str | None, path: str | None, ttl: int | None,
     data: bytes | str
     if path is not None:
         try:
-            data = Path(path).read_bytes()
+            with open(path, "rb") as handle:  # stop one byte past the limit (/dev/zero)
+                data = handle.read(DEFAULT_LIMITS.max_value_size_bytes + 1)
         except OSError as exc:
             fail(f"Could not read {path}: {exc.strerror}")
         what = f"the contents of {path} to the key"

@@ -47,7 +47,7 @@ def open_client(project: Project, remote: bool) -> KVClient:
     """The project's local store, or the API that wrangler's variables (process
     environment, then the project's ``.env`` files) point at."""
     if not remote:
-        return LocalKV(project.state.kv_url)
+        return LocalKV(project.state.kv_url, config=project.config)
     config = project.config
     directory = config.config_dir or project.state.root.parent
     environ = read_environment(directory, config.env)
@@ -70,8 +70,6 @@ def run_kv(project: Project, remote: bool, work: Callable[[KVClient], Awaitable[
     async def main() -> T:
         client = open_client(project, remote)
         async with client:
-            if isinstance(client, LocalKV):
-                await client.register_config(project.config)
             return await work(client)
 
     try:

@@ -10,6 +10,7 @@ the last item has been checked. ``export`` writes the bulk-file form of every re
 from __future__ import annotations
 
 import base64
+import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -25,9 +26,11 @@ from edgekv.client.bulkfile import (
 from edgekv.client.kvclient import KVClient, Progress
 from edgekv.errors import KVError, KVTypeError
 from edgekv.kv import KVNamespace, jsjson
-from edgekv.storage import Record
+from edgekv.limits import DEFAULT_LIMITS, Limits
+from edgekv.storage import Record, open_store
 
-__all__ = ["BulkLoad", "export_item", "export_items", "load_bulk_file", "read_keys",
+__all__ = ["BulkLoad", "bulk_rules", "export_item", "export_items", "load_bulk_file", "read_bulk_file",
+           "read_keys", "store_bulk",
            "validated_records"]
 
 _MAX_LISTED_ERRORS = 12
@@ -101,11 +104,48 @@ def validated_records(
 
 @dataclass
 class BulkLoad:
-    """What ``load_bulk_file`` did: items stored, warnings, keys skipped as expired."""
+    """A bulk file read and checked (``records``), then what storing it did: items stored,
+    warnings, keys skipped as expired."""
 
+    records: list[Record] = field(default_factory=list)
     stored: int = 0
     warnings: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
+
+
+def bulk_rules(namespace_id: str, limits: Limits = DEFAULT_LIMITS) -> KVNamespace:
+    """The binding's rules for checking writes (``prepare_put``), with no store behind them:
+    whether a write is valid never depends on what is stored."""
+    return KVNamespace(open_store("memory://"), namespace_id, limits=limits)
+
+
+def read_bulk_file(
+    stream: IO[str],
+    filename: str,
+    rules: KVNamespace,
+    *,
+    on_item: Callable[[], None] = lambda: None,
+    skip_expired: bool = False,
+) -> BulkLoad:
+    """Read and check a whole bulk file (synchronously: no event loop, no store).
+
+    Raises ``BulkFileError`` if any item is wrong."""
+    load = BulkLoad()
+    load.records = list(validated_records(stream, filename, rules, on_item=on_item,
+                                          warnings=load.warnings,
+                                          skip_expired=load.expired if skip_expired else None))
+    return load
+
+
+async def store_bulk(client: KVClient, namespace_id: str, load: BulkLoad, *,
+                     progress: Progress | None = None,
+                     write_guard: contextlib.AbstractContextManager[Any] | None = None) -> BulkLoad:
+    """Store what ``read_bulk_file`` checked: one transaction locally (all or none).
+    ``write_guard`` is entered around the write alone (the CLI defers Ctrl-C there)."""
+    with write_guard if write_guard is not None else contextlib.nullcontext():
+        load.stored = await client.put_bulk(namespace_id, load.records, progress=progress)
+    load.records = []
+    return load
 
 
 async def load_bulk_file(
@@ -118,15 +158,11 @@ async def load_bulk_file(
     progress: Progress | None = None,
     skip_expired: bool = False,
 ) -> BulkLoad:
-    """Check the bulk file in ``stream`` whole, then store it in ``namespace_id``.
-
-    Raises ``BulkFileError`` (nothing stored) if any item is wrong."""
-    load = BulkLoad()
-    records = validated_records(stream, filename, client.validator(namespace_id),
-                                on_item=on_item, warnings=load.warnings,
-                                skip_expired=load.expired if skip_expired else None)
-    load.stored = await client.put_bulk(namespace_id, records, progress=progress)
-    return load
+    """``read_bulk_file`` then ``store_bulk``: everything is read and checked before the
+    store is touched. Raises ``BulkFileError`` (nothing stored) if any item is wrong."""
+    load = read_bulk_file(stream, filename, client.validator(namespace_id), on_item=on_item,
+                          skip_expired=skip_expired)
+    return await store_bulk(client, namespace_id, load, progress=progress)
 
 
 def read_keys(stream: IO[str], filename: str) -> list[str]:

@@ -59,6 +59,7 @@ class _Entry:
 
     __slots__ = (
         "current",
+        "db",
         "generation",
         "instance",
         "last_used",
@@ -77,6 +78,7 @@ class _Entry:
         self.pending = 0
         self.last_used = 0.0
         self.current: object | None = None  # token of the event running now
+        self.db: ObjectDatabase | None = None  # the SQLite file of a SQLite-backed object
 
 
 def _dir_name(unique_key: str) -> str:
@@ -116,7 +118,7 @@ class NamespaceHost:
         root = self.runtime.state_dir
         return os.path.join(root, "do", _dir_name(self.unique_key), f"{id_hex}.sqlite3")
 
-    def _new_state(self, object_id: DurableObjectId) -> DurableObjectState:
+    def _new_state(self, object_id: DurableObjectId) -> tuple[DurableObjectState, ObjectDatabase | None]:
         rt = self.runtime
         id_hex = object_id.toString()
         db: ObjectDatabase | None = None
@@ -138,12 +140,14 @@ class NamespaceHost:
         state = DurableObjectState(object_id, storage, rt.limits.block_concurrency_timeout_seconds)
         state.websockets = self.hibernation.for_object(
             id_hex, lambda call: self.dispatch(object_id, call))
-        return state
+        return state, db
 
     async def _construct(self, entry: _Entry) -> None:
-        state = self._new_state(entry.object_id)
+        state, entry.db = self._new_state(entry.object_id)
         entry.state = state
         entry.generation = self.generation
+        if entry.db is not None:  # the constructor's SQL must not find the file locked either
+            await entry.db.wait_unlocked()
         try:
             entry.instance = self.cls(state, self.runtime.env)
         except BaseException:
@@ -159,6 +163,7 @@ class NamespaceHost:
             entry.state.close()
         entry.state = None
         entry.instance = None
+        entry.db = None
 
     # -- delivering events ---------------------------------------------------------------------
 
@@ -182,6 +187,8 @@ class NamespaceHost:
                         self._reset(entry)
                     if entry.instance is None:
                         await self._construct(entry)
+                    elif entry.db is not None:  # another process may hold the file's lock
+                        await entry.db.wait_unlocked()
                     return await self._invoke(entry, call)
                 finally:
                     entry.current = None
