@@ -34,6 +34,7 @@ __all__ = [
     "Response",
     "Scope",
     "Send",
+    "http_date",
     "request_from_asgi",
     "send_response",
 ]
@@ -51,7 +52,7 @@ request_from_asgi = Request.from_asgi
 _date_cache: tuple[int, bytes] = (0, b"")
 
 
-def _http_date() -> bytes:
+def http_date() -> bytes:
     """The current time as an HTTP ``Date`` value, formatted once per second."""
     global _date_cache
     now = int(time.time())
@@ -91,7 +92,7 @@ async def send_response(response: Response, send: Send, *, head: bool = False) -
     if buffered:
         raw.append((b"content-length", str(len(content or b"")).encode("ascii")))
     if not has_date:
-        raw.append((b"date", _http_date()))
+        raw.append((b"date", http_date()))
     await send({"type": "http.response.start", "status": status, "headers": raw})
     if head or stream is None:
         await send({"type": "http.response.body", "body": b"" if head else content or b""})
