@@ -72,7 +72,10 @@ def test_ctrl_c_while_reading_writes_nothing_and_says_so(tmp_path: Path) -> None
         assert proc.stdin is not None and proc.stderr is not None
         proc.stdin.write(json.dumps(ITEMS).encode()[:5000])
         proc.stdin.flush()
-        time.sleep(1.5)
+        assert proc.stdout is not None
+        while "Resource location" not in proc.stdout.readline().decode():  # it is reading now
+            assert proc.poll() is None
+        time.sleep(0.3)
         os.kill(proc.pid, signal.SIGINT)
         assert proc.wait(timeout=30) == 130
         err = proc.stderr.read().decode()
