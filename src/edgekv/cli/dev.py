@@ -26,6 +26,7 @@ from edgekv.runtime.loader import WorkerSetupError
 from edgekv.runtime.worker import WorkerRuntime
 from edgekv.server import DevServer, bindings_table, resolve_host
 from edgekv.server.guard import LoopbackGuard
+from edgekv.server.limits import parse_size
 from edgekv.server.management import (
     API_PREFIX,
     ManagementPaths,
@@ -130,9 +131,11 @@ def _run(coro: Any) -> None:
               help="Which edgekv messages to print; 'warn' and above drop the per-request lines.")
 @click.option("--watch/--no-watch", default=True, show_default=True,
               help="Reload the Worker when its files, config or .dev.vars change.")
+@click.option("--max-body-size", default="100MiB", show_default=True, metavar="SIZE",
+              help="Largest request body accepted (bytes, or with KB/MB/KiB/MiB); larger gets 413.")
 def dev(directory: str | None, config_path: str | None, env_name: str | None, cwd: str | None,
         persist_to: str | None, ip: str | None, port: int | None, variables: tuple[str, ...],
-        watch: bool, log_level: str) -> None:
+        watch: bool, log_level: str, max_body_size: str) -> None:
     """Serve the Python Worker of DIR (default: the current folder) on 127.0.0.1:8787."""
     base = Path(cwd).resolve() if cwd else Path.cwd()
     if config_path is None and directory is not None:
@@ -142,6 +145,10 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
     project = load_project(config_path_or_dir, env_name, cwd, persist_to)
     config = project.config
     overrides = _parse_vars(variables)
+    try:
+        max_body_bytes = parse_size(max_body_size)
+    except ValueError as exc:
+        fail(f"--max-body-size: {exc}")
     target = Path(config_path_or_dir) if config_path_or_dir else base
     if not target.is_absolute():
         target = base / target
@@ -190,6 +197,7 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
             reload_config=reload_config,
             on_ready=ready,
             app_wrapper=lambda app: ManagementPaths(app, api, guard=guard),
+            max_body_bytes=max_body_bytes,
         )
         try:
             await server.serve()

@@ -30,6 +30,7 @@ from edgekv.config import Config
 from edgekv.errors import ConfigError
 from edgekv.runtime.worker import WorkerRuntime
 from edgekv.server.access import AccessLog
+from edgekv.server.limits import DEFAULT_MAX_BODY_BYTES, RequestLimits
 from edgekv.server.management import not_found_app
 from edgekv.server.watch import WorkerFilter
 from edgekv.storage import Store, sweep_forever
@@ -90,7 +91,8 @@ class DevServer:
     ``edgekv serve`` uses it too: ``app_wrapper`` puts edgekv's own paths in front of the
     Worker (``ManagementPaths``), ``runtime=None`` serves no Worker (the API alone, sweeping
     ``store``), ``ssl_certfile``/``ssl_keyfile`` turn on TLS, ``on_close`` callbacks run
-    after the runtime closed.
+    after the runtime closed. Every request passes ``RequestLimits`` (body size, client
+    disconnect, quiet shutdown; ``max_body_bytes``).
     """
 
     def __init__(
@@ -111,6 +113,7 @@ class DevServer:
         ssl_keyfile: str | None = None,
         on_close: Sequence[Callable[[], Awaitable[None]]] = (),
         graceful_shutdown_seconds: float = 5.0,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
         self.runtime = runtime
         self.app_wrapper = app_wrapper
@@ -119,6 +122,7 @@ class DevServer:
         self.ssl_keyfile = ssl_keyfile
         self.on_close = tuple(on_close)
         self.graceful_shutdown_seconds = graceful_shutdown_seconds
+        self.max_body_bytes = max_body_bytes
         self.host = host
         self.port = port
         self.watch_paths = tuple(watch_paths)
@@ -156,7 +160,7 @@ class DevServer:
         if self.app_wrapper is not None:
             app = self.app_wrapper(app)
         config = uvicorn.Config(
-            AccessLog(app),
+            AccessLog(RequestLimits(app, max_body_bytes=self.max_body_bytes)),
             http=_http_impl(),
             ws="none",
             lifespan="off",
