@@ -33,8 +33,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024  # Cloudflare's request body limit (Free and Pro plans)
-# A request still running after this long gets a task that watches for its client leaving;
-# quicker ones (nearly all) never pay for that task (a timer handle costs about a microsecond).
+# Every this often, requests still running get a task that watches for their client leaving;
+# quicker ones (nearly all) never pay for that task: one sweeper per server does the rounds.
 _WATCH_AFTER_SECONDS = 0.05
 
 _TOO_LARGE_PAGE = (
@@ -73,6 +73,22 @@ class RequestLimits:
     def __init__(self, app: ASGIApp, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self._waiting: set[_Exchange] = set()  # requests whose body is in, response not done
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def _track(self, exchange: _Exchange) -> None:
+        self._waiting.add(exchange)
+        if self._sweeper is None:
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+
+    async def _sweep(self) -> None:
+        try:
+            while self._waiting:
+                await asyncio.sleep(_WATCH_AFTER_SECONDS)
+                for exchange in list(self._waiting):
+                    exchange.start_watcher()
+        finally:
+            self._sweeper = None  # the next request starts a new round
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,6 +114,9 @@ class RequestLimits:
 class _Exchange:
     """One request: counts its body, watches for the client leaving, reports cancellation."""
 
+    __slots__ = ("_body_done", "_empty_body_pending", "_handler", "_receive", "_send", "_watcher",
+                 "client_gone", "complete", "limits", "received", "started", "too_large")
+
     def __init__(self, limits: RequestLimits, receive: Receive, send: Send, *, body_expected: bool) -> None:
         self.limits = limits
         self._receive = receive
@@ -112,12 +131,10 @@ class _Exchange:
         self._empty_body_pending = not body_expected
         self._body_done = False
         self._watcher: asyncio.Task[None] | None = None
-        self._timer: asyncio.TimerHandle | None = None
         self._handler = asyncio.current_task()
-        self._body_expected = body_expected
 
     async def run(self, scope: Scope) -> None:
-        if not self._body_expected:  # nothing to read: watch for a disconnect from the start
+        if self._empty_body_pending:  # nothing to read: watch for a disconnect from the start
             self._body_done = True
             self._watch()
         try:
@@ -131,18 +148,15 @@ class _Exchange:
             if task is not None:
                 task.uncancel()
         finally:
-            if self._timer is not None:
-                self._timer.cancel()
+            self.limits._waiting.discard(self)
             if self._watcher is not None:
                 self._watcher.cancel()
 
     def _watch(self) -> None:
-        """Watch for the client leaving once the request has run ``_WATCH_AFTER_SECONDS``."""
-        if self._timer is None and self._watcher is None:
-            loop = asyncio.get_running_loop()
-            self._timer = loop.call_later(_WATCH_AFTER_SECONDS, self._start_watcher)
+        """From now on the client may be watched (the sweeper starts the watcher)."""
+        self.limits._track(self)
 
-    def _start_watcher(self) -> None:
+    def start_watcher(self) -> None:
         if self._watcher is None and not self.complete:
             self._watcher = asyncio.create_task(self._wait_for_disconnect())
 
