@@ -159,8 +159,9 @@ class DevServer:
         app: Any = self.runtime.asgi_app if self.runtime is not None else not_found_app
         if self.app_wrapper is not None:
             app = self.app_wrapper(app)
+        limits = RequestLimits(app, max_body_bytes=self.max_body_bytes)
         config = uvicorn.Config(
-            AccessLog(RequestLimits(app, max_body_bytes=self.max_body_bytes)),
+            AccessLog(limits),
             http=_http_impl(),
             ws="none",
             lifespan="off",
@@ -196,6 +197,7 @@ class DevServer:
                     await task
             for sig in signals:
                 loop.remove_signal_handler(sig)
+            limits.close()
             sock.close()
             await self._close()
 

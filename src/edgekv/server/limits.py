@@ -76,6 +76,11 @@ class RequestLimits:
         self._waiting: set[_Exchange] = set()  # requests whose body is in, response not done
         self._sweeper: asyncio.Task[None] | None = None
 
+    def close(self) -> None:
+        """Stop the sweeper (the server has stopped serving)."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+
     def _track(self, exchange: _Exchange) -> None:
         self._waiting.add(exchange)
         if self._sweeper is None:
