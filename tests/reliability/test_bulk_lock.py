@@ -72,10 +72,13 @@ def test_ctrl_c_while_reading_writes_nothing_and_says_so(tmp_path: Path) -> None
         assert proc.stdin is not None and proc.stderr is not None
         proc.stdin.write(json.dumps(ITEMS).encode()[:5000])
         proc.stdin.flush()
+        # Python handles SIGINT only once it runs: wait for the command's first output (the
+        # banner is printed before the input is read), however slow the machine is.
         assert proc.stdout is not None
-        while "Resource location" not in proc.stdout.readline().decode():  # it is reading now
-            assert proc.poll() is None
-        time.sleep(0.3)
+        deadline = time.monotonic() + 60
+        while b"Resource location" not in proc.stdout.readline() and time.monotonic() < deadline:
+            pass
+        time.sleep(0.5)
         os.kill(proc.pid, signal.SIGINT)
         assert proc.wait(timeout=30) == 130
         err = proc.stderr.read().decode()

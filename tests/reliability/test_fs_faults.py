@@ -38,9 +38,11 @@ COMMANDS: list[tuple[str, ...]] = [
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    # -shm is an index rebuilt at will; an empty -wal is deleted by SQLite on close
+    # -shm is an index rebuilt at will; an empty -wal is deleted by SQLite on close; the
+    # state folder's .gitignore is written once by whichever command comes first
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())
-            if p.is_file() and not p.name.endswith("-shm") and p.stat().st_size > 0}
+            if p.is_file() and not p.name.endswith("-shm") and p.stat().st_size > 0
+            and p.name != ".gitignore"}
 
 
 def _project(root: Path) -> tuple[Path, Path, dict[str, bytes]]:

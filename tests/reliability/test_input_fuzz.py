@@ -151,7 +151,7 @@ _bulk_like = st.lists(
 @FUZZ
 @given(st.one_of(_mutated, _bulk_like, st.binary(max_size=300).map(lambda b: b.decode("latin-1"))))
 def test_fuzz_bulk_files(text: str) -> None:
-    from edgekv.cli.bulk_io import validated_records
+    from edgekv.client.bulk import validated_records
     from edgekv.kv import KVNamespace
     from edgekv.storage import open_store
 

@@ -8,6 +8,7 @@ command line, prints the traceback as well.
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import traceback
 from collections.abc import Sequence
@@ -16,10 +17,13 @@ from typing import Any
 import click
 
 from edgekv import __version__
+from edgekv.cli.accounts import account, token
 from edgekv.cli.dev import dev
+from edgekv.cli.init import init
 from edgekv.cli.kv import kv
+from edgekv.cli.serve import serve
 from edgekv.cli.output import CLIError
-from edgekv.errors import KVError
+from edgekv.errors import KVError, StorageError
 from edgekv.storage.faults import explain, is_fault
 
 __all__ = ["cli", "main", "one_line"]
@@ -42,7 +46,9 @@ def _storage_cause(exc: BaseException) -> BaseException | None:
     """The disk or file fault behind a reported error: the error being handled when the
     command failed, or the store failure behind a binding's ``KVError``."""
     current = exc.__context__
-    if current is not None and is_fault(current):
+    # A command that caught an OSError itself (an unreadable input file, an existing file)
+    # already said what is wrong: only store failures are re-explained.
+    if isinstance(current, (StorageError, sqlite3.Error)) and is_fault(current):
         return current
     if isinstance(current, KVError) and current.__cause__ is not None and is_fault(current.__cause__):
         return current.__cause__
@@ -92,7 +98,11 @@ def cli() -> None:
 
 
 cli.add_command(kv)
+cli.add_command(init)
 cli.add_command(dev)
+cli.add_command(serve)
+cli.add_command(account)
+cli.add_command(token)
 
 
 def main() -> None:

@@ -91,8 +91,9 @@ class DevServer:
     ``edgekv serve`` uses it too: ``app_wrapper`` puts edgekv's own paths in front of the
     Worker (``ManagementPaths``), ``runtime=None`` serves no Worker (the API alone, sweeping
     ``store``), ``ssl_certfile``/``ssl_keyfile`` turn on TLS, ``on_close`` callbacks run
-    after the runtime closed. Every request passes ``RequestLimits`` (body size, client
-    disconnect, quiet shutdown; ``max_body_bytes``).
+    after the runtime closed. Every request to the Worker passes ``RequestLimits`` (body size,
+    client disconnect, quiet shutdown; ``max_body_bytes``); the paths of ``app_wrapper`` are
+    in front of it and keep their own limits.
     """
 
     def __init__(
@@ -156,12 +157,15 @@ class DevServer:
             raise
         port = sock.getsockname()[1]
         self.url = display_url(self.host, port, tls=self.ssl_certfile is not None)
-        app: Any = self.runtime.asgi_app if self.runtime is not None else not_found_app
-        if self.app_wrapper is not None:
-            app = self.app_wrapper(app)
-        limits = RequestLimits(app, max_body_bytes=self.max_body_bytes)
+        # The limits guard the Worker; edgekv's own paths (app_wrapper) answer oversized
+        # bodies themselves, with the REST API's JSON errors.
+        limits = RequestLimits(
+            self.runtime.asgi_app if self.runtime is not None else not_found_app,
+            max_body_bytes=self.max_body_bytes,
+        )
+        app: Any = self.app_wrapper(limits) if self.app_wrapper is not None else limits
         config = uvicorn.Config(
-            AccessLog(limits),
+            AccessLog(app),
             http=_http_impl(),
             ws="none",
             lifespan="off",

@@ -1,6 +1,7 @@
 """``RequestLimits``: the ASGI middleware that keeps one request from hurting the server.
 
-Used by every edgekv HTTP server (``edgekv dev``, ``edgekv serve``), outside the app:
+Used by every edgekv HTTP server (``edgekv dev``, ``edgekv serve``) around the Worker (the
+management paths in front of it keep their own limits and JSON errors):
 
 - **Body size.** A request whose ``Content-Length`` exceeds ``max_body_bytes`` (Cloudflare's
   100 MB by default, ``--max-body-size`` to change it) gets ``413`` before any of its body is
@@ -14,7 +15,7 @@ Used by every edgekv HTTP server (``edgekv dev``, ``edgekv serve``), outside the
   started its response, and ends without a ``CancelledError`` traceback in the log.
 
 The middleware does not look at the Host or Origin headers (the management paths check those
-themselves), so it composes with any guard in front of or behind it.
+themselves, and the Worker's routes are open to any Host), so it composes with any guard.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024  # Cloudflare's request body limit (Free and Pro plans)
+DEFAULT_MAX_BODY_BYTES = 100_000_000  # Cloudflare's request body limit (100 MB, Free and Pro plans)
 # Every this often, requests still running get a task that watches for their client leaving;
 # quicker ones (nearly all) never pay for that task: one sweeper per server does the rounds.
 _WATCH_AFTER_SECONDS = 0.05
