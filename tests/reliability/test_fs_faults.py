@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from edgekv.storage.sqlite import VALUE_SQL
 from tests.reliability._faults import (
     CORRUPTIONS,
     fsize_limit,
@@ -54,7 +55,7 @@ def _project(root: Path) -> tuple[Path, Path, dict[str, bytes]]:
 def _readable(db: Path, data: dict[str, bytes], *, immutable: bool = False) -> bool:
     uri = f"file:{db}?immutable=1" if immutable else f"file:{db}"
     with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
-        stored = dict(conn.execute("SELECT key, value FROM entries"))
+        stored = dict(conn.execute(f"SELECT key, {VALUE_SQL} FROM entries"))
     return all(stored.get(k) == v for k, v in data.items())
 
 

@@ -28,6 +28,7 @@ from edgekv.runtime.loader import WorkerSetupError
 from edgekv.runtime.worker import WorkerRuntime
 from edgekv.server import DevServer, bindings_table, resolve_host
 from edgekv.server.guard import LoopbackGuard
+from edgekv.server.limits import parse_size
 from edgekv.strict import StrictMode
 from edgekv.server.management import (
     API_PREFIX,
@@ -140,10 +141,12 @@ def _run(coro: Any) -> None:
                    "calls, CPU or memory over the limits, randomness or time at import.")
 @click.option("--test-scheduled", is_flag=True, default=False,
               help="Run scheduled() on GET /__scheduled?cron=... (as wrangler dev does).")
+@click.option("--max-body-size", default="100MB", show_default=True, metavar="SIZE",
+              help="Largest request body accepted (bytes, or with KB/MB/KiB/MiB); larger gets 413.")
 def dev(directory: str | None, config_path: str | None, env_name: str | None, cwd: str | None,
         persist_to: str | None, ip: str | None, port: int | None, variables: tuple[str, ...],
         watch: bool, log_level: str, strict: bool, test_scheduled: bool = False,
-        env_files: tuple[str, ...] = ()) -> None:
+        max_body_size: str = "100MB", env_files: tuple[str, ...] = ()) -> None:
     """Serve the Python Worker of DIR (default: the current folder) on 127.0.0.1:8787."""
     base = Path(cwd).resolve() if cwd else Path.cwd()
     if config_path is None and directory is not None:
@@ -158,6 +161,10 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
              "Create a project with `edgekv init`, or save this as wrangler.toml:\n\n"
              + starter_config(worker_name(folder)).rstrip("\n"))
     overrides = {**project.env_file_values(), **_parse_vars(variables)}
+    try:
+        max_body_bytes = parse_size(max_body_size)
+    except ValueError as exc:
+        fail(f"--max-body-size: {exc}")
     target = Path(config_path_or_dir) if config_path_or_dir else base
     if not target.is_absolute():
         target = base / target
@@ -223,6 +230,7 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
                 checker.wrap(app) if checker is not None else app, api, guard=guard,
                 runtime=runtime),
             on_close=[_closer(checker)] if checker is not None else [],
+            max_body_bytes=max_body_bytes,
         )
         try:
             await server.serve()

@@ -146,7 +146,7 @@ def serve(directory: str | None, config_path: str | None, env_name: str | None, 
             app_wrapper=lambda app: ManagementPaths(app, api, api_at_root=runtime is None,
                                                     runtime=runtime),
             ssl_certfile=tls_cert, ssl_keyfile=tls_key, on_close=on_close,
-            graceful_shutdown_seconds=graceful_timeout,
+            graceful_shutdown_seconds=graceful_timeout, max_body_bytes=max_body,
         )
         try:
             await server.serve()

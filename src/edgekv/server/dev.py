@@ -34,6 +34,7 @@ from edgekv.runtime.worker import WorkerRuntime
 from edgekv.server.access import AccessLog
 from edgekv.server.cron import CronScheduler
 from edgekv.server.dateheader import DateHeader
+from edgekv.server.limits import DEFAULT_MAX_BODY_BYTES, RequestLimits
 from edgekv.server.management import not_found_app
 from edgekv.server.watch import WorkerFilter
 from edgekv.storage import Store, sweep_forever
@@ -107,7 +108,9 @@ class DevServer:
     ``edgekv serve`` uses it too: ``app_wrapper`` puts edgekv's own paths in front of the
     Worker (``ManagementPaths``), ``runtime=None`` serves no Worker (the API alone, sweeping
     ``store``), ``ssl_certfile``/``ssl_keyfile`` turn on TLS, ``on_close`` callbacks run
-    after the runtime closed.
+    after the runtime closed. Every request to the Worker passes ``RequestLimits`` (body size,
+    client disconnect, quiet shutdown; ``max_body_bytes``); the paths of ``app_wrapper`` are
+    in front of it and keep their own limits.
     """
 
     def __init__(
@@ -129,6 +132,7 @@ class DevServer:
         on_close: Sequence[Callable[[], Awaitable[None]]] = (),
         graceful_shutdown_seconds: float = 5.0,
         run_crons: bool = True,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
         self.runtime = runtime
         self.app_wrapper = app_wrapper
@@ -137,6 +141,7 @@ class DevServer:
         self.ssl_keyfile = ssl_keyfile
         self.on_close = tuple(on_close)
         self.graceful_shutdown_seconds = graceful_shutdown_seconds
+        self.max_body_bytes = max_body_bytes
         self.host = host
         self.port = port
         self.watch_paths = tuple(watch_paths)
@@ -173,9 +178,13 @@ class DevServer:
             raise
         port = sock.getsockname()[1]
         self.url = display_url(self.host, port, tls=self.ssl_certfile is not None)
-        app: Any = self.runtime.asgi_app if self.runtime is not None else not_found_app
-        if self.app_wrapper is not None:
-            app = self.app_wrapper(app)
+        # The limits guard the Worker; edgekv's own paths (app_wrapper) answer oversized
+        # bodies themselves, with the REST API's JSON errors.
+        limits = RequestLimits(
+            self.runtime.asgi_app if self.runtime is not None else not_found_app,
+            max_body_bytes=self.max_body_bytes,
+        )
+        app: Any = self.app_wrapper(limits) if self.app_wrapper is not None else limits
         config = uvicorn.Config(
             AccessLog(DateHeader(app)),
             http=_http_impl(),
@@ -218,6 +227,7 @@ class DevServer:
                     await task
             for sig in signals:
                 loop.remove_signal_handler(sig)
+            limits.close()
             sock.close()
             await self._close()
 

@@ -27,9 +27,9 @@ from edgekv.clock import Clock
 from edgekv.errors import NamespaceNotFound, NamespaceTitleExists, StorageBusy, StorageError
 from edgekv.storage.base import LOCAL_ACCOUNT_ID, NamespaceInfo, Record, Store, prefix_upper_bound
 from edgekv.storage.faults import storage_error
-from edgekv.storage.schema import migrate
+from edgekv.storage.schema import INLINE_VALUE_BYTES, PAGE_SIZE_BYTES, migrate, repage
 
-__all__ = ["SqliteStore"]
+__all__ = ["VALUE_SQL", "SqliteStore"]
 
 T = TypeVar("T")
 _make_record = functools.partial(tuple.__new__, Record)
@@ -43,6 +43,21 @@ _INLINE_MAX_BATCH = 64  # batches with more records than this are written from a
 # Scans of at most this many rows run inline: a KV list page asks for 1000 keys + 1 look-ahead
 # (about 1 ms on the loop, measured by bench/kv_ops.py); larger scans go to a thread.
 _INLINE_MAX_SCAN_ROWS = 1001
+
+
+# The value of an entry row: inline, or in ``blobs`` (schema.py, version 3). coalesce stops at
+# the first non-NULL argument, so an inline value costs no second search.
+VALUE_SQL = _VALUE = "coalesce(value, (SELECT b.value FROM blobs b WHERE b.id = entries.vid))"
+_UPSERT_INLINE = (
+    "INSERT INTO entries (space, key, value, vid, expiration, metadata) VALUES (?, ?, ?, NULL, ?, ?) "
+    "ON CONFLICT (space, key) DO UPDATE SET value = excluded.value, vid = NULL, "
+    "expiration = excluded.expiration, metadata = excluded.metadata"
+)
+_UPSERT_BLOB = (
+    "INSERT INTO entries (space, key, value, vid, expiration, metadata) VALUES (?, ?, NULL, ?, ?, ?) "
+    "ON CONFLICT (space, key) DO UPDATE SET value = NULL, vid = excluded.vid, "
+    "expiration = excluded.expiration, metadata = excluded.metadata"
+)
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -92,8 +107,13 @@ class SqliteStore(Store):
         while True:
             try:
                 if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    # page_size takes effect only on a new file (before its first write)
+                    conn.execute(f"PRAGMA page_size={PAGE_SIZE_BYTES}")
                     conn.execute("PRAGMA journal_mode=WAL")
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
                 migrate(conn)
+                if 0 < version < 3:  # a store made before the blob layout: larger pages too
+                    repage(conn)
                 return
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc) or time.monotonic() > deadline:
@@ -174,7 +194,7 @@ class SqliteStore(Store):
         if sid is None:
             return None
         row = conn.execute(
-            "SELECT value, expiration, metadata FROM entries WHERE space = ? AND key = ?",
+            f"SELECT {_VALUE}, expiration, metadata FROM entries WHERE space = ? AND key = ?",
             (sid, key),
         ).fetchone()
         if row is None or (row[1] is not None and row[1] <= self.clock.now()):
@@ -192,7 +212,7 @@ class SqliteStore(Store):
         marks = ",".join("?" * len(unique))
         now = self.clock.now()
         rows = conn.execute(
-            f"SELECT key, value, expiration, metadata FROM entries "
+            f"SELECT key, {_VALUE}, expiration, metadata FROM entries "
             f"WHERE space = ? AND key IN ({marks})",
             (sid, *unique),
         ).fetchall()
@@ -210,16 +230,13 @@ class SqliteStore(Store):
         expiration: int | None, metadata: str | None,
     ) -> None:
         sid = self._space_ids.get(space)
-        if sid is None:
-            # A new space: its row and the record commit together, so a failed put (a full
-            # disk, a damaged file) leaves nothing behind.
+        if sid is None or len(value) > INLINE_VALUE_BYTES:
+            # A new space (its row and the record commit together) or a blob (its row and
+            # the entry commit together): one transaction, so a failed put (a full disk, a
+            # damaged file) leaves nothing behind.
             self._write_batch(conn, space, [Record(key, value, expiration, metadata)], [])
             return
-        conn.execute(
-            "INSERT OR REPLACE INTO entries (space, key, value, expiration, metadata) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (sid, key, value, expiration, metadata),
-        )
+        conn.execute(_UPSERT_INLINE, (sid, key, value, expiration, metadata))
 
     async def put(
         self,
@@ -259,17 +276,27 @@ class SqliteStore(Store):
                 conn.executemany(
                     "DELETE FROM entries WHERE space = ? AND key = ?", ((sid, k) for k in deletes)
                 )
-            conn.executemany(
-                "INSERT OR REPLACE INTO entries (space, key, value, expiration, metadata) "
-                "VALUES (?, ?, ?, ?, ?)",
-                ((sid, r.key, r.value or b"", r.expiration, r.metadata) for r in puts),
-            )
+            conn.executemany(_UPSERT_INLINE, self._inline_rows(conn, sid, puts))
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:  # SQLite already rolled back after a full disk or I/O error
                 conn.execute("ROLLBACK")
             self._space_ids.pop(space, None)  # the space row may have been rolled back
             raise
+
+    @staticmethod
+    def _inline_rows(
+        conn: sqlite3.Connection, sid: int | None, puts: Iterable[Record]
+    ) -> Iterable[tuple[Any, ...]]:
+        """Rows for ``_UPSERT_INLINE``; a large value is written to ``blobs`` on the way
+        (same transaction) and its entry upserted at once."""
+        for r in puts:
+            value = r.value or b""
+            if len(value) <= INLINE_VALUE_BYTES:
+                yield (sid, r.key, value, r.expiration, r.metadata)
+                continue
+            vid = conn.execute("INSERT INTO blobs (value) VALUES (?)", (value,)).lastrowid
+            conn.execute(_UPSERT_BLOB, (sid, r.key, vid, r.expiration, r.metadata))
 
     async def write_batch(
         self, space: str, puts: Iterable[Record] = (), deletes: Iterable[str] = ()
@@ -319,7 +346,7 @@ class SqliteStore(Store):
         self, conn: sqlite3.Connection, space: str, prefix: str, start: str | None,
         start_after: str | None, end: str | None, reverse: bool, limit: int | None, values: bool,
     ) -> list[Record]:
-        columns = "key, value, expiration, metadata" if values else "key, NULL, expiration, metadata"
+        columns = f"key, {_VALUE}, expiration, metadata" if values else "key, NULL, expiration, metadata"
         rows = self._select(conn, columns, space, prefix, start, start_after, end, reverse, limit)
         # tuple.__new__ through map builds each named tuple in C (bench/kv_ops.py, list page).
         return list(map(_make_record, rows))

@@ -1,0 +1,140 @@
+"""Bytes on disk per byte of data, and get/list speed, for the storage layouts.
+
+Run: ``.venv/bin/python bench/storage_size.py [--entries 100000] [--large-entries 2000]``
+
+For each value size (100 B, 1 KB, 3 KB, 100 KB) two stores are filled with the same
+entries (16-byte keys in random order, random values, no metadata):
+
+- ``v2`` (the baseline, built in this run with raw SQL): values inline in the WITHOUT ROWID
+  ``entries`` B-tree, 4 KiB pages, as edgekv stored them up to schema version 2;
+- ``v3``: ``SqliteStore`` as it is (values over 512 bytes in the append-only ``blobs``
+  table, 16 KiB pages).
+
+It prints the file size over the payload (key + value + metadata bytes; target at most
+1.3x) and the time of a point ``get`` and of a 1000-key list page on each, as a ratio to
+v2 (target: no more than 1.10x), both timed with raw ``sqlite3`` running the statement each
+layout's store runs (in turns, best of five rounds). 100 KB values use ``--large-entries`` entries (100,000 of
+them would be 10 GB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+from edgekv.storage import Record
+from edgekv.storage.sqlite import VALUE_SQL, SqliteStore
+
+SPACE = "0123456789abcdef0123456789abcdef"
+SIZES = [100, 1024, 3072, 100 * 1024]
+BATCH = 2000
+
+V2_DDL = [
+    "PRAGMA journal_mode=WAL",
+    "CREATE TABLE entries (space INTEGER NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, "
+    "expiration INTEGER, metadata TEXT, PRIMARY KEY (space, key)) WITHOUT ROWID",
+]
+
+
+def _keys(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return [rng.randbytes(8).hex() for _ in range(count)]  # 16 characters, random order
+
+
+def _size(path: Path) -> int:
+    return sum(os.path.getsize(f"{path}{s}") for s in ("", "-wal") if os.path.exists(f"{path}{s}"))
+
+
+def _fill_v2(path: Path, keys: list[str], value_size: int) -> None:
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        for statement in V2_DDL:
+            conn.execute(statement)
+        for start in range(0, len(keys), BATCH):
+            conn.execute("BEGIN")
+            conn.executemany("INSERT INTO entries (space, key, value) VALUES (1, ?, ?)",
+                             ((k, os.urandom(value_size)) for k in keys[start : start + BATCH]))
+            conn.execute("COMMIT")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+async def _fill_v3(path: Path, keys: list[str], value_size: int) -> None:
+    async with SqliteStore(path) as store:
+        for start in range(0, len(keys), BATCH):
+            await store.write_batch(SPACE, [Record(k, os.urandom(value_size)) for k in keys[start : start + BATCH]])
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _time(paths: list[tuple[Path, str]], sample: list[str], starts: list[str]) -> list[tuple[float, float]]:
+    """Seconds per point get and per 1000-key list page for each (file, get statement).
+
+    The layouts are timed in turns, five rounds, best of each: on a shared machine this
+    keeps the load the same for both sides of a ratio."""
+    page = ("SELECT key, expiration, metadata FROM entries WHERE space = 1 AND key > ? "
+            "ORDER BY key LIMIT 1001")
+    conns = [sqlite3.connect(path) for path, _ in paths]
+    best = [[float("inf"), float("inf")] for _ in paths]
+    try:
+        for conn, (_, get) in zip(conns, paths, strict=True):
+            conn.execute("PRAGMA cache_size=-16000")  # as SqliteStore's connections
+            for k in sample:
+                conn.execute(get, (k,)).fetchone()  # warm the page cache
+        for _ in range(5):
+            for index, (conn, (_, get)) in enumerate(zip(conns, paths, strict=True)):
+                began = time.perf_counter()
+                for k in sample:
+                    conn.execute(get, (k,)).fetchone()
+                best[index][0] = min(best[index][0], (time.perf_counter() - began) / len(sample))
+                began = time.perf_counter()
+                for k in starts:
+                    conn.execute(page, (k,)).fetchall()
+                best[index][1] = min(best[index][1], (time.perf_counter() - began) / len(starts))
+    finally:
+        for conn in conns:
+            conn.close()
+    return [(g, l) for g, l in best]
+
+
+GET_V2 = "SELECT value, expiration, metadata FROM entries WHERE space = 1 AND key = ?"
+GET_V3 = f"SELECT {VALUE_SQL}, expiration, metadata FROM entries WHERE space = 1 AND key = ?"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--large-entries", type=int, default=2_000)
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="value sizes in bytes")
+    args = parser.parse_args()
+    print(f"{'value':>8} {'entries':>8} | {'v2 size':>8} {'v3 size':>8} | "
+          f"{'get v3/v2':>9} {'list v3/v2':>10}")
+    failures = []
+    for value_size in [int(x) for x in args.sizes.split(",")]:
+        count = args.large_entries if value_size > 10_000 else args.entries
+        keys = _keys(count, value_size)
+        payload = count * (16 + value_size)
+        sample = random.Random(1).sample(keys, min(5000, count))
+        starts = random.Random(2).sample(keys, min(200, count))
+        with tempfile.TemporaryDirectory() as tmp:
+            v2, v3 = Path(tmp) / "v2.sqlite3", Path(tmp) / "v3.sqlite3"
+            _fill_v2(v2, keys, value_size)
+            asyncio.run(_fill_v3(v3, keys, value_size))
+            ratio2, ratio3 = _size(v2) / payload, _size(v3) / payload
+            (get2, list2), (get3, list3) = _time([(v2, GET_V2), (v3, GET_V3)], sample, starts)
+        print(f"{value_size:>8} {count:>8} | {ratio2:>7.2f}x {ratio3:>7.2f}x | "
+              f"{get3 / get2:>8.2f}x {list3 / list2:>9.2f}x   "
+              f"(get {get2 * 1e6:.1f} -> {get3 * 1e6:.1f} us, list {list2 * 1e3:.2f} -> {list3 * 1e3:.2f} ms)",
+              flush=True)
+        if ratio3 > 1.3:
+            failures.append(f"{value_size} B: file {ratio3:.2f}x the payload")
+    print("targets: file <= 1.3x payload" + (" MISSED: " + "; ".join(failures) if failures else " met"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""``RequestLimits``: the ASGI middleware that keeps one request from hurting the server.
+
+Used by every edgekv HTTP server (``edgekv dev``, ``edgekv serve``) around the Worker (the
+management paths in front of it keep their own limits and JSON errors):
+
+- **Body size.** A request whose ``Content-Length`` exceeds ``max_body_bytes`` (Cloudflare's
+  100 MB by default, ``--max-body-size`` to change it) gets ``413`` before any of its body is
+  read; a chunked body is counted as it arrives and stopped at the limit the same way. An
+  unparseable ``Content-Length`` gets ``400``. (Malformed header lines - a bare CR or LF,
+  control characters - are answered ``400`` by the HTTP parser before the app runs.)
+- **Client disconnect.** When the client goes away before the response is complete, the
+  request's handler is cancelled, as workerd cancels it. Work registered with
+  ``ctx.waitUntil`` runs in its own task and still finishes.
+- **Shutdown.** A handler cancelled because the server stops answers ``503`` if it had not
+  started its response, and ends without a ``CancelledError`` traceback in the log.
+
+The middleware does not look at the Host or Origin headers (the management paths check those
+themselves, and the Worker's routes are open to any Host), so it composes with any guard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "RequestLimits", "parse_size"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+DEFAULT_MAX_BODY_BYTES = 100_000_000  # Cloudflare's request body limit (100 MB, Free and Pro plans)
+# Every this often, requests still running get a task that watches for their client leaving;
+# quicker ones (nearly all) never pay for that task: one sweeper per server does the rounds.
+_WATCH_AFTER_SECONDS = 0.05
+
+_TOO_LARGE_PAGE = (
+    b"<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n"
+    b"<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>cloudflare</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2,
+          "mib": 1024**2, "g": 1000**3, "gb": 1000**3, "gib": 1024**3}
+
+
+def parse_size(text: str) -> int:
+    """``"100MB"``, ``"512KiB"``, ``"1048576"`` -> bytes. Raises ``ValueError``."""
+    raw = text.strip().lower().replace(" ", "")
+    number = raw.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = raw[len(number):]
+    if unit not in _UNITS or not number:
+        raise ValueError(f"not a size: {text!r} (use bytes, or a number with KB, MB, GB, KiB, MiB, GiB)")
+    value = float(number) * _UNITS[unit]
+    if value < 0:
+        raise ValueError(f"not a size: {text!r}")
+    return int(value)
+
+
+async def _respond(send: Send, status: int, body: bytes, content_type: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", content_type), (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestLimits:
+    """Wrap an ASGI app with the limits of the module docstring."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self._waiting: set[_Exchange] = set()  # requests whose body is in, response not done
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def close(self) -> None:
+        """Stop the sweeper (the server has stopped serving)."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+
+    def _track(self, exchange: _Exchange) -> None:
+        self._waiting.add(exchange)
+        if self._sweeper is None:
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+
+    async def _sweep(self) -> None:
+        try:
+            while self._waiting:
+                await asyncio.sleep(_WATCH_AFTER_SECONDS)
+                for exchange in list(self._waiting):
+                    exchange.start_watcher()
+        finally:
+            self._sweeper = None  # the next request starts a new round
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length: int | None = None
+        chunked = False
+        for name, value in scope.get("headers", ()):
+            if name == b"transfer-encoding":
+                chunked = True
+            elif name == b"content-length":
+                if not value.isdigit():
+                    await _respond(send, 400, b"Bad Request: invalid Content-Length", b"text/plain")
+                    return
+                length = int(value)
+        if length is not None and length > self.max_body_bytes:
+            await _respond(send, 413, _TOO_LARGE_PAGE, b"text/html")
+            return
+        body_expected = chunked or (length is not None and length > 0)
+        await _Exchange(self, receive, send, body_expected=body_expected).run(scope)
+
+
+class _Exchange:
+    """One request: counts its body, watches for the client leaving, reports cancellation."""
+
+    __slots__ = ("_body_done", "_empty_body_pending", "_handler", "_receive", "_send", "_watcher",
+                 "client_gone", "complete", "limits", "received", "started", "too_large")
+
+    def __init__(self, limits: RequestLimits, receive: Receive, send: Send, *, body_expected: bool) -> None:
+        self.limits = limits
+        self._receive = receive
+        self._send = send
+        self.received = 0
+        self.started = False
+        self.complete = False
+        self.client_gone = False
+        self.too_large = False
+        # Without a body, the app's first receive() is answered here and the watcher owns the
+        # real receive() from the start (it skips the empty body message).
+        self._empty_body_pending = not body_expected
+        self._body_done = False
+        self._watcher: asyncio.Task[None] | None = None
+        self._handler = asyncio.current_task()
+
+    async def run(self, scope: Scope) -> None:
+        if self._empty_body_pending:  # nothing to read: watch for a disconnect from the start
+            self._body_done = True
+            self._watch()
+        try:
+            await self.limits.app(scope, self.receive, self.send)
+        except asyncio.CancelledError:
+            if not self.client_gone and not self.started:  # the server is shutting down
+                with contextlib.suppress(Exception):
+                    await _respond(self._send, 503, b"Service Unavailable", b"text/plain")
+            # Either way the cancellation ends here: uvicorn would log it as a traceback.
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+        finally:
+            self.limits._waiting.discard(self)
+            if self._watcher is not None:
+                self._watcher.cancel()
+
+    def _watch(self) -> None:
+        """From now on the client may be watched (the sweeper starts the watcher)."""
+        self.limits._track(self)
+
+    def start_watcher(self) -> None:
+        if self._watcher is None and not self.complete:
+            self._watcher = asyncio.create_task(self._wait_for_disconnect())
+
+    async def _wait_for_disconnect(self) -> None:
+        while True:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                if not self.complete and self._handler is not None:
+                    self.client_gone = True
+                    self._handler.cancel()
+                return
+
+    async def receive(self) -> Message:
+        if self._empty_body_pending:
+            self._empty_body_pending = False
+            return {"type": "http.request", "body": b"", "more_body": False}
+        if self._body_done:  # the body was read: what is left is the end of the exchange
+            if not self.complete:
+                await asyncio.Event().wait()  # the watcher cancels us when the client leaves
+            return {"type": "http.disconnect"}
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.limits.max_body_bytes:
+                # Answer 413 now and end the handler as a cancelled one: whatever it does
+                # with the error, nothing more of it reaches the client.
+                self.too_large = True
+                await _respond(self._send, 413, _TOO_LARGE_PAGE, b"text/html")
+                self.started = self.complete = True
+                raise asyncio.CancelledError
+            if not message.get("more_body", False):
+                self._body_done = True
+                self._watch()
+        return message
+
+    async def send(self, message: Message) -> None:
+        if self.too_large:  # the 413 went out already
+            return
+        if message["type"] == "http.response.start":
+            self.started = True
+        elif message["type"] == "http.response.body" and not message.get("more_body", False):
+            self.complete = True
+        await self._send(message)
