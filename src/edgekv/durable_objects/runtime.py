@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any, Self
 
 from edgekv.clock import SYSTEM_CLOCK, Clock
+from edgekv.durable_objects.compat import Compatibility
 from edgekv.durable_objects.alarms import AlarmInfo, AlarmKey, AlarmScheduler
 from edgekv.durable_objects.errors import DurableObjectError
 from edgekv.durable_objects.host import NamespaceHost
@@ -52,8 +53,11 @@ class DurableObjectRuntime:
         idle_timeout_seconds: float = 70.0,
         eviction_interval_seconds: float = 10.0,
         alarm_poll_seconds: float = 0.25,
+        compatibility_date: str | None = None,
+        compatibility_flags: list[str] | tuple[str, ...] | None = None,
     ) -> None:
         self.store = store
+        self.compat = Compatibility.of(compatibility_date, compatibility_flags)
         self._own_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="edgekv-do-")
         self.clock = clock or SYSTEM_CLOCK

@@ -17,14 +17,16 @@ Contract:
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import inspect
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from edgekv.durable_objects import codec
 from edgekv.durable_objects.backends import KVBackend
-from edgekv.durable_objects.database import ObjectDatabase
+from edgekv.durable_objects.database import ConstraintReset, ObjectDatabase
+from edgekv.durable_objects.gates import InputGate, start_eagerly
 from edgekv.durable_objects.errors import (
     DurableObjectError,
     DurableObjectRangeError,
@@ -130,6 +132,12 @@ def _list_range(
     return begin, end, bool(opts.get("reverse", False)), None if limit is None else int(limit)
 
 
+async def _after(prev: asyncio.Future[Any], coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` once ``prev`` has finished (whatever its outcome): calls stay in order."""
+    await asyncio.wait([prev])
+    return await coro
+
+
 def _to_millis(scheduled: Any) -> int:
     if isinstance(scheduled, dt.datetime):
         if scheduled.tzinfo is None:  # Workers run in UTC
@@ -144,7 +152,12 @@ def _to_millis(scheduled: Any) -> int:
 
 
 class _Operations:
-    """``get``/``put``/``delete``/``list`` with validation and the codec, over a backend."""
+    """``get``/``put``/``delete``/``list`` with validation and the codec, over a backend.
+
+    Every public call starts at once (``_start``) and returns an awaitable of its result, as
+    a JavaScript promise does: a write that is never awaited still happens, and arguments
+    (buffers included) are encoded at call time.
+    """
 
     _limits: DurableObjectLimits
     _sqlite: bool
@@ -155,8 +168,14 @@ class _Operations:
     def _backend_ops(self) -> KVBackend:
         raise NotImplementedError
 
-    async def get(self, keys: Any, options: Any = None, **_options: Any) -> Any:
+    def _start(self, coro: Coroutine[Any, Any, T], write: bool) -> asyncio.Future[T]:
+        raise NotImplementedError
+
+    def get(self, keys: Any, options: Any = None, **_options: Any) -> Awaitable[Any]:
         """The value of one key (``None`` if missing), or a ``dict`` for a list of keys."""
+        return self._start(self._get(keys), write=False)
+
+    async def _get(self, keys: Any) -> Any:
         self._check("get()")
         backend = self._backend_ops()
         if isinstance(keys, str):
@@ -166,10 +185,13 @@ class _Operations:
         found = await backend.get_many(wanted)
         return {key: codec.decode(found[key]) for key in sorted(found)}
 
-    async def put(
+    def put(
         self, key_or_entries: Any, value: Any = _MISSING, options: Any = None, **_options: Any
-    ) -> None:
+    ) -> Awaitable[None]:
         """``put(key, value)`` or ``put({key: value, ...})`` (at most 128 pairs)."""
+        return self._start(self._put(key_or_entries, value), write=True)
+
+    async def _put(self, key_or_entries: Any, value: Any) -> None:
         self._check("put()")
         if isinstance(key_or_entries, Mapping):
             if len(key_or_entries) > self._limits.max_keys_per_call:
@@ -187,19 +209,25 @@ class _Operations:
         if puts:
             await self._backend_ops().write(puts, ())
 
-    async def delete(self, keys: Any, options: Any = None, **_options: Any) -> bool | int:
+    def delete(self, keys: Any, options: Any = None, **_options: Any) -> Awaitable[bool | int]:
         """Delete one key (``True`` if it existed) or a list of keys (how many existed)."""
+        return self._start(self._delete(keys), write=True)
+
+    async def _delete(self, keys: Any) -> bool | int:
         self._check("delete()")
         if isinstance(keys, str):
             key = _key(keys, self._limits, self._sqlite)
             return await self._backend_ops().delete_many([key]) > 0
         return await self._backend_ops().delete_many(_keys(keys, self._limits, self._sqlite))
 
-    async def list(self, options: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
+    def list(self, options: Mapping[str, Any] | None = None, **kwargs: Any) -> Awaitable[dict[str, Any]]:
         """Entries in key order: ``start``, ``startAfter``, ``end``, ``prefix``, ``reverse``, ``limit``.
 
         Options may be given as a dict (JS style) or keywords (``start_after`` also accepted).
         """
+        return self._start(self._list(options, kwargs), write=False)
+
+    async def _list(self, options: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> dict[str, Any]:
         self._check("list()")
         bounds = _list_range(options, kwargs)
         if bounds is None:
@@ -222,6 +250,19 @@ class DurableObjectTransaction(_Operations):
         self._finished = False
         self._overlay: dict[str, bytes | None] = {}  # KV-backed only: buffered writes
         self._savepoint: str | None = None  # SQLite-backed only
+        self._pending: list[asyncio.Future[Any]] = []  # calls started, awaited at commit
+
+    def _start(self, coro: Coroutine[Any, Any, T], write: bool) -> asyncio.Future[T]:
+        future = start_eagerly(coro)
+        if not future.done():
+            self._pending.append(future)
+        return future
+
+    async def _settle(self) -> None:
+        """Wait for calls the closure started but did not await (they belong to the txn)."""
+        while self._pending:
+            pending, self._pending = self._pending, []
+            await asyncio.wait(pending)
 
     def _check(self, op: str) -> None:
         if self._rolled_back:
@@ -251,17 +292,22 @@ class DurableObjectTransaction(_Operations):
 
     delete_all = deleteAll
 
-    async def getAlarm(self, options: Any = None) -> int | None:
+    def getAlarm(self, options: Any = None) -> Awaitable[int | None]:
         self._check("getAlarm()")
-        return await self._storage.getAlarm(options)
+        return self._track(self._storage.getAlarm(options))
 
-    async def setAlarm(self, scheduled: Any, options: Any = None) -> None:
+    def setAlarm(self, scheduled: Any, options: Any = None) -> Awaitable[None]:
         self._check("setAlarm()")
-        await self._storage.setAlarm(scheduled, options)
+        return self._track(self._storage.setAlarm(scheduled, options))
 
-    async def deleteAlarm(self, options: Any = None) -> None:
+    def deleteAlarm(self, options: Any = None) -> Awaitable[None]:
         self._check("deleteAlarm()")
-        await self._storage.deleteAlarm(options)
+        return self._track(self._storage.deleteAlarm(options))
+
+    def _track(self, future: Awaitable[T]) -> Awaitable[T]:
+        if isinstance(future, asyncio.Future) and not future.done():
+            self._pending.append(future)
+        return future
 
     get_alarm, set_alarm, delete_alarm = getAlarm, setAlarm, deleteAlarm
 
@@ -331,6 +377,7 @@ class DurableObjectStorage(_Operations):
         object_name: str | None,
         has_alarm_handler: bool,
         db: ObjectDatabase | None = None,
+        delete_all_deletes_alarm: bool = False,
     ) -> None:
         self._backend = backend
         self._limits = limits
@@ -342,9 +389,56 @@ class DurableObjectStorage(_Operations):
         self._has_alarm_handler = has_alarm_handler
         self._sql: SqlStorage | None = None
         self._kv: SyncKV | None = None
+        self._delete_all_deletes_alarm = delete_all_deletes_alarm
+        self.gate: InputGate | None = None  # set by the host: storage calls close it
+        self._tail: asyncio.Future[Any] | None = None  # the last call still in flight
+        self._writes: set[asyncio.Future[Any]] = set()  # unconfirmed writes (output gate)
+        self._write_failure: BaseException | None = None
 
     def _backend_ops(self) -> KVBackend:
         return self._backend
+
+    def _start(self, coro: Coroutine[Any, Any, T], write: bool) -> asyncio.Future[T]:
+        """Start a storage call now, after the calls already in flight (they run in order).
+
+        A call that suspends (the shared engine, alarms) holds the input gate closed until it
+        completes; a write is tracked until confirmed (the output gate).
+        """
+        prev = self._tail
+        if prev is not None and not prev.done():
+            coro = _after(prev, coro)
+        future = start_eagerly(coro)
+        if not future.done():
+            self._tail = future
+            gate = self.gate
+            if gate is not None:
+                gate.close()
+                future.add_done_callback(lambda _f: gate.open_later())
+            if write:
+                self._writes.add(future)
+                future.add_done_callback(self._write_done)
+        return future
+
+    def _write_done(self, future: asyncio.Future[Any]) -> None:
+        self._writes.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            self._write_failure = self._write_failure or future.exception()
+
+    async def confirm(self) -> None:
+        """The output gate: wait until every write is durable; raise what broke storage."""
+        while self._writes:
+            await asyncio.wait(list(self._writes))
+        if self._write_failure is not None:
+            raise self._write_failure
+        if self._db is not None:
+            self._db.require_not_broken()
+
+    @property
+    def broken(self) -> BaseException | None:
+        """The error that broke this object's storage (a failed commit), if any."""
+        if self._db is not None and self._db.broken is not None:
+            return self._db.broken
+        return self._write_failure
 
     def _db_or_raise(self) -> ObjectDatabase:
         if self._db is None:
@@ -353,12 +447,38 @@ class DurableObjectStorage(_Operations):
 
     # -- whole-object operations --------------------------------------------------------------
 
-    async def deleteAll(self, options: Any = None) -> None:
-        """Delete every key (and, SQLite-backed, every SQL table). The alarm is kept."""
+    def deleteAll(self, options: Any = None) -> Awaitable[None]:
+        """Delete every key (and, SQLite-backed, every SQL table).
+
+        The alarm is kept, unless the compatibility flag ``delete_all_deletes_alarm`` is on
+        (default from compatibility date 2026-02-24), as in workerd.
+        """
+        return self._start(self._delete_all(), write=True)
+
+    async def _delete_all(self) -> None:
         await self._backend.delete_all()
+        if self._delete_all_deletes_alarm:
+            await self._alarms.delete(self._alarm_key)
 
     async def transaction(self, closure: Callable[[DurableObjectTransaction], Any], options: Any = None) -> Any:
-        """Run ``closure(txn)``; commit its writes if it returns, roll back if it raises."""
+        """Run ``closure(txn)``; commit its writes if it returns, roll back if it raises.
+
+        The input gate stays closed for the whole transaction: no other event of this object
+        runs in between, whatever the closure awaits.
+        """
+        prev = self._tail
+        if prev is not None and not prev.done():
+            await asyncio.wait([prev])  # calls started before the transaction come first
+        gate = self.gate
+        if gate is not None:
+            gate.close()
+        try:
+            return await self._transaction(closure)
+        finally:
+            if gate is not None:
+                gate.open_later()
+
+    async def _transaction(self, closure: Callable[[DurableObjectTransaction], Any]) -> Any:
         txn = DurableObjectTransaction(self)
         if self._db is not None:
             txn._savepoint = self._db.savepoint()
@@ -366,6 +486,7 @@ class DurableObjectStorage(_Operations):
             result = closure(txn)
             if inspect.isawaitable(result):
                 result = await result
+            await txn._settle()
         except BaseException:
             if not txn._rolled_back:
                 txn.rollback()
@@ -373,13 +494,22 @@ class DurableObjectStorage(_Operations):
             raise
         if not txn._rolled_back:
             if txn._savepoint is not None:
-                self._db_or_raise().release(txn._savepoint)
+                self._commit(txn._savepoint)
             elif txn._overlay:
                 puts = [(k, v) for k, v in txn._overlay.items() if v is not None]
                 deletes = [k for k, v in txn._overlay.items() if v is None]
                 await self._backend.write(puts, deletes)
         txn._finished = True
         return result
+
+    def _commit(self, savepoint: str) -> None:
+        """Release ``savepoint``. A failed commit has rolled back and broken the database; as
+        in workerd it surfaces through the output gate (the event fails, the object resets),
+        not here."""
+        try:
+            self._db_or_raise().release(savepoint)
+        except ConstraintReset:
+            pass
 
     def transactionSync(self, fn: Callable[[], T]) -> T:
         """SQLite only: run the synchronous ``fn`` in a savepoint; roll back if it raises."""
@@ -394,30 +524,36 @@ class DurableObjectStorage(_Operations):
         except BaseException:
             db.rollback_to(name)
             raise
-        db.release(name)
+        self._commit(name)
         return result
 
-    async def sync(self) -> None:
-        """Resolve once earlier writes are durable: they already are."""
+    def sync(self) -> Awaitable[None]:
+        """Resolve once every earlier write is durable (raises if storage is broken)."""
+        return asyncio.ensure_future(self.confirm())
 
     # -- alarms -------------------------------------------------------------------------------
 
-    async def getAlarm(self, options: Any = None) -> int | None:
+    def getAlarm(self, options: Any = None) -> Awaitable[int | None]:
         """The scheduled alarm in milliseconds since the epoch, or ``None``."""
-        return await self._alarms.get(self._alarm_key)
+        return self._start(self._alarms.get(self._alarm_key), write=False)
 
-    async def setAlarm(self, scheduled: Any, options: Any = None) -> None:
-        """Schedule the alarm (a ``datetime`` or epoch milliseconds); a past time runs at once."""
+    def setAlarm(self, scheduled: Any, options: Any = None) -> Awaitable[None]:
+        """Schedule the alarm (a ``datetime`` or epoch milliseconds); a past time runs at once.
+
+        A Python Durable Object may always set an alarm (on Cloudflare its class is wrapped in
+        a proxy that has ``alarm``); the alarm of a class without ``alarm()`` fires as a no-op.
+        """
+        return self._start(self._set_alarm(scheduled), write=True)
+
+    async def _set_alarm(self, scheduled: Any) -> None:
         millis = _to_millis(scheduled)
         if millis <= 0:
             raise DurableObjectTypeError("setAlarm() cannot be called with an alarm time <= 0")
-        if not self._has_alarm_handler:
-            raise DurableObjectError(NO_ALARM_HANDLER)
         await self._alarms.set(self._alarm_key, millis, self._object_name)
 
-    async def deleteAlarm(self, options: Any = None) -> None:
+    def deleteAlarm(self, options: Any = None) -> Awaitable[None]:
         """Cancel the alarm (a handler already running is not interrupted)."""
-        await self._alarms.delete(self._alarm_key)
+        return self._start(self._alarms.delete(self._alarm_key), write=True)
 
     # -- SQLite-only surfaces -------------------------------------------------------------------
 

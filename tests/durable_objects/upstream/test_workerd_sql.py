@@ -100,6 +100,7 @@ async def test_pragmas(in_object: Any) -> None:
         raises(lambda: sql.exec("PRAGMA data_version = 5"), "not authorized: SQLITE_AUTH")
         raises(lambda: sql.exec("PRAGMA max_page_count = 65536"), "not authorized")
         raises(lambda: sql.exec("PRAGMA page_size = 8192"), "not authorized: SQLITE_AUTH")
+        ctx.storage.put("blah", 123)  # as upstream: _cf_KV exists before myTable
         sql.exec("CREATE TABLE myTable (foo TEXT, bar INTEGER)")
         assert [r["name"] for r in sql.exec("PRAGMA table_info(myTable)")] == ["foo", "bar"]
         assert [r["name"] for r in sql.exec("PRAGMA table_xinfo(myTable)")] == ["foo", "bar"]
