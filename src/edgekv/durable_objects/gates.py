@@ -17,65 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import types
-from collections.abc import Coroutine, Generator
-from typing import Any, TypeVar
+from typing import Any
+
+from edgekv.promises import start_eagerly
 
 __all__ = ["CURRENT_STORAGE", "InputGate", "start_eagerly"]
-
-T = TypeVar("T")
-
-
-@types.coroutine
-def _resume(coro: Coroutine[Any, Any, T], yielded: Any) -> Generator[Any, Any, T]:
-    """Continue ``coro`` (already suspended on ``yielded``) inside the task that awaits us."""
-    while True:
-        try:
-            sent = yield yielded
-        except BaseException as exc:  # cancellation and errors go to the coroutine
-            try:
-                yielded = coro.throw(exc)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-        else:
-            try:
-                yielded = coro.send(sent)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-
-
-async def _finish(coro: Coroutine[Any, Any, T], yielded: Any) -> T:
-    return await _resume(coro, yielded)
-
-
-def _retrieve(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled():
-        future.exception()  # an un-awaited failure is reported by its owner, not as "never retrieved"
-
-
-def start_eagerly(coro: Coroutine[Any, Any, T], *, quiet: bool = False) -> asyncio.Future[T]:
-    """Run ``coro`` until it first suspends; return a future of its result.
-
-    Errors raised before the first suspension go into the future (a rejected promise), never
-    out of this call. ``quiet`` marks failures as retrieved (the caller tracks them).
-    """
-    loop = asyncio.get_running_loop()
-    try:
-        yielded = coro.send(None)
-    except StopIteration as stop:
-        done: asyncio.Future[T] = loop.create_future()
-        done.set_result(stop.value)
-        return done
-    except BaseException as exc:  # noqa: BLE001 - a rejected promise
-        failed: asyncio.Future[T] = loop.create_future()
-        failed.set_exception(exc)
-        if quiet:
-            failed.exception()
-        return failed
-    task = loop.create_task(_finish(coro, yielded))
-    if quiet:
-        task.add_done_callback(_retrieve)
-    return task
 
 
 class InputGate:
