@@ -198,6 +198,19 @@ class AlarmScheduler:
         await self._persist(key, retry)
         self._schedule(key, retry)
 
+    async def run_now(self, key: AlarmKey) -> bool:
+        """Run the alarm of ``key`` now if one is scheduled (and not running); ``True`` if so.
+
+        A handler that fails is rescheduled as a retry, as when the alarm fires on time.
+        """
+        await self._ensure_loaded()
+        alarm = self._alarms.get(key)
+        if alarm is None or alarm.running:
+            return False
+        alarm.running = True
+        await self._fire(key, alarm)
+        return True
+
     # -- the background loop ----------------------------------------------------------------
 
     async def start(self) -> None:

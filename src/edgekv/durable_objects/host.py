@@ -95,6 +95,7 @@ class NamespaceHost:
         self.ids = IdFactory(unique_key)
         self.generation = 0
         self.entries: dict[str, _Entry] = {}
+        self.seen: dict[str, DurableObjectId] = {}  # every id that received an event
 
     def replace_class(self, cls: type, sqlite: bool) -> None:
         """Swap in new code; live objects are reset at their next event."""
@@ -165,6 +166,7 @@ class NamespaceHost:
         entry = self.entries.get(id_hex)
         if entry is None:
             entry = self.entries[id_hex] = _Entry(object_id)
+        self.seen.setdefault(id_hex, object_id)
         entry.pending += 1
         try:
             while entry.gate.closed:
@@ -228,6 +230,34 @@ class NamespaceHost:
         except Exception:  # noqa: BLE001 - any failure means: retry the alarm
             return False
         return True
+
+    # -- test helpers (edgekv.testing) ------------------------------------------------------
+
+    async def run_in(self, object_id: DurableObjectId, fn: Callable[[Any, Any], Any]) -> Any:
+        """Run ``fn(instance, ctx)`` as an event of the object (vitest's runInDurableObject)."""
+        id_hex = object_id.toString()
+
+        def call(instance: Any) -> Any:
+            entry = self.entries[id_hex]
+            return fn(instance, entry.state)
+
+        return await self.dispatch(object_id, call)
+
+    def stored_ids(self) -> list[DurableObjectId]:
+        """Ids of the objects that have storage (SQLite files) or received an event."""
+        ids = dict(self.seen)
+        folder = os.path.dirname(self.sqlite_path("x"))
+        if os.path.isdir(folder):
+            for name in os.listdir(folder):
+                if name.endswith(".sqlite3") and len(name) == 64 + 8:
+                    ids.setdefault(name[:64], DurableObjectId(name[:64]))
+        return [ids[k] for k in sorted(ids)]
+
+    def evict(self, object_id: DurableObjectId) -> None:
+        """Drop the object's instance now, as if evicted; the next event constructs anew."""
+        entry = self.entries.get(object_id.toString())
+        if entry is not None:
+            self._reset(entry)
 
     # -- eviction ------------------------------------------------------------------------------
 

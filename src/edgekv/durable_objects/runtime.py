@@ -171,6 +171,10 @@ class DurableObjectRuntime:
             return None
         return await host.deliver_alarm(key[1], name, info)
 
+    async def run_alarm_now(self, unique_key: str, id_hex: str) -> bool:
+        """Run (and remove) the object's scheduled alarm now; ``False`` if none is set."""
+        return await self.alarms.run_now((unique_key, id_hex))
+
     @property
     def live_objects(self) -> int:
         """How many objects have an instance in memory."""
