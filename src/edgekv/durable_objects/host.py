@@ -215,14 +215,24 @@ class NamespaceHost:
                 raise exc.with_traceback(None) from None
             raise DurableObjectReset(str(exc)) from exc
 
-    async def deliver_alarm(self, id_hex: str, name: str | None, info: AlarmInfo) -> bool:
-        """Run ``alarm(alarm_info)``; ``True`` if it returned, ``False`` if it raised."""
+    async def deliver_alarm(
+        self,
+        id_hex: str,
+        name: str | None,
+        info: AlarmInfo,
+        started: Callable[[], None] = lambda: None,
+    ) -> bool:
+        """Run ``alarm(alarm_info)``; ``True`` if it returned, ``False`` if it raised.
+
+        ``started()`` is called once the event is delivered (the input gate let it in).
+        """
         handler = getattr(self.cls, "alarm", None)
         if not callable(handler):
             return True
         wants_info = _accepts_argument(handler)
 
         def call(instance: Any) -> Any:
+            started()
             return instance.alarm(info) if wants_info else instance.alarm()
 
         try:

@@ -165,11 +165,13 @@ class DurableObjectRuntime:
         """Fire every alarm that is due by the clock now; wait for the handlers."""
         return await self.alarms.run_due()
 
-    async def _deliver_alarm(self, key: AlarmKey, name: str | None, info: AlarmInfo) -> bool | None:
+    async def _deliver_alarm(
+        self, key: AlarmKey, name: str | None, info: AlarmInfo, started: Callable[[], None]
+    ) -> bool | None:
         host = self._hosts.get(key[0])
         if host is None:
             return None
-        return await host.deliver_alarm(key[1], name, info)
+        return await host.deliver_alarm(key[1], name, info, started)
 
     async def run_alarm_now(self, unique_key: str, id_hex: str) -> bool:
         """Run (and remove) the object's scheduled alarm now; ``False`` if none is set."""
