@@ -6,8 +6,14 @@ Contract:
 - The binding is APSW with its bundled SQLite (current, like workerd's), never the system one:
   the sandbox needs the authorizer with every argument, per-connection limits, extended result
   codes and statement error offsets.
-- WAL, ``synchronous=NORMAL``, autocommit: every statement outside ``transactionSync`` /
-  ``transaction`` is durable when it returns. Foreign keys are enforced (workerd's default).
+- WAL, ``synchronous=NORMAL``. Writes are coalesced as workerd coalesces them: the first
+  statement of a turn of the event loop opens an *implicit transaction*, committed at the end
+  of that turn (``loop.call_soon``) or earlier by ``flush()`` (the output gate: an event's
+  result is handed back only after its writes are committed). ``transactionSync`` /
+  ``transaction`` are savepoints inside it; deferred foreign keys are checked at the commit.
+  ``discard()`` (``ctx.abort()``) drops writes not yet committed. Foreign keys are enforced
+  (workerd's default); ``PRAGMA foreign_keys`` first commits, since SQLite ignores it inside a
+  transaction.
 - The sandbox is workerd's (``sandbox.py``): user SQL runs under its authorizer and limits, so an
   object can reach neither another file (no ``ATTACH``), nor process-wide SQLite state (no
   ``PRAGMA hard_heap_limit``), nor the reserved ``_cf_`` tables (case-insensitive).
@@ -24,7 +30,9 @@ Contract:
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -44,6 +52,8 @@ CONSTRAINTS_VIOLATED = (
 # Primary codes after which workerd treats the database as broken (a critical error).
 _CRITICAL = frozenset({"SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CORRUPT", "SQLITE_NOMEM"})
 _MAX_IN = 100  # bound parameters per internal statement (SQLITE_LIMIT_VARIABLE_NUMBER)
+# Pragmas SQLite ignores inside a transaction: run them between implicit transactions.
+_OUTSIDE_TRANSACTION = re.compile(r"^\s*PRAGMA\s+foreign_keys\s*=", re.IGNORECASE)
 
 
 def _code_names(exc: apsw.Error) -> tuple[str, str | None]:
@@ -75,12 +85,13 @@ def translate(exc: apsw.Error) -> DurableObjectError:
 class ObjectDatabase:
     """The lazily opened SQLite database of one object."""
 
-    __slots__ = ("_conn", "_depth", "_kv_ready", "broken", "path", "sandbox")
+    __slots__ = ("_conn", "_depth", "_implicit", "_kv_ready", "broken", "path", "sandbox")
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._conn: apsw.Connection | None = None
         self._depth = 0
+        self._implicit = False  # an implicit (end-of-turn) transaction is open
         self._kv_ready = False
         self.sandbox = sandbox.Sandbox()
         # The error that broke this database (failed commit, critical error), if any.
@@ -120,15 +131,84 @@ class ObjectDatabase:
             raise self.broken
 
     def close(self) -> None:
-        """Close the connection (idempotent); the next use reopens it."""
+        """Commit what is pending and close the connection (idempotent); use reopens it."""
         if self._conn is not None:
+            if self.broken is None and self._depth == 0:
+                try:
+                    self.flush()
+                except DurableObjectError:
+                    pass  # broken: already rolled back
+            else:
+                self.discard()
             self._conn.close()
             self._conn = None
             self._depth = 0
+            self._implicit = False
+
+    # -- implicit transactions (workerd's write coalescing) ----------------------------------
+
+    def _begin_implicit(self) -> None:
+        """Open the implicit transaction of this turn, unless one is open."""
+        conn = self.conn
+        if self._implicit or conn.in_transaction:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no event loop (a synchronous caller): plain autocommit
+        try:
+            conn.execute("BEGIN")
+        except apsw.Error as exc:
+            raise self.fail(exc) from exc
+        self._implicit = True
+        loop.call_soon(self._end_of_turn)
+
+    def _end_of_turn(self) -> None:
+        if self._depth > 0 or not self._implicit:
+            return  # an explicit transaction is open: its outermost end schedules us again
+        try:
+            self.flush()
+        except DurableObjectError:
+            pass  # the database is broken; the output gate reports it
+
+    def _schedule_end_of_turn(self) -> None:
+        if self._implicit and self._depth == 0:
+            try:
+                asyncio.get_running_loop().call_soon(self._end_of_turn)
+            except RuntimeError:
+                self._end_of_turn()
+
+    def flush(self) -> None:
+        """Commit the implicit transaction now. Raises (and breaks) if the commit fails."""
+        self.require_not_broken()
+        conn = self._conn
+        if not self._implicit or conn is None or self._depth > 0:
+            return
+        try:
+            conn.execute("COMMIT")
+        except apsw.Error as exc:
+            self._implicit = False
+            error = _commit_error(exc)
+            self._break(error)
+            raise error from exc
+        self._implicit = False
+
+    def discard(self) -> None:
+        """Roll back everything not yet committed (``ctx.abort()``, a reset)."""
+        conn = self._conn
+        if conn is not None and conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except apsw.Error:  # SQLite already rolled it back
+                pass
+        self._implicit = False
+        self._depth = 0
+        self._kv_ready = False
 
     def wipe(self) -> None:
         """Delete the database file and its WAL: all SQL tables and KV data, atomically."""
         self.require_not_broken()
+        self.discard()  # what this turn wrote is deleted anyway
         self.close()
         self._kv_ready = False
         for suffix in ("", "-wal", "-shm", "-journal"):
@@ -159,6 +239,10 @@ class ObjectDatabase:
         """
         conn = self.conn
         sandbox.check_statement_text(statement)
+        if _OUTSIDE_TRANSACTION.match(statement) and self._depth == 0:
+            self.flush()
+        else:
+            self._begin_implicit()
         cursor = conn.cursor()
         description: list[Any] = []
 
@@ -197,12 +281,14 @@ class ObjectDatabase:
             except apsw.Error:  # SQLite already rolled it back
                 pass
         self._depth = 0
+        self._implicit = False
         self._kv_ready = False  # re-read from the file when the object is reset
 
     # -- savepoints (transaction / transactionSync) ------------------------------------------
 
     def savepoint(self) -> str:
         """Open a nested savepoint and return its name."""
+        self._begin_implicit()
         name = f"_cf_savepoint_{self._depth}"
         self._run(f"SAVEPOINT {name}")
         self._depth += 1
@@ -211,24 +297,20 @@ class ObjectDatabase:
     def release(self, name: str) -> None:
         """Commit the savepoint ``name``.
 
-        The outermost release commits: if that fails (a deferred foreign key is violated), the
-        transaction is rolled back and the database broken with workerd's reset error.
+        Inside the implicit transaction this never commits (the end of the turn does). Without
+        one (no event loop) the outermost release commits: if that fails (a deferred foreign key
+        is violated) the transaction is rolled back and the database broken, as a failed
+        implicit commit would.
         """
         conn = self.conn
         try:
             conn.execute(f"RELEASE {name}")
         except apsw.Error as exc:
-            name_, _ = _code_names(exc)
-            if name_ == "SQLITE_CONSTRAINT":
-                message = str(exc.args[0]) if exc.args else str(exc)
-                error: DurableObjectError = ConstraintReset(
-                    f"{CONSTRAINTS_VIOLATED}{message}: {name_}"
-                )
-            else:
-                error = translate(exc)
+            error = _commit_error(exc)
             self._break(error)
             raise error from exc
         self._depth -= 1
+        self._schedule_end_of_turn()
 
     def rollback_to(self, name: str) -> None:
         """Undo everything since the savepoint ``name`` and close it."""
@@ -239,6 +321,7 @@ class ObjectDatabase:
         self._run(f"ROLLBACK TO {name}")
         self._run(f"RELEASE {name}")
         self._kv_ready = self._kv_ready and self._has_kv_table()  # its creation may be undone
+        self._schedule_end_of_turn()
 
     def _has_kv_table(self) -> bool:
         sql = "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?"
@@ -290,6 +373,7 @@ class ObjectDatabase:
     def kv_write(self, puts: Iterable[tuple[str, bytes]], deletes: Iterable[str] = ()) -> None:
         """Apply ``deletes`` then ``puts`` in one atomic step."""
         puts, deletes = list(puts), list(deletes)
+        self._begin_implicit()
         self._ensure_kv()
         name = self.savepoint()
         try:
@@ -311,6 +395,7 @@ class ObjectDatabase:
         unique = list(dict.fromkeys(keys))
         if not unique or not self._kv_exists():
             return 0
+        self._begin_implicit()
         before = self.conn.total_changes()
         for i in range(0, len(unique), _MAX_IN):
             chunk = unique[i : i + _MAX_IN]
@@ -333,6 +418,15 @@ class ObjectDatabase:
             sql += " LIMIT ?"
             params.append(limit)
         return [(key, bytes(value)) for key, value in self._run(sql, params)]
+
+
+def _commit_error(exc: apsw.Error) -> DurableObjectError:
+    """The error of a failed commit: workerd's reset text for a violated constraint."""
+    name, _ = _code_names(exc)
+    if name == "SQLITE_CONSTRAINT":
+        message = str(exc.args[0]) if exc.args else str(exc)
+        return ConstraintReset(f"{CONSTRAINTS_VIOLATED}{message}: {name}")
+    return translate(exc)
 
 
 class ConstraintReset(DurableObjectReset):

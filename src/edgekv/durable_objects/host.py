@@ -188,6 +188,8 @@ class NamespaceHost:
             if inspect.isawaitable(result):
                 result = await result
         except DurableObjectAbort as exc:
+            if state is not None:
+                state.storage.discard_unconfirmed()
             self._reset(entry)
             raise DurableObjectReset(str(exc)) from None
         except BaseException:

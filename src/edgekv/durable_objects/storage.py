@@ -431,7 +431,12 @@ class DurableObjectStorage(_Operations):
         if self._write_failure is not None:
             raise self._write_failure
         if self._db is not None:
-            self._db.require_not_broken()
+            self._db.flush()  # commit this turn's implicit transaction (raises if broken)
+
+    def discard_unconfirmed(self) -> None:
+        """Drop writes not yet committed (``ctx.abort()``: workerd cancels unflushed writes)."""
+        if self._db is not None:
+            self._db.discard()
 
     @property
     def broken(self) -> BaseException | None:
