@@ -149,6 +149,12 @@ class AlarmScheduler:
         alarm = self._alarms.get(key)
         return None if alarm is None or alarm.started else alarm.millis
 
+    async def peek(self, key: AlarmKey) -> tuple[int, str | None] | None:
+        """The stored alarm (time, name), even while its handler runs; ``None`` if none."""
+        await self._ensure_loaded()
+        alarm = self._alarms.get(key)
+        return None if alarm is None or alarm.running else (alarm.millis, alarm.name)
+
     async def set(self, key: AlarmKey, millis: int, name: str | None) -> None:
         """Replace the alarm; a time in the past is moved to now (as workerd does)."""
         await self._ensure_loaded()

@@ -57,6 +57,17 @@ NO_ALARM_HANDLER = (
     "Your Durable Object class must have an alarm() handler in order to call setAlarm()"
 )
 ENTRY_TOO_BIG = "string or blob too big: SQLITE_TOOBIG"
+CRITICAL_COMMIT = "Cannot commit transaction due to an earlier SQL critical error"
+
+
+class _AlarmUndo:
+    """What one transaction must restore if it rolls back: the alarm as it was before."""
+
+    __slots__ = ("previous", "touched")
+
+    def __init__(self) -> None:
+        self.touched = False  # an alarm call was made inside the transaction
+        self.previous: tuple[int, str | None] | None = None
 
 
 # -- validation shared by the async and sync APIs ----------------------------------------
@@ -394,6 +405,7 @@ class DurableObjectStorage(_Operations):
         self._tail: asyncio.Future[Any] | None = None  # the last call still in flight
         self._writes: set[asyncio.Future[Any]] = set()  # unconfirmed writes (output gate)
         self._write_failure: BaseException | None = None
+        self._undo: list[_AlarmUndo] = []  # one per open transaction: the alarm before it
 
     def _backend_ops(self) -> KVBackend:
         return self._backend
@@ -474,6 +486,8 @@ class DurableObjectStorage(_Operations):
         prev = self._tail
         if prev is not None and not prev.done():
             await asyncio.wait([prev])  # calls started before the transaction come first
+        if self._db is not None:
+            self._db.flush()  # as workerd: the implicit transaction commits first
         gate = self.gate
         if gate is not None:
             gate.close()
@@ -487,16 +501,25 @@ class DurableObjectStorage(_Operations):
         txn = DurableObjectTransaction(self)
         if self._db is not None:
             txn._savepoint = self._db.savepoint()
+        self._undo.append(_AlarmUndo())
         try:
             result = closure(txn)
             if inspect.isawaitable(result):
                 result = await result
             await txn._settle()
         except BaseException:
+            self._end_frame(commit=False)
             if not txn._rolled_back:
                 txn.rollback()
             txn._finished = True
             raise
+        if txn._rolled_back:
+            self._end_frame(commit=False)
+            txn._finished = True
+            if self._db is not None:
+                self._db.require_not_broken()  # a critical error inside: the event fails with it
+            return result
+        self._end_frame(commit=True)
         if not txn._rolled_back:
             if txn._savepoint is not None:
                 self._commit(txn._savepoint)
@@ -510,16 +533,54 @@ class DurableObjectStorage(_Operations):
     def _commit(self, savepoint: str) -> None:
         """Release ``savepoint``. A failed commit has rolled back and broken the database; as
         in workerd it surfaces through the output gate (the event fails, the object resets),
-        not here."""
+        not here. After a critical error nothing can commit."""
+        db = self._db_or_raise()
+        if db.broken is not None and not isinstance(db.broken, ConstraintReset):
+            raise DurableObjectError(CRITICAL_COMMIT)
         try:
-            self._db_or_raise().release(savepoint)
+            db.release(savepoint)
         except ConstraintReset:
             pass
+
+    # -- alarms inside transactions: undone with them ------------------------------------------
+
+    def _end_frame(self, commit: bool) -> None:
+        """Close the innermost transaction's alarm record: undo it, or hand it to the parent."""
+        frame = self._undo.pop()
+        if not frame.touched:
+            return
+        if not commit:
+            self._start(self._restore_alarm(frame), write=True)
+        elif self._undo and not self._undo[-1].touched:
+            self._undo[-1] = frame  # the outer transaction undoes back to the same state
+
+    def _alarm_change(self, change: Coroutine[Any, Any, None]) -> Awaitable[None]:
+        frame = self._undo[-1] if self._undo else None
+        if frame is not None and not frame.touched:
+            frame.touched = True
+            remember = frame
+        else:
+            remember = None
+
+        async def run() -> None:
+            if remember is not None:
+                remember.previous = await self._alarms.peek(self._alarm_key)
+            await change
+
+        return self._start(run(), write=True)
+
+    async def _restore_alarm(self, frame: _AlarmUndo) -> None:
+        if frame.previous is None:
+            await self._alarms.delete(self._alarm_key)
+        else:
+            millis, name = frame.previous
+            await self._alarms.set(self._alarm_key, millis, name)
 
     def transactionSync(self, fn: Callable[[], T]) -> T:
         """SQLite only: run the synchronous ``fn`` in a savepoint; roll back if it raises."""
         db = self._db_or_raise()
         name = db.savepoint()
+        self._undo.append(_AlarmUndo())
         try:
             result = fn()
             if inspect.isawaitable(result):
@@ -527,8 +588,10 @@ class DurableObjectStorage(_Operations):
                     result.close()
                 raise DurableObjectTypeError("transactionSync() requires a synchronous callback")
         except BaseException:
+            self._end_frame(commit=False)
             db.rollback_to(name)
             raise
+        self._end_frame(commit=True)
         self._commit(name)
         return result
 
@@ -548,7 +611,7 @@ class DurableObjectStorage(_Operations):
         A Python Durable Object may always set an alarm (on Cloudflare its class is wrapped in
         a proxy that has ``alarm``); the alarm of a class without ``alarm()`` fires as a no-op.
         """
-        return self._start(self._set_alarm(scheduled), write=True)
+        return self._alarm_change(self._set_alarm(scheduled))
 
     async def _set_alarm(self, scheduled: Any) -> None:
         millis = _to_millis(scheduled)
@@ -558,7 +621,7 @@ class DurableObjectStorage(_Operations):
 
     def deleteAlarm(self, options: Any = None) -> Awaitable[None]:
         """Cancel the alarm (a handler already running is not interrupted)."""
-        return self._start(self._alarms.delete(self._alarm_key), write=True)
+        return self._alarm_change(self._alarms.delete(self._alarm_key))
 
     # -- SQLite-only surfaces -------------------------------------------------------------------
 
