@@ -652,11 +652,12 @@ class DurableObjectStorage(_Operations):
 class SyncKV:
     """``ctx.storage.kv``: synchronous ``get``/``put``/``delete``/``list`` (SQLite-backed only)."""
 
-    __slots__ = ("_db", "_limits")
+    __slots__ = ("_current", "_db", "_limits")
 
     def __init__(self, db: ObjectDatabase, limits: DurableObjectLimits) -> None:
         self._db = db
         self._limits = limits
+        self._current: SyncListIterator | None = None  # the one live list() iterator
 
     def get(self, key: str) -> Any:
         data = self._db.kv_get(_key(key, self._limits, True))
@@ -670,9 +671,46 @@ class SyncKV:
     def delete(self, key: str) -> bool:
         return self._db.kv_delete_many([_key(key, self._limits, True)]) > 0
 
-    def list(self, options: Mapping[str, Any] | None = None, **kwargs: Any) -> Iterator[tuple[str, Any]]:
-        """An iterator of ``(key, value)`` pairs, same range options as the async ``list``."""
+    def list(self, options: Mapping[str, Any] | None = None, **kwargs: Any) -> SyncListIterator:
+        """An iterator of ``(key, value)`` pairs, same range options as the async ``list``.
+
+        As in workerd, only one ``list()`` iterator lives at a time: starting a new one
+        invalidates the previous one, whose next step raises ``DurableObjectError``.
+        """
         bounds = _list_range(options, kwargs)
-        rows = [] if bounds is None else self._db.kv_scan(*bounds)
-        return ((key, codec.decode(data)) for key, data in rows)
+        if bounds is None:
+            return SyncListIterator(self, [])  # an empty range: nothing to invalidate
+        if self._current is not None:
+            self._current._canceled = True
+        self._current = SyncListIterator(self, self._db.kv_scan(*bounds))
+        return self._current
+
+
+LIST_INVALIDATED = (
+    "kv.list() iterator was invalidated because a new call to kv.list() was started. Only one "
+    "kv.list() iterator can exist at a time."
+)
+
+
+class SyncListIterator:
+    """The iterator ``ctx.storage.kv.list()`` returns: ``(key, value)`` pairs in key order."""
+
+    __slots__ = ("_canceled", "_owner", "_rows")
+
+    def __init__(self, owner: SyncKV, rows: list[tuple[str, bytes]]) -> None:
+        self._owner = owner
+        self._rows = iter(rows)
+        self._canceled = False
+
+    def __iter__(self) -> SyncListIterator:
+        return self
+
+    def __next__(self) -> tuple[str, Any]:
+        if self._canceled:
+            raise DurableObjectError(LIST_INVALIDATED)
+        for key, data in self._rows:
+            return key, codec.decode(data)
+        if self._owner._current is self:
+            self._owner._current = None  # finished: a new list() invalidates nothing
+        raise StopIteration
 
