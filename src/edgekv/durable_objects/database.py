@@ -40,6 +40,7 @@ import apsw
 
 from edgekv.durable_objects import sandbox
 from edgekv.durable_objects.errors import DurableObjectError, DurableObjectReset
+from edgekv.durable_objects.pitr import History, restore_file
 
 __all__ = ["CONSTRAINTS_VIOLATED", "KV_TABLE", "ObjectDatabase", "translate"]
 
@@ -85,10 +86,16 @@ def translate(exc: apsw.Error) -> DurableObjectError:
 class ObjectDatabase:
     """The lazily opened SQLite database of one object."""
 
-    __slots__ = ("_conn", "_depth", "_implicit", "_kv_ready", "broken", "path", "sandbox")
+    __slots__ = (
+        "_conn", "_depth", "_implicit", "_kv_ready", "_schema", "_session", "broken", "history",
+        "path", "sandbox",
+    )
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, history: History | None = None) -> None:
         self.path = path
+        self.history = history  # point-in-time recovery (None: disabled)
+        self._session: apsw.Session | None = None
+        self._schema = -1
         self._conn: apsw.Connection | None = None
         self._depth = 0
         self._implicit = False  # an implicit (end-of-turn) transaction is open
@@ -106,6 +113,12 @@ class ObjectDatabase:
         if self._conn is None:
             if self.path != ":memory:":
                 os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            restored = False
+            if self.history is not None:
+                target = self.history.take_pending_restore()
+                if target is not None:  # onNextSessionRestoreBookmark(): before anything reads
+                    restore_file(self.path, self.history.materialize(target))
+                    restored = True
             try:
                 conn = apsw.Connection(self.path)
                 conn.execute("PRAGMA journal_mode=WAL")
@@ -123,7 +136,48 @@ class ObjectDatabase:
             except apsw.Error as exc:
                 raise translate(exc) from exc
             self._conn = conn
+            if self.history is not None:
+                if restored or self.history.empty:
+                    self.history.record_snapshot(conn.serialize("main") or b"")
+                self._start_session()
         return self._conn
+
+    # -- history (point-in-time recovery) ------------------------------------------------------
+
+    def _start_session(self) -> None:
+        """Track the rows the next transactions change (all tables, rowid tables included)."""
+        conn = self._conn
+        if self.history is None or conn is None:
+            return
+        if self._session is not None:
+            self._session.close()
+        session = apsw.Session(conn, "main")
+        session.config(apsw.SQLITE_SESSION_OBJCONFIG_ROWID, 1)
+        session.attach()
+        self._session = session
+        self._schema = int(conn.execute("PRAGMA schema_version").fetchone()[0])
+
+    def _record_history(self) -> None:
+        """After a commit: append its changeset, or a snapshot if the schema changed."""
+        conn, session, history = self._conn, self._session, self.history
+        if conn is None or session is None or history is None:
+            return
+        schema = int(conn.execute("PRAGMA schema_version").fetchone()[0])
+        if schema == self._schema and session.is_empty:
+            return
+        change: bytes | None = None
+        if schema == self._schema:
+            try:
+                change = session.changeset()
+            except apsw.Error:
+                change = None  # cannot describe it as rows: keep the whole state instead
+            if change == b"":
+                return
+        if change is None:
+            history.record_snapshot(conn.serialize("main") or b"")
+        else:
+            history.record_changeset(change)
+        self._start_session()
 
     def require_not_broken(self) -> None:
         """Raise the error that broke this database, if one did."""
@@ -140,10 +194,15 @@ class ObjectDatabase:
                     pass  # broken: already rolled back
             else:
                 self.discard()
+            if self._session is not None:
+                self._session.close()
+                self._session = None
             self._conn.close()
             self._conn = None
             self._depth = 0
             self._implicit = False
+        if self.history is not None:
+            self.history.close()
 
     # -- implicit transactions (workerd's write coalescing) ----------------------------------
 
@@ -182,16 +241,18 @@ class ObjectDatabase:
         """Commit the implicit transaction now. Raises (and breaks) if the commit fails."""
         self.require_not_broken()
         conn = self._conn
-        if not self._implicit or conn is None or self._depth > 0:
+        if conn is None or self._depth > 0:
             return
-        try:
-            conn.execute("COMMIT")
-        except apsw.Error as exc:
+        if self._implicit:
+            try:
+                conn.execute("COMMIT")
+            except apsw.Error as exc:
+                self._implicit = False
+                error = _commit_error(exc)
+                self._break(error)
+                raise error from exc
             self._implicit = False
-            error = _commit_error(exc)
-            self._break(error)
-            raise error from exc
-        self._implicit = False
+        self._record_history()
 
     def discard(self) -> None:
         """Roll back everything not yet committed (``ctx.abort()``, a reset)."""
@@ -203,7 +264,12 @@ class ObjectDatabase:
                 pass
         self._implicit = False
         self._depth = 0
-        self._kv_ready = False
+        if conn is not None:
+            row = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (KV_TABLE,)
+            ).fetchone()
+            self._kv_ready = row is not None
+            self._start_session()  # forget what the rolled-back writes touched
 
     def wipe(self) -> None:
         """Delete the database file and its WAL: all SQL tables and KV data, atomically."""
@@ -216,6 +282,8 @@ class ObjectDatabase:
                 os.unlink(self.path + suffix)
             except FileNotFoundError:
                 pass
+        if self.history is not None:
+            self.history.record_snapshot(b"")  # deleteAll() is a point like any other
 
     def size_bytes(self) -> int:
         """``sql.databaseSize`` as workerd counts it: (pages - free pages) * page size."""

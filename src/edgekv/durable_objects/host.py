@@ -39,6 +39,7 @@ from edgekv.durable_objects.database import ObjectDatabase
 from edgekv.durable_objects.errors import DurableObjectAbort, DurableObjectReset
 from edgekv.durable_objects.gates import CURRENT_STORAGE, InputGate
 from edgekv.durable_objects.ids import DurableObjectId, IdFactory
+from edgekv.durable_objects.pitr import History
 from edgekv.durable_objects.state import DurableObjectState
 from edgekv.durable_objects.storage import DurableObjectStorage
 
@@ -116,7 +117,16 @@ class NamespaceHost:
         db: ObjectDatabase | None = None
         backend: KVBackend
         if self.sqlite:
-            db = ObjectDatabase(self.sqlite_path(id_hex))
+            path = self.sqlite_path(id_hex)
+            history = None
+            if rt.limits.pitr_enabled:
+                history = History(
+                    path[: -len(".sqlite3")] + ".pitr.sqlite3",
+                    rt.clock,
+                    rt.limits.pitr_max_age_seconds,
+                    rt.limits.pitr_max_history_bytes,
+                )
+            db = ObjectDatabase(path, history)
             backend = SqliteBackend(db)
         else:
             backend = StoreBackend(rt.store, f"do:{self.unique_key}:{id_hex}")

@@ -33,6 +33,7 @@ from edgekv.durable_objects.errors import (
     DurableObjectTypeError,
 )
 from edgekv.durable_objects.limits import DurableObjectLimits
+from edgekv.durable_objects.pitr import History, format_bookmark, parse_bookmark
 from edgekv.storage.base import prefix_upper_bound
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ NO_ALARM_HANDLER = (
 )
 ENTRY_TOO_BIG = "string or blob too big: SQLITE_TOOBIG"
 CRITICAL_COMMIT = "Cannot commit transaction due to an earlier SQL critical error"
+PITR_DISABLED = "Point-in-time recovery is disabled for this runtime (pitr_enabled=False)."
 
 
 class _AlarmUndo:
@@ -622,6 +624,54 @@ class DurableObjectStorage(_Operations):
     def deleteAlarm(self, options: Any = None) -> Awaitable[None]:
         """Cancel the alarm (a handler already running is not interrupted)."""
         return self._alarm_change(self._alarms.delete(self._alarm_key))
+
+    # -- point-in-time recovery (SQLite only) ---------------------------------------------------
+
+    def _history(self) -> History:
+        db = self._db_or_raise()
+        if db.history is None:
+            raise DurableObjectError(PITR_DISABLED)
+        return db.history
+
+    def getCurrentBookmark(self) -> Awaitable[str]:
+        """A bookmark for the current state (commits pending writes first); always advances."""
+
+        async def current() -> str:
+            history = self._history()
+            self._db_or_raise().flush()
+            return format_bookmark(history.mark())
+
+        return self._start(current(), write=False)
+
+    def getBookmarkForTime(self, timestamp: Any) -> Awaitable[str]:
+        """The bookmark of the state at ``timestamp`` (a ``datetime`` or epoch ms), within the
+        retained history (30 days by default). Raises ``DurableObjectRangeError`` if older."""
+
+        async def for_time() -> str:
+            history = self._history()
+            self._db_or_raise().flush()
+            return format_bookmark(history.seq_for_time(_to_millis(timestamp)))
+
+        return self._start(for_time(), write=False)
+
+    def onNextSessionRestoreBookmark(self, bookmark: str) -> Awaitable[str]:
+        """Restore the state at ``bookmark`` when the object next starts (e.g. after
+        ``ctx.abort()``); returns a bookmark of the current state, to undo the restore."""
+
+        async def schedule() -> str:
+            history = self._history()
+            seq = parse_bookmark(bookmark)
+            self._db_or_raise().flush()
+            history.check(seq)
+            history.set_pending_restore(seq)  # first: pruning never drops a pending point
+            undo = history.mark()
+            return format_bookmark(undo)
+
+        return self._start(schedule(), write=True)
+
+    get_current_bookmark = getCurrentBookmark
+    get_bookmark_for_time = getBookmarkForTime
+    on_next_session_restore_bookmark = onNextSessionRestoreBookmark
 
     # -- SQLite-only surfaces -------------------------------------------------------------------
 
