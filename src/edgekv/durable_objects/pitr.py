@@ -68,7 +68,9 @@ def _memory_copy(data: bytes) -> apsw.Connection:
 class History:
     """The PITR history of one object (its own small SQLite file, opened lazily)."""
 
-    __slots__ = ("_bytes", "_conn", "_oldest_ms", "clock", "max_age_seconds", "max_bytes", "path")
+    __slots__ = (
+        "_bytes", "_conn", "_last", "_oldest_ms", "clock", "max_age_seconds", "max_bytes", "path",
+    )
 
     def __init__(self, path: str, clock: Clock, max_age_seconds: float, max_bytes: int) -> None:
         self.path = path
@@ -78,6 +80,7 @@ class History:
         self._conn: apsw.Connection | None = None
         self._bytes = 0
         self._oldest_ms: int | None = None
+        self._last = (0, 0)  # newest (seq, time_ms)
 
     @property
     def conn(self) -> apsw.Connection:
@@ -91,9 +94,14 @@ class History:
                 "NOT NULL, kind TEXT NOT NULL, data BLOB);"
                 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)"
             )
-            row = conn.execute("SELECT coalesce(sum(length(data)), 0), min(time_ms) FROM points")
-            total, oldest = row.fetchone()
+            row = conn.execute(
+                "SELECT coalesce(sum(length(data)), 0), min(time_ms), max(seq) FROM points"
+            )
+            total, oldest, last_seq = row.fetchone()
             self._bytes, self._oldest_ms = int(total), oldest
+            if last_seq is not None:
+                last_ms = conn.execute("SELECT time_ms FROM points WHERE seq = ?", (last_seq,))
+                self._last = (int(last_seq), int(last_ms.fetchone()[0]))
             self._conn = conn
         return self._conn
 
@@ -113,11 +121,10 @@ class History:
 
     def _append(self, kind: str, data: bytes | None) -> int:
         conn = self.conn
-        now = self._now_ms()
-        last = conn.execute("SELECT max(seq), max(time_ms) FROM points").fetchone()
-        seq = (last[0] or 0) + 1
-        now = max(now, last[1] or 0)  # time never goes backwards within one history
+        seq = self._last[0] + 1
+        now = max(self._now_ms(), self._last[1])  # time never goes backwards within a history
         conn.execute("INSERT INTO points VALUES (?, ?, ?, ?)", (seq, now, kind, data))
+        self._last = (seq, now)
         self._bytes += len(data or b"")
         if self._oldest_ms is None:
             self._oldest_ms = now
@@ -140,8 +147,8 @@ class History:
 
     def bounds(self) -> tuple[int, int]:
         """The oldest and newest point numbers."""
-        row = self.conn.execute("SELECT min(seq), max(seq) FROM points").fetchone()
-        return int(row[0] or 0), int(row[1] or 0)
+        row = self.conn.execute("SELECT min(seq) FROM points").fetchone()
+        return int(row[0] or 0), self._last[0]
 
     def seq_for_time(self, millis: int) -> int:
         """The newest point committed at or before ``millis``. Raises if history is younger."""
@@ -215,10 +222,13 @@ class History:
         for i, (_seq, time_ms, _kind, _size) in enumerate(rows):
             if time_ms <= cutoff:
                 keep = i  # the state during [time_ms, next) still answers times after cutoff
+        # Trim to three quarters of the bound, so that trimming (which may rebuild a snapshot)
+        # happens once per quarter of the bound written, not on every commit.
+        target = self.max_bytes * 3 // 4 if self._bytes > self.max_bytes else self.max_bytes
         total = 0
         for i in range(len(rows) - 1, keep - 1, -1):
             total += rows[i][3]
-            if total > self.max_bytes and i < len(rows) - 1:
+            if total > target and i < len(rows) - 1:
                 keep = i + 1
                 break
         pending = conn.execute("SELECT value FROM meta WHERE key = 'restore'").fetchone()
