@@ -28,7 +28,7 @@ def _resume(coro: Coroutine[Any, Any, T], yielded: Any) -> Generator[Any, Any, T
     while True:
         try:
             sent = yield yielded
-        except BaseException as exc:  # cancellation and errors go to the coroutine
+        except BaseException as exc:  # noqa: BLE001 - cancellation and errors go to the coroutine
             try:
                 yielded = coro.throw(exc)
             except StopIteration as stop:

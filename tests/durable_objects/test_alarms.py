@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from edgekv.clock import FakeClock
-from edgekv.durable_objects import AlarmInfo, DurableObjectError, DurableObjectTypeError
+from edgekv.durable_objects import AlarmInfo, DurableObjectTypeError
 from edgekv.storage import open_store
 
 from .conftest import DurableObject, MakeRuntime

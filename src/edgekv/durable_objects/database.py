@@ -155,14 +155,14 @@ class ObjectDatabase:
         session.config(apsw.SQLITE_SESSION_OBJCONFIG_ROWID, 1)
         session.attach()
         self._session = session
-        self._schema = int(conn.execute("PRAGMA schema_version").fetchone()[0])
+        self._schema = _schema_version(conn)
 
     def _record_history(self) -> None:
         """After a commit: append its changeset, or a snapshot if the schema changed."""
         conn, session, history = self._conn, self._session, self.history
         if conn is None or session is None or history is None:
             return
-        schema = int(conn.execute("PRAGMA schema_version").fetchone()[0])
+        schema = _schema_version(conn)
         if schema == self._schema and session.is_empty:
             return
         change: bytes | None = None
@@ -287,7 +287,7 @@ class ObjectDatabase:
 
     def size_bytes(self) -> int:
         """``sql.databaseSize`` as workerd counts it: (pages - free pages) * page size."""
-        row = self._run(
+        row: Any = self._run(
             "SELECT (SELECT * FROM pragma_page_count) - (SELECT * FROM pragma_freelist_count),"
             " (SELECT * FROM pragma_page_size)"
         ).fetchone()
@@ -486,6 +486,11 @@ class ObjectDatabase:
             sql += " LIMIT ?"
             params.append(limit)
         return [(key, bytes(value)) for key, value in self._run(sql, params)]
+
+
+def _schema_version(conn: apsw.Connection) -> int:
+    row: Any = conn.execute("PRAGMA schema_version").fetchone()
+    return int(row[0])
 
 
 def _commit_error(exc: apsw.Error) -> DurableObjectError:

@@ -26,7 +26,6 @@ Execution model (workerd's input and output gates, spec §1.7; see ``gates.py``)
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import inspect
 import os

@@ -55,6 +55,11 @@ def parse_bookmark(text: Any) -> int:
     return (int(match.group(1), 16) << 32) | int(match.group(2), 16)
 
 
+def _one(conn: apsw.Connection, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    """The first row of ``sql`` (``None`` if none), untyped (APSW rows are tuples)."""
+    return conn.execute(sql, params).fetchone()
+
+
 def _memory_copy(data: bytes) -> apsw.Connection:
     """An in-memory database holding the serialized ``data`` (empty bytes: empty database)."""
     mem = apsw.Connection(":memory:")
@@ -94,14 +99,13 @@ class History:
                 "NOT NULL, kind TEXT NOT NULL, data BLOB);"
                 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)"
             )
-            row = conn.execute(
-                "SELECT coalesce(sum(length(data)), 0), min(time_ms), max(seq) FROM points"
+            total, oldest, last_seq = _one(
+                conn, "SELECT coalesce(sum(length(data)), 0), min(time_ms), max(seq) FROM points"
             )
-            total, oldest, last_seq = row.fetchone()
             self._bytes, self._oldest_ms = int(total), oldest
             if last_seq is not None:
-                last_ms = conn.execute("SELECT time_ms FROM points WHERE seq = ?", (last_seq,))
-                self._last = (int(last_seq), int(last_ms.fetchone()[0]))
+                last_ms = _one(conn, "SELECT time_ms FROM points WHERE seq = ?", (last_seq,))
+                self._last = (int(last_seq), int(last_ms[0]))
             self._conn = conn
         return self._conn
 
@@ -117,7 +121,7 @@ class History:
 
     @property
     def empty(self) -> bool:
-        return self.conn.execute("SELECT 1 FROM points LIMIT 1").fetchone() is None
+        return _one(self.conn, "SELECT 1 FROM points LIMIT 1") is None
 
     def _append(self, kind: str, data: bytes | None) -> int:
         conn = self.conn
@@ -147,16 +151,14 @@ class History:
 
     def bounds(self) -> tuple[int, int]:
         """The oldest and newest point numbers."""
-        row = self.conn.execute("SELECT min(seq) FROM points").fetchone()
+        row = _one(self.conn, "SELECT min(seq) FROM points")
         return int(row[0] or 0), self._last[0]
 
     def seq_for_time(self, millis: int) -> int:
         """The newest point committed at or before ``millis``. Raises if history is younger."""
         if millis < self._now_ms() - self.max_age_seconds * 1000:
             raise DurableObjectRangeError(TIME_TOO_OLD)
-        row = self.conn.execute(
-            "SELECT max(seq) FROM points WHERE time_ms <= ?", (millis,)
-        ).fetchone()
+        row = _one(self.conn, "SELECT max(seq) FROM points WHERE time_ms <= ?", (millis,))
         if row[0] is None:
             raise DurableObjectRangeError(TIME_TOO_OLD)
         return int(row[0])
@@ -172,10 +174,11 @@ class History:
     def materialize(self, seq: int) -> apsw.Connection:
         """An in-memory database holding the state at point ``seq``."""
         conn = self.conn
-        base = conn.execute(
+        base = _one(
+            conn,
             "SELECT seq, data FROM points WHERE kind = ? AND seq <= ? ORDER BY seq DESC LIMIT 1",
             (SNAPSHOT, seq),
-        ).fetchone()
+        )
         if base is None:
             raise DurableObjectRangeError(BOOKMARK_TOO_OLD)
         mem = _memory_copy(bytes(base[1] or b""))
@@ -195,7 +198,7 @@ class History:
         """The point to restore at this start, if one was requested (and forget it)."""
         if not os.path.exists(self.path):
             return None
-        row = self.conn.execute("SELECT value FROM meta WHERE key = 'restore'").fetchone()
+        row = _one(self.conn, "SELECT value FROM meta WHERE key = 'restore'")
         if row is None:
             return None
         self.conn.execute("DELETE FROM meta WHERE key = 'restore'")
@@ -212,9 +215,9 @@ class History:
     def prune(self) -> None:
         """Drop points beyond the age and byte bounds; the oldest kept becomes a snapshot."""
         conn = self.conn
-        rows = conn.execute(
-            "SELECT seq, time_ms, kind, coalesce(length(data), 0) FROM points ORDER BY seq"
-        ).fetchall()
+        rows: list[Any] = list(
+            conn.execute("SELECT seq, time_ms, kind, coalesce(length(data), 0) FROM points ORDER BY seq")
+        )
         if len(rows) < 2:
             return
         cutoff = self._now_ms() - int(self.max_age_seconds * 1000)
@@ -231,7 +234,7 @@ class History:
             if total > target and i < len(rows) - 1:
                 keep = i + 1
                 break
-        pending = conn.execute("SELECT value FROM meta WHERE key = 'restore'").fetchone()
+        pending = _one(conn, "SELECT value FROM meta WHERE key = 'restore'")
         if pending is not None:  # never drop the point a restore waits for
             keep = min(keep, max((i for i, row in enumerate(rows) if row[0] <= pending[0]), default=0))
         if keep == 0:
@@ -243,8 +246,7 @@ class History:
                 "UPDATE points SET kind = ?, data = ? WHERE seq = ?", (SNAPSHOT, image, seq)
             )
         conn.execute("DELETE FROM points WHERE seq < ?", (seq,))
-        row = conn.execute("SELECT coalesce(sum(length(data)), 0), min(time_ms) FROM points")
-        total_bytes, oldest = row.fetchone()
+        total_bytes, oldest = _one(conn, "SELECT coalesce(sum(length(data)), 0), min(time_ms) FROM points")
         self._bytes, self._oldest_ms = int(total_bytes), oldest
 
     @property

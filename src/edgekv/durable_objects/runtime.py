@@ -27,8 +27,8 @@ from collections.abc import Callable
 from typing import Any, Self
 
 from edgekv.clock import SYSTEM_CLOCK, Clock
-from edgekv.durable_objects.compat import Compatibility
 from edgekv.durable_objects.alarms import AlarmInfo, AlarmKey, AlarmScheduler
+from edgekv.durable_objects.compat import Compatibility
 from edgekv.durable_objects.errors import DurableObjectError
 from edgekv.durable_objects.host import NamespaceHost
 from edgekv.durable_objects.limits import DEFAULT_DO_LIMITS, DurableObjectLimits

@@ -64,7 +64,7 @@ LIMITS: dict[int, int] = {
 
 ALLOWED_FUNCTIONS = frozenset(
     # core
-    "abs changes char coalesce concat concat_ws format glob hex ifnull iif instr "
+    "abs changes char coalesce concat concat_ws format glob hex ifnull iif instr "  # noqa: SIM905
     "last_insert_rowid length like likelihood likely load_extension lower ltrim max_scalar "
     "min_scalar nullif octet_length printf quote random randomblob replace round rtrim sign "
     "soundex substr substring total_changes trim typeof unhex unicode unlikely upper zeroblob "

@@ -20,18 +20,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import inspect
-from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from edgekv.durable_objects import codec
 from edgekv.durable_objects.backends import KVBackend
 from edgekv.durable_objects.database import ConstraintReset, ObjectDatabase
-from edgekv.durable_objects.gates import InputGate, start_eagerly
 from edgekv.durable_objects.errors import (
     DurableObjectError,
     DurableObjectRangeError,
     DurableObjectTypeError,
 )
+from edgekv.durable_objects.gates import InputGate, start_eagerly
 from edgekv.durable_objects.limits import DurableObjectLimits
 from edgekv.durable_objects.pitr import History, format_bookmark, parse_bookmark
 from edgekv.storage.base import prefix_upper_bound

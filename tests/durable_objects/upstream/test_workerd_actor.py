@@ -20,7 +20,6 @@ from edgekv.testing import durable_objects as do
 
 from ..conftest import DurableObject, MakeRuntime
 
-
 WAITING: list[asyncio.Future[None]] = []  # handlers now waiting for their alarm
 
 
