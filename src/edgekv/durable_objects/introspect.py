@@ -14,6 +14,7 @@ from edgekv.durable_objects.namespace import DurableObjectNamespace
 from edgekv.durable_objects.stub import DurableObjectStub
 
 __all__ = [
+    "evict_all_durable_objects",
     "evict_durable_object",
     "list_durable_object_ids",
     "run_durable_object_alarm",
@@ -54,3 +55,10 @@ def evict_durable_object(stub: DurableObjectStub) -> None:
     """Drop the object's in-memory instance now; its storage stays, the next call reloads."""
     stub = _check(stub)
     stub._host.evict(stub.id)
+
+
+def evict_all_durable_objects(namespace: DurableObjectNamespace) -> None:
+    """Drop every in-memory instance of the runtime ``namespace`` belongs to (storage stays)."""
+    if not isinstance(namespace, DurableObjectNamespace):
+        raise TypeError("expected a Durable Object namespace binding")
+    namespace._host.runtime.evict_all_instances()

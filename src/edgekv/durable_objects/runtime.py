@@ -173,6 +173,12 @@ class DurableObjectRuntime:
             return None
         return await host.deliver_alarm(key[1], name, info, started)
 
+    def evict_all_instances(self) -> None:
+        """Drop every object's in-memory instance now (storage stays; events reconstruct)."""
+        for host in self._hosts.values():
+            for entry in list(host.entries.values()):
+                host.evict(entry.object_id)
+
     async def run_alarm_now(self, unique_key: str, id_hex: str) -> bool:
         """Run (and remove) the object's scheduled alarm now; ``False`` if none is set."""
         return await self.alarms.run_now((unique_key, id_hex))

@@ -18,6 +18,7 @@ See ``edgekv.durable_objects.introspect`` for the contracts.
 from __future__ import annotations
 
 from edgekv.durable_objects.introspect import (
+    evict_all_durable_objects,
     evict_durable_object,
     list_durable_object_ids,
     run_durable_object_alarm,
@@ -25,6 +26,7 @@ from edgekv.durable_objects.introspect import (
 )
 
 __all__ = [
+    "evict_all_durable_objects",
     "evict_durable_object",
     "list_durable_object_ids",
     "run_durable_object_alarm",

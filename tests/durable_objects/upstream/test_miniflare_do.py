@@ -251,13 +251,35 @@ async def test_rpc_calls_complete_when_unblocked(make_runtime: MakeRuntime) -> N
     assert await asyncio.wait_for(blocked, 5) == 12
 
 
-# Not translated, with the reason:
-# - "persists ... between options reloads", the ``unsafeEphemeralDurableObjects`` part, and
-#   "colo-local actors" (``kUnsafeEphemeralUniqueKey``): Miniflare-only development options
-#   with no Cloudflare or edgekv counterpart.
-# - "prevent Durable Object eviction" (``unsafePreventEviction``): Miniflare-only option.
-# - "proxies Durable Object methods", the WebSocket part: WebSocket hibernation is another
-#   change (durable_objects/websockets.py).
-# - "multiple workers with DO useSQLite true and undefined does not cause options error" and
-#   namespaces.spec.ts (container privileges): Miniflare option validation and containers, not
-#   Durable Object behaviour.
+# -- cases that cannot apply, with the reason ------------------------------------------------
+
+
+@pytest.mark.skip(reason="Miniflare-only dev option unsafeEphemeralDurableObjects; no Cloudflare or edgekv counterpart")
+def test_ephemeral_durable_objects_between_reloads() -> None:
+    """index.spec.ts: "persists ... between options reloads", the ephemeral part."""
+
+
+@pytest.mark.skip(reason="Miniflare-only kUnsafeEphemeralUniqueKey (colo-local actors); not a Workers API")
+def test_colo_local_actors() -> None:
+    """index.spec.ts: "colo-local actors"."""
+
+
+@pytest.mark.skip(reason="Miniflare-only option unsafePreventEviction")
+def test_prevent_durable_object_eviction() -> None:
+    """index.spec.ts evictions: "prevent Durable Object eviction"."""
+
+
+@pytest.mark.skip(reason="WebSocket hibernation is another change (durable_objects/websockets.py)")
+def test_proxies_durable_object_methods_websocket() -> None:
+    """index.spec.ts: "proxies Durable Object methods", the WebSocket part."""
+
+
+@pytest.mark.skip(reason="Miniflare option validation across workers, not Durable Object behaviour")
+def test_multiple_workers_use_sqlite_options() -> None:
+    """index.spec.ts: "multiple workers with DO useSQLite true and undefined does not cause
+    options error"."""
+
+
+@pytest.mark.skip(reason="Containers (PID namespaces) are not part of edgekv")
+def test_namespaces_container_privileges() -> None:
+    """namespaces.spec.ts: "builds Durable Object namespaces with detected container privileges"."""
