@@ -209,3 +209,65 @@ async def test_delete_all_deletes_alarm_by_compatibility(
     rt = await make_runtime(compatibility_date=date, compatibility_flags=flags)
     ns = rt.namespace("A", Alarmed, unique_key="w-Alarmed", sqlite=True)
     assert (await ns.getByName("a").setup() is not None) is kept
+
+
+class _FailingStore:
+    """Injects a write failure into a real store (a fault a real disk cannot give on demand)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.fail_key: str | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def put(self, space: str, key: str, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0)  # the write is in flight when the handler returns
+        if key == self.fail_key:
+            raise OSError("disk failed")
+        return await self._inner.put(space, key, *args, **kwargs)
+
+
+class Writer(DurableObject):
+    async def write_unawaited(self, key: str) -> str:
+        self.ctx.storage.put(key, 1)  # not awaited: the output gate still waits for it
+        return "acknowledged"
+
+    async def read(self, key: str) -> Any:
+        return await self.ctx.storage.get(key)
+
+
+async def test_output_gate_holds_the_result_until_writes_confirm(make_runtime: MakeRuntime) -> None:
+    inner = open_store("memory://")
+    store = _FailingStore(inner)
+    rt = await make_runtime(store=store)
+    ns = rt.namespace("W", Writer, unique_key="w-Writer")
+    assert await ns.getByName("a").write_unawaited("ok") == "acknowledged"
+    assert await ns.getByName("a").read("ok") == 1  # confirmed before the answer
+    store.fail_key = "bad"
+    stub = ns.getByName("a")
+    with pytest.raises(DurableObjectReset, match="disk failed"):
+        await stub.write_unawaited("bad")  # never acknowledged
+    assert await ns.getByName("a").read("bad") is None
+
+
+async def test_old_kv_table_is_migrated(make_runtime: MakeRuntime) -> None:
+    """Object files written before the rename keep their data under workerd's ``_cf_KV``."""
+    import apsw
+
+    from edgekv.durable_objects import codec
+
+    rt = await make_runtime()
+    ns = rt.namespace("W", Writer, unique_key="w-Writer", sqlite=True)
+    path = rt._hosts["w-Writer"].sqlite_path(ns.idFromName("old").toString())
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    old = apsw.Connection(path)
+    old.execute("CREATE TABLE __cf_kv (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID")
+    old.execute("INSERT INTO __cf_kv VALUES ('k', ?)", (codec.encode({"kept": True}),))
+    old.close()
+    assert await ns.getByName("old").read("k") == {"kept": True}
+    tables = await rt._hosts["w-Writer"].run_in(
+        ns.idFromName("old"),
+        lambda _i, ctx: [r["name"] for r in ctx.storage.sql.exec("SELECT name FROM sqlite_master")],
+    )
+    assert "_cf_KV" in tables and "__cf_kv" not in tables
