@@ -20,6 +20,12 @@ Contract:
 - The key-value data lives in ``_cf_KV`` (workerd's name), created on the first KV write, so a
   fresh object's database is one page (4096 bytes). Files written by earlier edgekv versions
   keep it under ``__cf_kv``; they are renamed when opened.
+- The connection never waits for a lock (busy timeout 0), because a wait inline would stall
+  every request of the server. The host calls ``wait_unlocked`` before each event instead:
+  when another process holds the file's write lock, that object's event waits (sleeping,
+  the loop free) for at most ``LOCK_WAIT_SECONDS``; other objects go on answering. The
+  implicit transaction is ``BEGIN IMMEDIATE``: it takes the write lock when it starts, so a
+  busy file is reported before anything ran and the storage call can wait and retry.
 - A failed commit (a deferred foreign key violated when the outermost ``transactionSync``
   ends) or a critical error (disk full, I/O) rolls the whole transaction back and *breaks* the
   database: every later operation raises the same error until the object is reset, so no write
@@ -33,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -42,7 +49,16 @@ from edgekv.durable_objects import sandbox
 from edgekv.durable_objects.errors import DurableObjectError, DurableObjectReset
 from edgekv.durable_objects.pitr import History, restore_file
 
-__all__ = ["CONSTRAINTS_VIOLATED", "KV_TABLE", "ObjectDatabase", "translate"]
+__all__ = [
+    "CONSTRAINTS_VIOLATED",
+    "KV_TABLE",
+    "LOCK_WAIT_SECONDS",
+    "ObjectDatabase",
+    "is_busy",
+    "translate",
+]
+
+LOCK_WAIT_SECONDS = 5.0  # as long as SQLite's default busy timeout, the wait it replaces
 
 KV_TABLE = "_cf_KV"
 _OLD_KV_TABLE = "__cf_kv"
@@ -83,6 +99,13 @@ def translate(exc: apsw.Error) -> DurableObjectError:
     return DurableObjectError(error_text(exc))
 
 
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` (a driver error, or one translated from it) means "locked by another"."""
+    cause = exc if isinstance(exc, apsw.Error) else exc.__cause__
+    code = getattr(cause, "result", None)
+    return isinstance(code, int) and code & 0xFF in (apsw.SQLITE_BUSY, apsw.SQLITE_LOCKED)
+
+
 class ObjectDatabase:
     """The lazily opened SQLite database of one object."""
 
@@ -121,6 +144,10 @@ class ObjectDatabase:
                     restored = True
             try:
                 conn = apsw.Connection(self.path)
+            except apsw.Error as exc:
+                raise translate(exc) from exc
+            try:
+                conn.set_busy_timeout(0)  # never wait inline: see wait_unlocked
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute("PRAGMA foreign_keys=ON")
@@ -134,6 +161,7 @@ class ObjectDatabase:
                     tables.add(KV_TABLE)
                 self._kv_ready = KV_TABLE in tables
             except apsw.Error as exc:
+                conn.close()
                 raise translate(exc) from exc
             self._conn = conn
             if self.history is not None:
@@ -179,6 +207,29 @@ class ObjectDatabase:
             history.record_changeset(change)
         self._start_session()
 
+    async def wait_unlocked(self, limit_seconds: float = LOCK_WAIT_SECONDS) -> None:
+        """Return once this file's write lock could be taken, or after ``limit_seconds``.
+
+        Sleeps between attempts, so the event loop stays free. After the limit the event
+        runs anyway and its first write reports ``database is locked: SQLITE_BUSY``. Any
+        other error is left for the event's own statements to report.
+        """
+        if self._depth or self._implicit or self.broken is not None:
+            return  # this connection already holds the lock (or will report its error)
+        deadline = time.monotonic() + limit_seconds
+        delay = 0.001
+        while True:
+            try:
+                conn = self.conn
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("ROLLBACK")
+                return
+            except (apsw.Error, DurableObjectError) as exc:
+                if not is_busy(exc) or time.monotonic() >= deadline:
+                    return
+            await asyncio.sleep(min(delay, max(deadline - time.monotonic(), 0.0)))
+            delay = min(delay * 2, 0.05)
+
     def require_not_broken(self) -> None:
         """Raise the error that broke this database, if one did."""
         if self.broken is not None:
@@ -216,7 +267,7 @@ class ObjectDatabase:
         except RuntimeError:
             return  # no event loop (a synchronous caller): plain autocommit
         try:
-            conn.execute("BEGIN")
+            conn.execute("BEGIN IMMEDIATE")  # the write lock now: a busy file fails here, early
         except apsw.Error as exc:
             raise self.fail(exc) from exc
         self._implicit = True

@@ -55,6 +55,7 @@ class _Entry:
     """The registry entry of one object that is live or has events queued."""
 
     __slots__ = (
+        "db",
         "gate",
         "generation",
         "instance",
@@ -67,6 +68,7 @@ class _Entry:
     def __init__(self, object_id: DurableObjectId) -> None:
         self.object_id = object_id
         self.gate = InputGate()
+        self.db: ObjectDatabase | None = None  # the SQLite file of a SQLite-backed object
         self.instance: Any = None
         self.state: DurableObjectState | None = None
         self.generation = -1
@@ -147,7 +149,10 @@ class NamespaceHost:
     async def _construct(self, entry: _Entry) -> None:
         state = self._new_state(entry.object_id, entry.gate)
         entry.state = state
+        entry.db = state.storage._db
         entry.generation = self.generation
+        if entry.db is not None:  # the constructor's SQL must not find the file locked either
+            await entry.db.wait_unlocked()
         try:
             entry.instance = self.cls(state, self.runtime.env)
         except BaseException:
@@ -163,6 +168,7 @@ class NamespaceHost:
             entry.state.close()
         entry.state = None
         entry.instance = None
+        entry.db = None
         # Holds taken by the old instance (a cancelled blocker, a call in flight) die with it.
         old, entry.gate = entry.gate, InputGate()
         old.abandon()
@@ -184,6 +190,8 @@ class NamespaceHost:
                 self._reset(entry)
             if entry.instance is None:
                 await self._construct(entry)
+            elif entry.db is not None:  # another process may hold the file's lock
+                await entry.db.wait_unlocked()
             return await self._invoke(entry, call)
         finally:
             entry.pending -= 1

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import inspect
+import math
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -157,6 +158,8 @@ def _to_millis(scheduled: Any) -> int:
             scheduled = scheduled.replace(tzinfo=dt.UTC)
         return int(scheduled.timestamp() * 1000)
     if type(scheduled) in (int, float):
+        if not math.isfinite(scheduled):  # workerd's kj::Date conversion (jsg DateWrapper)
+            raise DurableObjectTypeError("The value cannot be converted because it is not a valid Date.")
         return int(scheduled)
     raise DurableObjectTypeError("setAlarm() requires a datetime or milliseconds since the epoch")
 

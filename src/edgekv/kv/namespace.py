@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Iterable
 from typing import Any
 
-from edgekv.errors import KVError, KVTypeError
+from edgekv.errors import KVError, KVTypeError, StorageBusy, StorageError
 from edgekv.kv import jsjson
 from edgekv.kv.cursor import decode_cursor, encode_cursor
 from edgekv.kv.jsvalues import js_to_int32, js_to_string
@@ -35,7 +35,7 @@ from edgekv.limits import DEFAULT_LIMITS, Limits
 from edgekv.promises import eager
 from edgekv.storage.base import Record, Store
 
-__all__ = ["KVNamespace"]
+__all__ = ["KVNamespace", "service_failure"]
 
 _READ_TYPES = ("text", "json", "arrayBuffer", "stream")
 _UNKNOWN_TYPE = (
@@ -124,7 +124,10 @@ class KVNamespace:
         name = key if isinstance(key, str) else js_to_string(key)
         check_key(name, "GET", self._limits)
         check_cache_ttl(cache_ttl, "GET", self._limits)
-        return await self._store.get(self._space, name)
+        try:
+            return await self._store.get(self._space, name)
+        except StorageError as exc:
+            raise service_failure("GET", exc) from exc
 
     async def _get_bulk(
         self, keys: Any, read_type: str, cache_ttl: int | None, *, with_metadata: bool
@@ -149,7 +152,10 @@ class KVNamespace:
                 key_error, checked = exc, index
                 break
         wanted = list(dict.fromkeys(names[:checked]))
-        records = await self._store.get_many(self._space, wanted) if wanted else {}
+        try:
+            records = await self._store.get_many(self._space, wanted) if wanted else {}
+        except StorageError as exc:
+            raise service_failure("GET_BULK", exc) from exc
         result: dict[str, Any] = {}
         total_bytes = 0
         for name in wanted:
@@ -216,7 +222,10 @@ class KVNamespace:
         else:
             size = len(data)
         self._check_value_size(size)
-        await self._store.put(self._space, name, data, expiration=expires, metadata=meta_text)
+        try:
+            await self._store.put(self._space, name, data, expiration=expires, metadata=meta_text)
+        except StorageError as exc:
+            raise service_failure("PUT", exc) from exc
 
     def prepare_put(
         self,
@@ -313,7 +322,10 @@ class KVNamespace:
             raise missing_argument("delete", 1)
         name = key if isinstance(key, str) else js_to_string(key)
         check_key(name, "DELETE", self._limits)
-        await self._store.delete(self._space, name)
+        try:
+            await self._store.delete(self._space, name)
+        except StorageError as exc:
+            raise service_failure("DELETE", exc) from exc
 
     # -- list -----------------------------------------------------------------------------
 
@@ -337,9 +349,12 @@ class KVNamespace:
         if prefix:
             check_key_bytes(prefix, "GET", self._limits)
         start_after = decode_cursor(cursor) if cursor else ""
-        rows = await self._store.scan_keys(
-            self._space, prefix=prefix or "", start_after=start_after or None, limit=limit + 1
-        )
+        try:
+            rows = await self._store.scan_keys(
+                self._space, prefix=prefix or "", start_after=start_after or None, limit=limit + 1
+            )
+        except StorageError as exc:
+            raise service_failure("GET", exc) from exc
         complete = len(rows) <= limit
         keys = []
         for name, expiration, metadata in rows if complete else rows[:limit]:
@@ -354,6 +369,19 @@ class KVNamespace:
             result["cursor"] = encode_cursor(keys[-1]["name"])
         result["cacheStatus"] = None
         return result
+
+
+def service_failure(op: str, exc: StorageError) -> KVError:
+    """The error a binding call gets when the store fails: the KV service's answer.
+
+    A store that stayed locked past its bounded wait answers ``503 Service Unavailable``
+    (retry later); any other storage failure is ``500 Internal Server Error``, the generic
+    reason text Cloudflare's binding shows for a backend failure. The cause stays chained
+    for the server log.
+    """
+    if isinstance(exc, StorageBusy):
+        return KVError(op, 503, "Service Unavailable")
+    return KVError(op, 500, "Internal Server Error")
 
 
 def _read_options(type_or_options: Any, kwargs: dict[str, Any]) -> tuple[str, int | None]:

@@ -267,7 +267,8 @@ class WorkerRuntime:
             unload_worker(self._source_dir, remove_path=True)
         self._source_dir = new_dir
         try:
-            worker = load_worker(check_main(main_path, config.main))
+            with self.load_context() if self.load_context is not None else contextlib.nullcontext():
+                worker = load_worker(check_main(main_path, config.main))
             add_durable_objects(env, config, worker, self.durable_objects)
         except WorkerSetupError as exc:
             error = WorkerLoadError(str(exc), path=main_path or Path("?"))
@@ -378,6 +379,9 @@ class WorkerRuntime:
     def asgi_app(self) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
         """The ASGI callable (:meth:`handle`)."""
         return self.handle
+
+    #: Entered around every import of the Worker's modules (strict mode watches them).
+    load_context: Callable[[], contextlib.AbstractContextManager[Any]] | None = None
 
     #: ``False`` in ``edgekv serve``: an uncaught exception answers a plain 500 (the
     #: traceback goes to the log only), never an HTML page showing the Worker's code.

@@ -5,8 +5,8 @@
 - calls ``on_ready(url)`` once uvicorn accepts connections;
 - logs one line per request (``AccessLog``);
 - reloads the Worker in process when a source file, the config or ``.dev.vars`` changes
-  (watchfiles). ``load_config`` is called again first; a config error is logged and the
-  running Worker kept. The stores stay open, so no data is lost;
+  (watchfiles). ``load_config`` is called again first; a config error (or any other
+  exception from a reload) is logged and the running Worker kept; the watcher goes on. The stores stay open, so no data is lost;
 - sweeps expired KV records in the background (``sweep_forever``);
 - SIGINT/SIGTERM stop it gracefully (a second SIGINT forces it): uvicorn drains open
   connections, then the runtime (Durable Objects, stores, Worker modules) is closed.
@@ -230,7 +230,13 @@ class DevServer:
         ):
             names = sorted({Path(path).name for _, path in changes})
             logger.info("Reloading local server... (%s changed)", ", ".join(names))
-            await self.reload()
+            try:
+                await self.reload()
+            except Exception as exc:  # noqa: BLE001 - the watcher must outlive any bad save
+                # Whatever a save breaks (an unreadable file, a storage fault while reloading),
+                # the last good Worker keeps serving and the next save is reloaded again.
+                logger.error("Reload failed (%s: %s); still serving the last good version.",
+                             type(exc).__name__, exc, exc_info=logger.isEnabledFor(logging.DEBUG))
 
     async def reload(self) -> bool:
         """Reload config and Worker now; True when the new code loaded."""

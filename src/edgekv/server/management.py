@@ -16,12 +16,11 @@ from __future__ import annotations
 import json
 
 from edgekv.accounts import AccountRegistry
-from edgekv.config import Config
-from edgekv.errors import NamespaceTitleExists
 from edgekv.server.api import DEFAULT_MAX_BODY_BYTES, ApiContext, Authenticator, KVApi
 from edgekv.server.api.asgi import Receive, Scope, Send, send_bytes
 from edgekv.server.guard import LoopbackGuard
-from edgekv.storage import LOCAL_ACCOUNT_ID, Store
+from edgekv.client.local import register_config_namespaces
+from edgekv.storage import Store
 
 __all__ = ["API_PREFIX", "MANAGEMENT_PREFIX", "ManagementPaths", "api_context", "not_found_app",
            "register_config_namespaces"]
@@ -85,17 +84,3 @@ def api_context(store: Store, *, open_without_credential: bool,
     return ApiContext(store=store, registry=registry, max_body_bytes=max_body_bytes,
                       authenticator=Authenticator(registry,
                                                   open_without_credential=open_without_credential))
-
-
-async def register_config_namespaces(store: Store, config: Config) -> None:
-    """Register the KV namespaces of ``config`` in the local account (titled by binding
-    name), so that the API lists them. Namespaces already registered are left alone."""
-    for kv in config.kv_namespaces:
-        namespace_id = kv.local_id(preview=True)
-        if await store.get_namespace(namespace_id) is not None:
-            continue
-        try:
-            await store.create_namespace(namespace_id, kv.binding, LOCAL_ACCOUNT_ID)
-        except NamespaceTitleExists:
-            await store.create_namespace(namespace_id, f"{kv.binding} ({namespace_id})",
-                                         LOCAL_ACCOUNT_ID)

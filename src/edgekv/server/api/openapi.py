@@ -100,7 +100,7 @@ def _paths() -> dict[str, Any]:
                                    _query("cursor", {"type": "string"})],
                     "responses": _responses(_envelope({"type": "array", "items": _KEY}, {
                         "type": "object", "properties": {"count": {"type": "integer"},
-                                                         "cursor": {"type": "string"}}}), 404)},
+                                                         "cursor": {"type": "string"}}}), 404, 414)},
         },
         ns_one + "/values/{key_name}": {
             "parameters": _path_params("account_id", "namespace_id", "key_name"),
@@ -110,7 +110,7 @@ def _paths() -> dict[str, Any]:
                                                                              "format": "binary"}}}},
                 **{str(s): {"description": "Failure",
                             "content": {"application/json": {"schema": _FAILURE}}}
-                   for s in (400, 403, 404)}}},
+                   for s in (400, 403, 404, 414)}}},
             "put": {"operationId": "putValue",
                     "parameters": [_query("expiration", {"type": "integer"}),
                                    _query("expiration_ttl", {"type": "integer"})],
