@@ -37,6 +37,7 @@ Contract:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
 import re
 import time
@@ -68,6 +69,9 @@ CONSTRAINTS_VIOLATED = (
 )
 # Primary codes after which workerd treats the database as broken (a critical error).
 _CRITICAL = frozenset({"SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CORRUPT", "SQLITE_NOMEM"})
+# End-of-turn commits run in an empty context: a pending one must not keep the event's context
+# (and through it the object) alive.
+_EMPTY_CONTEXT = contextvars.Context()
 _MAX_IN = 100  # bound parameters per internal statement (SQLITE_LIMIT_VARIABLE_NUMBER)
 # Pragmas SQLite ignores inside a transaction: run them between implicit transactions.
 _OUTSIDE_TRANSACTION = re.compile(r"^\s*PRAGMA\s+foreign_keys\s*=", re.IGNORECASE)
@@ -110,8 +114,8 @@ class ObjectDatabase:
     """The lazily opened SQLite database of one object."""
 
     __slots__ = (
-        "_conn", "_depth", "_implicit", "_kv_ready", "_schema", "_session", "broken", "history",
-        "path", "sandbox",
+        "_conn", "_depth", "_implicit", "_kv_ready", "_schema", "_session", "_turn", "broken",
+        "history", "path", "sandbox",
     )
 
     def __init__(self, path: str, history: History | None = None) -> None:
@@ -119,6 +123,7 @@ class ObjectDatabase:
         self.history = history  # point-in-time recovery (None: disabled)
         self._session: apsw.Session | None = None
         self._schema = -1
+        self._turn: asyncio.Handle | None = None  # the scheduled end-of-turn commit
         self._conn: apsw.Connection | None = None
         self._depth = 0
         self._implicit = False  # an implicit (end-of-turn) transaction is open
@@ -271,9 +276,11 @@ class ObjectDatabase:
         except apsw.Error as exc:
             raise self.fail(exc) from exc
         self._implicit = True
-        loop.call_soon(self._end_of_turn)
+        self._cancel_turn()
+        self._turn = loop.call_soon(self._end_of_turn, context=_EMPTY_CONTEXT)
 
     def _end_of_turn(self) -> None:
+        self._turn = None
         if self._depth > 0 or not self._implicit:
             return  # an explicit transaction is open: its outermost end schedules us again
         try:
@@ -282,9 +289,10 @@ class ObjectDatabase:
             pass  # the database is broken; the output gate reports it
 
     def _schedule_end_of_turn(self) -> None:
-        if self._implicit and self._depth == 0:
+        if self._implicit and self._depth == 0 and self._turn is None:
             try:
-                asyncio.get_running_loop().call_soon(self._end_of_turn)
+                loop = asyncio.get_running_loop()
+                self._turn = loop.call_soon(self._end_of_turn, context=_EMPTY_CONTEXT)
             except RuntimeError:
                 self._end_of_turn()
 
@@ -294,6 +302,7 @@ class ObjectDatabase:
         conn = self._conn
         if conn is None or self._depth > 0:
             return
+        self._cancel_turn()
         if self._implicit:
             try:
                 conn.execute("COMMIT")
@@ -305,8 +314,16 @@ class ObjectDatabase:
             self._implicit = False
         self._record_history()
 
+    def _cancel_turn(self) -> None:
+        # A cancelled handle drops its callback at once: an object evicted before the loop
+        # turns again is not kept alive by its (now pointless) end-of-turn commit.
+        if self._turn is not None:
+            self._turn.cancel()
+            self._turn = None
+
     def discard(self) -> None:
         """Roll back everything not yet committed (``ctx.abort()``, a reset)."""
+        self._cancel_turn()
         conn = self._conn
         if conn is not None and conn.in_transaction:
             try:

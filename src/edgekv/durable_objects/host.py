@@ -97,7 +97,6 @@ class NamespaceHost:
         self.ids = IdFactory(unique_key)
         self.generation = 0
         self.entries: dict[str, _Entry] = {}
-        self.seen: dict[str, DurableObjectId] = {}  # every id that received an event
 
     def replace_class(self, cls: type, sqlite: bool) -> None:
         """Swap in new code; live objects are reset at their next event."""
@@ -181,7 +180,6 @@ class NamespaceHost:
         entry = self.entries.get(id_hex)
         if entry is None:
             entry = self.entries[id_hex] = _Entry(object_id)
-        self.seen.setdefault(id_hex, object_id)
         entry.pending += 1
         try:
             while entry.gate.closed:
@@ -273,8 +271,10 @@ class NamespaceHost:
         return await self.dispatch(object_id, call)
 
     def stored_ids(self) -> list[DurableObjectId]:
-        """Ids of the objects that have storage (SQLite files) or received an event."""
-        ids = dict(self.seen)
+        """Ids of the objects that are live or have a SQLite file (KV-backed objects: while live;
+        the shared engine cannot list its spaces). Keeping no record of other ids is what lets
+        an evicted object cost no memory."""
+        ids = {k: e.object_id for k, e in self.entries.items()}
         folder = os.path.dirname(self.sqlite_path("x"))
         if os.path.isdir(folder):
             for name in os.listdir(folder):
