@@ -16,6 +16,7 @@ from edgekv.storage import open_store
 from .conftest import DurableObject, MakeRuntime
 
 FIRED: list[tuple[str | None, int, bool, Any]] = []
+SCHEDULED: list[float] = []
 
 
 class Alarmed(DurableObject):
@@ -34,6 +35,7 @@ class Alarmed(DurableObject):
     async def alarm(self, alarm_info: AlarmInfo) -> None:
         during = await self.ctx.storage.getAlarm()
         FIRED.append((self.ctx.id.name, alarm_info.retryCount, alarm_info.isRetry, during))
+        SCHEDULED.append(alarm_info.scheduledTime)
         await self.ctx.storage.put("fired", len(FIRED))
         if Alarmed.failures_left:
             Alarmed.failures_left -= 1
@@ -52,6 +54,7 @@ class NoAlarm(DurableObject):
 @pytest.fixture(autouse=True)
 def _reset() -> None:
     FIRED.clear()
+    SCHEDULED.clear()
     Alarmed.failures_left = 0
 
 
@@ -112,7 +115,8 @@ async def test_failed_alarm_is_retried_with_backoff(make_runtime: MakeRuntime, c
     rt = await make_runtime()
     stub = rt.namespace("A", Alarmed, unique_key="w-Alarmed").getByName("r")
     Alarmed.failures_left = 2
-    await stub.schedule(ms(clock))
+    first = ms(clock)
+    await stub.schedule(first)
     await rt.run_due_alarms()
     assert await stub.current() == ms(clock, 2)  # first retry after 2 s
     clock.advance(2)
@@ -121,6 +125,7 @@ async def test_failed_alarm_is_retried_with_backoff(make_runtime: MakeRuntime, c
     clock.advance(4)
     await rt.run_due_alarms()
     assert [(r, is_retry) for _, r, is_retry, _ in FIRED] == [(0, False), (1, True), (2, True)]
+    assert SCHEDULED == [first] * 3  # retries report the time the alarm was set for (workerd)
     assert await stub.current() is None
 
 

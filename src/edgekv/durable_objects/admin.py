@@ -2,10 +2,12 @@
 
 Contract:
 - ``run(binding, object_id, fn)`` calls ``fn(state)`` with the object's
-  ``DurableObjectState`` as **one event of that object**: after the events queued before
-  it, with no other event interleaved, the object constructed first if it is not live (as
-  for any event). Every explorer read and write of an object's storage goes through it, so
-  a tool never reads or writes around a live object.
+  ``DurableObjectState`` as **one event of that object**, delivered when its input gate is
+  open (the object constructed first if it is not live, as for any event), and run inside
+  ``blockConcurrencyWhile`` so no other event interleaves with it. Events of the Worker
+  that are waiting on something other than storage may interleave around it, exactly as
+  two requests do on workerd (docs/durable-objects.md). Every explorer read and write of an
+  object's storage goes through it, so a tool never reads or writes around a live object.
 - ``ObjectIndex`` remembers, in the Durable Object store's space ``do-objects`` (key
   ``<unique key>\\x00<id hex>``, value JSON ``{"n": name or null}``), every object that was
   ever constructed, with its name when its id came from ``idFromName``: names cannot be
@@ -151,8 +153,9 @@ class ObjectAdmin:
 
         async def call(instance: Any) -> T:
             entry = host.entries[object_id.toString()]
-            assert entry.state is not None  # constructed by dispatch before the call
-            return await fn(entry.state)
+            state = entry.state
+            assert state is not None  # constructed by dispatch before the call
+            return await state.blockConcurrencyWhile(lambda: fn(state))
 
         return await host.dispatch(object_id, call)
 

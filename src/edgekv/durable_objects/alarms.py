@@ -38,10 +38,16 @@ AlarmKey = tuple[str, str]  # (namespace unique key, id hex)
 
 @dataclass(frozen=True, slots=True)
 class AlarmInfo:
-    """The ``alarm_info`` argument of ``alarm()``: ``retryCount`` and ``isRetry``."""
+    """The ``alarm_info`` argument of ``alarm()``: ``retryCount``, ``isRetry`` and
+    ``scheduledTime`` (epoch milliseconds the alarm was set for, as workerd passes it)."""
 
     retryCount: int
     isRetry: bool
+    scheduledTime: float = 0.0
+
+    @property
+    def scheduled_time(self) -> float:
+        return self.scheduledTime
 
     @property
     def retry_count(self) -> int:
@@ -57,12 +63,21 @@ class _Alarm:
     millis: int
     name: str | None
     retry: int = 0
-    running: bool = False
+    running: bool = False  # taken for delivery (never fired twice)
+    started: bool = False  # its handler runs: getAlarm() reports None
+    scheduled: int = 0  # the time the user asked for (retries keep it)
+
+    def __post_init__(self) -> None:
+        if not self.scheduled:
+            self.scheduled = self.millis
 
 
 # deliver(key, name, info) -> True when the handler returned, False when it raised; None when
 # the namespace is not registered (the alarm is kept for a later start).
-Deliver = Callable[[AlarmKey, "str | None", AlarmInfo], Awaitable["bool | None"]]
+# ``started()`` is called when the handler is about to run (after the object's input gate).
+Deliver = Callable[
+    [AlarmKey, "str | None", AlarmInfo, Callable[[], None]], Awaitable["bool | None"]
+]
 
 
 class AlarmScheduler:
@@ -102,7 +117,9 @@ class AlarmScheduler:
             ns_key, _, id_hex = record.key.partition("\x00")
             try:
                 doc = json.loads(record.value or b"{}")
-                alarm = _Alarm(int(doc["t"]), doc.get("n"), int(doc.get("r", 0)))
+                alarm = _Alarm(
+                    int(doc["t"]), doc.get("n"), int(doc.get("r", 0)), scheduled=int(doc.get("s", 0))
+                )
             except (ValueError, KeyError, TypeError):
                 _log.warning("dropping unreadable alarm record %r", record.key)
                 continue
@@ -113,7 +130,7 @@ class AlarmScheduler:
         if alarm is None:
             await self._store.delete(ALARM_SPACE, self._store_key(key))
             return
-        doc = {"t": alarm.millis, "n": alarm.name, "r": alarm.retry}
+        doc = {"t": alarm.millis, "n": alarm.name, "r": alarm.retry, "s": alarm.scheduled}
         await self._store.put(ALARM_SPACE, self._store_key(key), json.dumps(doc).encode())
 
     def _schedule(self, key: AlarmKey, alarm: _Alarm) -> None:
@@ -130,7 +147,13 @@ class AlarmScheduler:
         """The pending alarm time (epoch ms), ``None`` if none or only its handler is running."""
         await self._ensure_loaded()
         alarm = self._alarms.get(key)
-        return None if alarm is None or alarm.running else alarm.millis
+        return None if alarm is None or alarm.started else alarm.millis
+
+    async def peek(self, key: AlarmKey) -> tuple[int, str | None] | None:
+        """The stored alarm (time, name), even while its handler runs; ``None`` if none."""
+        await self._ensure_loaded()
+        alarm = self._alarms.get(key)
+        return None if alarm is None or alarm.running else (alarm.millis, alarm.name)
 
     async def set(self, key: AlarmKey, millis: int, name: str | None) -> None:
         """Replace the alarm; a time in the past is moved to now (as workerd does)."""
@@ -176,13 +199,15 @@ class AlarmScheduler:
         return len(due)
 
     async def _fire(self, key: AlarmKey, alarm: _Alarm) -> None:
-        info = AlarmInfo(retryCount=alarm.retry, isRetry=alarm.retry > 0)
+        info = AlarmInfo(
+            retryCount=alarm.retry, isRetry=alarm.retry > 0, scheduledTime=float(alarm.scheduled)
+        )
         try:
-            ok = await self._deliver(key, alarm.name, info)
+            ok = await self._deliver(key, alarm.name, info, lambda: setattr(alarm, "started", True))
         except Exception:  # noqa: BLE001 - the deliverer reports handler failures as False; this is a bug
             _log.exception("alarm delivery failed for %s", key)
             ok = False
-        alarm.running = False
+        alarm.running = alarm.started = False
         if self._alarms.get(key) is not alarm:
             return  # the handler set or deleted the alarm: that decision stands
         if ok is None:  # no such namespace registered now: keep it for a later start
@@ -194,9 +219,24 @@ class AlarmScheduler:
             await self._persist(key, None)
             return
         delay = self._limits.alarm_first_retry_delay_seconds * (2**alarm.retry)
-        retry = _Alarm(self._now_millis() + int(delay * 1000), alarm.name, alarm.retry + 1)
+        retry = _Alarm(
+            self._now_millis() + int(delay * 1000), alarm.name, alarm.retry + 1, scheduled=alarm.scheduled
+        )
         await self._persist(key, retry)
         self._schedule(key, retry)
+
+    async def run_now(self, key: AlarmKey) -> bool:
+        """Run the alarm of ``key`` now if one is scheduled (and not running); ``True`` if so.
+
+        A handler that fails is rescheduled as a retry, as when the alarm fires on time.
+        """
+        await self._ensure_loaded()
+        alarm = self._alarms.get(key)
+        if alarm is None or alarm.running:
+            return False
+        alarm.running = True
+        await self._fire(key, alarm)
+        return True
 
     # -- the background loop ----------------------------------------------------------------
 

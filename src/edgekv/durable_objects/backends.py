@@ -2,7 +2,7 @@
 
 - ``StoreBackend`` (KV-backed classes, ``new_classes``): the shared storage engine, in the
   space ``do:<unique key>:<id hex>``.
-- ``SqliteBackend`` (``new_sqlite_classes``): the ``__cf_kv`` table of the object's own SQLite
+- ``SqliteBackend`` (``new_sqlite_classes``): the ``_cf_KV`` table of the object's own SQLite
   file, so that ``deleteAll`` wipes SQL and KV data together and ``transactionSync`` covers both.
 
 Both take already-encoded bytes and already-validated keys; ranges are ``start`` inclusive and
@@ -96,7 +96,7 @@ class StoreBackend:
 
 
 class SqliteBackend:
-    """KV data in the object's own SQLite file (``__cf_kv``).
+    """KV data in the object's own SQLite file (``_cf_KV``).
 
     The file never blocks the loop (``ObjectDatabase`` waits for no lock inline): an
     operation that finds it locked by another process waits with ``wait_unlocked`` (the

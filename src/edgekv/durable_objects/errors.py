@@ -53,7 +53,12 @@ class StoredValueError(DurableObjectError):
 
 
 class DurableObjectReset(DurableObjectError):
-    """The object was reset; the next event constructs a fresh instance."""
+    """The object was reset; the next event constructs a fresh instance.
+
+    ``durableObjectReset`` is ``True``, the property workerd sets on such errors.
+    """
+
+    durableObjectReset = True
 
 
 class DurableObjectAbort(BaseException):

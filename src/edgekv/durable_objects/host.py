@@ -1,20 +1,22 @@
-"""The live objects of one namespace: construction, serial event delivery, reset, eviction.
+"""The live objects of one namespace: construction, gated event delivery, reset, eviction.
 
-Execution model (what we chose, against Cloudflare's input gates, spec §1.7):
+Execution model (workerd's input and output gates, spec §1.7; see ``gates.py``):
 
-- **Strictly one event at a time per object**, in arrival order (a FIFO ``asyncio.Lock`` per
-  object). Cloudflare lets events interleave while an object awaits *outbound* I/O (a fetch,
-  an RPC call to another object) and only holds them while it awaits its *own storage* (the
-  input gate). We hold them for every await. This is stricter, never weaker: every
-  read-modify-write with storage awaits in between is atomic, exactly as on Cloudflare.
-- **Re-entrant calls are let in**: if an event of object A calls B which calls back into A
-  (or A calls itself), the nested call runs at once inside A's event instead of deadlocking —
-  the one case where Cloudflare's interleaving is observable and required.
-- The constructor runs on the first event (RPC, fetch or alarm); ``blockConcurrencyWhile``
-  callbacks started there finish before that event is delivered.
-- A constructor that raises, a failing or timed-out ``blockConcurrencyWhile``, or
-  ``ctx.abort()`` resets the object: the instance is dropped and the next event constructs a
-  new one. An exception from a handler does not reset.
+- An event (RPC, fetch, alarm) is delivered when the object's **input gate** is open. The gate
+  is closed while a storage call is in flight, while a ``blockConcurrencyWhile`` callback runs
+  and for the whole of a storage ``transaction``. An event that awaits anything else (a fetch,
+  a timer, another object, a future another event resolves) leaves the gate open, so the next
+  event or the alarm runs meanwhile, as in workerd. Re-entrant calls (A -> B -> A) therefore
+  just work. Code between two awaits never interleaves with another event, and SQLite-backed
+  storage calls complete without yielding, so a read-modify-write is atomic.
+- **Output gate**: an event's result (or error) is handed back only once every write it
+  started is durable. If storage broke (a failed commit, a failed write), the event fails
+  with that error instead, the object is reset, and the stub that saw it is broken.
+- The constructor runs on the first event; ``blockConcurrencyWhile`` callbacks started there
+  hold the gate, so they finish before any event is delivered.
+- A constructor that raises, a failing or timed-out ``blockConcurrencyWhile``, a broken
+  storage or ``ctx.abort()`` resets the object: the instance is dropped and the next event
+  constructs a new one. An exception from a handler does not reset.
 - An object idle for ``idle_seconds`` (judged with the injected clock) with no queued event and
   no ``waitUntil`` work is evicted: its instance, context and SQLite handle are released and its
   registry entry is deleted, so an evicted object costs no memory at all. Storage stays.
@@ -24,8 +26,6 @@ Execution model (what we chose, against Cloudflare's input gates, spec §1.7):
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import hashlib
 import inspect
 import logging
@@ -37,7 +37,9 @@ from typing import TYPE_CHECKING, Any
 from edgekv.durable_objects.backends import KVBackend, SqliteBackend, StoreBackend
 from edgekv.durable_objects.database import ObjectDatabase
 from edgekv.durable_objects.errors import DurableObjectAbort, DurableObjectReset
+from edgekv.durable_objects.gates import CURRENT_STORAGE, InputGate
 from edgekv.durable_objects.ids import DurableObjectId, IdFactory
+from edgekv.durable_objects.pitr import History
 from edgekv.durable_objects.state import DurableObjectState
 from edgekv.durable_objects.storage import DurableObjectStorage
 from edgekv.durable_objects.websockets import Hibernation
@@ -49,10 +51,6 @@ if TYPE_CHECKING:
 
 __all__ = ["NamespaceHost"]
 
-# The events running in the current task chain (to let re-entrant calls in).
-_CHAIN: contextvars.ContextVar[tuple[object, ...]] = contextvars.ContextVar(
-    "edgekv_do_chain", default=()
-)
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
 _log = logging.getLogger(__name__)
 
@@ -61,12 +59,11 @@ class _Entry:
     """The registry entry of one object that is live or has events queued."""
 
     __slots__ = (
-        "current",
         "db",
+        "gate",
         "generation",
         "instance",
         "last_used",
-        "lock",
         "object_id",
         "pending",
         "state",
@@ -74,14 +71,13 @@ class _Entry:
 
     def __init__(self, object_id: DurableObjectId) -> None:
         self.object_id = object_id
-        self.lock = asyncio.Lock()
+        self.gate = InputGate()
+        self.db: ObjectDatabase | None = None  # the SQLite file of a SQLite-backed object
         self.instance: Any = None
         self.state: DurableObjectState | None = None
         self.generation = -1
         self.pending = 0
         self.last_used = 0.0
-        self.current: object | None = None  # token of the event running now
-        self.db: ObjectDatabase | None = None  # the SQLite file of a SQLite-backed object
 
 
 def _dir_name(unique_key: str) -> str:
@@ -121,13 +117,22 @@ class NamespaceHost:
         root = self.runtime.state_dir
         return os.path.join(root, "do", _dir_name(self.unique_key), f"{id_hex}.sqlite3")
 
-    def _new_state(self, object_id: DurableObjectId) -> tuple[DurableObjectState, ObjectDatabase | None]:
+    def _new_state(self, object_id: DurableObjectId, gate: InputGate) -> DurableObjectState:
         rt = self.runtime
         id_hex = object_id.toString()
         db: ObjectDatabase | None = None
         backend: KVBackend
         if self.sqlite:
-            db = ObjectDatabase(self.sqlite_path(id_hex))
+            path = self.sqlite_path(id_hex)
+            history = None
+            if rt.limits.pitr_enabled:
+                history = History(
+                    path[: -len(".sqlite3")] + ".pitr.sqlite3",
+                    rt.clock,
+                    rt.limits.pitr_max_age_seconds,
+                    rt.limits.pitr_max_history_bytes,
+                )
+            db = ObjectDatabase(path, history)
             backend = SqliteBackend(db)
         else:
             backend = StoreBackend(rt.store, f"do:{self.unique_key}:{id_hex}")
@@ -139,15 +144,20 @@ class NamespaceHost:
             object_name=object_id.name,
             has_alarm_handler=callable(getattr(self.cls, "alarm", None)),
             db=db,
+            delete_all_deletes_alarm=rt.compat.enabled("delete_all_deletes_alarm"),
         )
-        state = DurableObjectState(object_id, storage, rt.limits.block_concurrency_timeout_seconds)
+        storage.gate = gate
+        state = DurableObjectState(
+            object_id, storage, rt.limits.block_concurrency_timeout_seconds, gate
+        )
         state.websockets = self.hibernation.for_object(
             id_hex, lambda call: self.dispatch(object_id, call))
-        return state, db
+        return state
 
     async def _construct(self, entry: _Entry) -> None:
-        state, entry.db = self._new_state(entry.object_id)
+        state = self._new_state(entry.object_id, entry.gate)
         entry.state = state
+        entry.db = state.storage._db
         entry.generation = self.generation
         if entry.db is not None:  # the constructor's SQL must not find the file locked either
             await entry.db.wait_unlocked()
@@ -171,63 +181,88 @@ class NamespaceHost:
         entry.state = None
         entry.instance = None
         entry.db = None
+        # Holds taken by the old instance (a cancelled blocker, a call in flight) die with it.
+        old, entry.gate = entry.gate, InputGate()
+        old.abandon()
 
     # -- delivering events ---------------------------------------------------------------------
 
     async def dispatch(self, object_id: DurableObjectId, call: Callable[[Any], Any]) -> Any:
-        """Deliver one event: ``call(instance)`` (sync or async) runs with the object to itself."""
+        """Deliver one event: ``call(instance)`` (sync or async) once the input gate is open."""
         id_hex = object_id.toString()
         entry = self.entries.get(id_hex)
         if entry is None:
             entry = self.entries[id_hex] = _Entry(object_id)
-        chain = _CHAIN.get()
-        if entry.current is not None and entry.current in chain:
-            return await self._invoke(entry, call)  # re-entrant: the caller is blocked on us
         entry.pending += 1
         try:
-            async with entry.lock:
-                token = object()
-                entry.current = token
-                reset = _CHAIN.set((*chain, token))
-                try:
-                    if entry.instance is not None and entry.generation != self.generation:
-                        self._reset(entry)
-                    if entry.instance is None:
-                        await self._construct(entry)
-                    elif entry.db is not None:  # another process may hold the file's lock
-                        await entry.db.wait_unlocked()
-                    return await self._invoke(entry, call)
-                finally:
-                    entry.current = None
-                    _CHAIN.reset(reset)
+            while entry.gate.closed:
+                await entry.gate.wait_open()
+            if entry.instance is not None and entry.generation != self.generation:
+                self._reset(entry)
+            if entry.instance is None:
+                await self._construct(entry)
+            elif entry.db is not None:  # another process may hold the file's lock
+                await entry.db.wait_unlocked()
+            return await self._invoke(entry, call)
         finally:
             entry.pending -= 1
             entry.last_used = self.runtime.clock.now()
 
     async def _invoke(self, entry: _Entry, call: Callable[[Any], Any]) -> Any:
         state = entry.state
+        token = CURRENT_STORAGE.set(state.storage if state is not None else None)
         try:
             result = call(entry.instance)
             if inspect.isawaitable(result):
                 result = await result
-            return result
         except DurableObjectAbort as exc:
+            if state is not None:
+                state.storage.discard_unconfirmed()
             self._reset(entry)
             raise DurableObjectReset(str(exc)) from None
+        except BaseException:
+            await self._settle(entry, state)
+            raise
         finally:
-            if state is not None and entry.state is state:
-                failure = await state.drain_blockers()
-                if failure is not None or state.broken:
-                    self._reset(entry)
+            CURRENT_STORAGE.reset(token)
+        await self._settle(entry, state)
+        return result
 
-    async def deliver_alarm(self, id_hex: str, name: str | None, info: AlarmInfo) -> bool:
-        """Run ``alarm(alarm_info)``; ``True`` if it returned, ``False`` if it raised."""
+    async def _settle(self, entry: _Entry, state: DurableObjectState | None) -> None:
+        """After an event: pending blockers, then the output gate. Resets a broken object."""
+        if state is None or entry.state is not state:
+            return
+        failure = await state.drain_blockers()
+        if failure is not None or state.broken:
+            self._reset(entry)
+            return
+        try:
+            await state.storage.confirm()
+        except BaseException as exc:
+            if entry.state is state:
+                self._reset(entry)
+            if isinstance(exc, DurableObjectReset):
+                raise exc.with_traceback(None) from None
+            raise DurableObjectReset(str(exc)) from exc
+
+    async def deliver_alarm(
+        self,
+        id_hex: str,
+        name: str | None,
+        info: AlarmInfo,
+        started: Callable[[], None] = lambda: None,
+    ) -> bool:
+        """Run ``alarm(alarm_info)``; ``True`` if it returned, ``False`` if it raised.
+
+        ``started()`` is called once the event is delivered (the input gate let it in).
+        """
         handler = getattr(self.cls, "alarm", None)
         if not callable(handler):
             return True
         wants_info = _accepts_argument(handler)
 
         def call(instance: Any) -> Any:
+            started()
             return instance.alarm(info) if wants_info else instance.alarm()
 
         try:
@@ -236,13 +271,43 @@ class NamespaceHost:
             return False
         return True
 
+    # -- test helpers (edgekv.testing) ------------------------------------------------------
+
+    async def run_in(self, object_id: DurableObjectId, fn: Callable[[Any, Any], Any]) -> Any:
+        """Run ``fn(instance, ctx)`` as an event of the object (vitest's runInDurableObject)."""
+        id_hex = object_id.toString()
+
+        def call(instance: Any) -> Any:
+            entry = self.entries[id_hex]
+            return fn(instance, entry.state)
+
+        return await self.dispatch(object_id, call)
+
+    def stored_ids(self) -> list[DurableObjectId]:
+        """Ids of the objects that are live or have a SQLite file (KV-backed objects: while live;
+        the shared engine cannot list its spaces). Keeping no record of other ids is what lets
+        an evicted object cost no memory."""
+        ids = {k: e.object_id for k, e in self.entries.items()}
+        folder = os.path.dirname(self.sqlite_path("x"))
+        if os.path.isdir(folder):
+            for name in os.listdir(folder):
+                if name.endswith(".sqlite3") and len(name) == 64 + 8:
+                    ids.setdefault(name[:64], DurableObjectId(name[:64]))
+        return [ids[k] for k in sorted(ids)]
+
+    def evict(self, object_id: DurableObjectId) -> None:
+        """Drop the object's instance now, as if evicted; the next event constructs anew."""
+        entry = self.entries.get(object_id.toString())
+        if entry is not None:
+            self._reset(entry)
+
     # -- eviction ------------------------------------------------------------------------------
 
     def evict_idle(self, now: float, idle_seconds: float) -> int:
         """Evict objects idle for at least ``idle_seconds``; return how many."""
         evicted = 0
         for id_hex, entry in list(self.entries.items()):
-            if entry.pending or entry.lock.locked() or now - entry.last_used < idle_seconds:
+            if entry.pending or now - entry.last_used < idle_seconds:
                 continue
             if entry.state is not None and entry.state.busy:
                 continue

@@ -42,6 +42,11 @@ class DurableObjectId:
         """The name given to ``idFromName``, else ``None`` (JS ``undefined``)."""
         return self._name
 
+    @property
+    def jurisdiction(self) -> str | None:
+        """Always ``None``: jurisdictions are not implemented locally (as in workerd)."""
+        return None
+
     def toString(self) -> str:
         """The 64 lowercase hex digits."""
         return self._hex

@@ -26,6 +26,9 @@ class DurableObjectLimits:
     block_concurrency_timeout_seconds: float = 30.0
     alarm_max_retries: int = 6
     alarm_first_retry_delay_seconds: float = 2.0  # then doubled on every retry
+    pitr_enabled: bool = True  # point-in-time recovery history for SQLite-backed objects
+    pitr_max_age_seconds: float = 30 * 24 * 3600.0  # Cloudflare keeps 30 days
+    pitr_max_history_bytes: int = 256 * MIB  # per object: changesets and snapshots
 
 
 DEFAULT_DO_LIMITS = DurableObjectLimits()

@@ -43,7 +43,9 @@ class DurableObjectNamespace:
         """Rebuild an id from ``toString()``. Raises ``DurableObjectTypeError`` if invalid."""
         return self._host.ids.from_string(text)
 
-    def get(self, object_id: DurableObjectId, options: Mapping[str, Any] | None = None) -> DurableObjectStub:
+    def get(
+        self, object_id: DurableObjectId, options: Mapping[str, Any] | None = None, **_kw: Any
+    ) -> DurableObjectStub:
         """A stub for ``object_id`` (``locationHint`` is accepted and ignored)."""
         if not isinstance(object_id, DurableObjectId):
             raise DurableObjectTypeError("get() requires a DurableObjectId")
@@ -51,12 +53,16 @@ class DurableObjectNamespace:
             raise DurableObjectTypeError(WRONG_NAMESPACE)
         return DurableObjectStub(self._host, object_id)
 
-    def getByName(self, name: str, options: Mapping[str, Any] | None = None) -> DurableObjectStub:
+    def getByName(
+        self, name: str, options: Mapping[str, Any] | None = None, **_kw: Any
+    ) -> DurableObjectStub:
         """Shortcut for ``get(idFromName(name))``."""
         return DurableObjectStub(self._host, self._host.ids.from_name(name))
 
-    def jurisdiction(self, name: str) -> DurableObjectNamespace:
-        """Jurisdiction-scoped namespaces are not implemented (as in workerd)."""
+    def jurisdiction(self, name: str | None) -> DurableObjectNamespace:
+        """``None`` gives this namespace back; a named jurisdiction raises, as in workerd."""
+        if name is None:
+            return self
         raise DurableObjectError(NO_JURISDICTIONS)
 
     id_from_name = idFromName

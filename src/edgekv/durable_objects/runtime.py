@@ -29,6 +29,7 @@ from typing import Any, Self
 from edgekv.clock import SYSTEM_CLOCK, Clock
 from edgekv.durable_objects.admin import ObjectIndex
 from edgekv.durable_objects.alarms import AlarmInfo, AlarmKey, AlarmScheduler
+from edgekv.durable_objects.compat import Compatibility
 from edgekv.durable_objects.errors import DurableObjectError
 from edgekv.durable_objects.host import NamespaceHost
 from edgekv.durable_objects.limits import DEFAULT_DO_LIMITS, DurableObjectLimits
@@ -53,8 +54,11 @@ class DurableObjectRuntime:
         idle_timeout_seconds: float = 70.0,
         eviction_interval_seconds: float = 10.0,
         alarm_poll_seconds: float = 0.25,
+        compatibility_date: str | None = None,
+        compatibility_flags: list[str] | tuple[str, ...] | None = None,
     ) -> None:
         self.store = store
+        self.compat = Compatibility.of(compatibility_date, compatibility_flags)
         self._own_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="edgekv-do-")
         self.clock = clock or SYSTEM_CLOCK
@@ -163,11 +167,23 @@ class DurableObjectRuntime:
         """Fire every alarm that is due by the clock now; wait for the handlers."""
         return await self.alarms.run_due()
 
-    async def _deliver_alarm(self, key: AlarmKey, name: str | None, info: AlarmInfo) -> bool | None:
+    async def _deliver_alarm(
+        self, key: AlarmKey, name: str | None, info: AlarmInfo, started: Callable[[], None]
+    ) -> bool | None:
         host = self._hosts.get(key[0])
         if host is None:
             return None
-        return await host.deliver_alarm(key[1], name, info)
+        return await host.deliver_alarm(key[1], name, info, started)
+
+    def evict_all_instances(self) -> None:
+        """Drop every object's in-memory instance now (storage stays; events reconstruct)."""
+        for host in self._hosts.values():
+            for entry in list(host.entries.values()):
+                host.evict(entry.object_id)
+
+    async def run_alarm_now(self, unique_key: str, id_hex: str) -> bool:
+        """Run (and remove) the object's scheduled alarm now; ``False`` if none is set."""
+        return await self.alarms.run_now((unique_key, id_hex))
 
     @property
     def live_objects(self) -> int:

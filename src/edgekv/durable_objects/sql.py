@@ -11,9 +11,10 @@ Python driver); ``rowsWritten`` counts rows changed by the statement.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from typing import Any
+
+import apsw
 
 from edgekv.durable_objects.database import ObjectDatabase
 from edgekv.durable_objects.errors import DurableObjectError, DurableObjectTypeError
@@ -26,6 +27,8 @@ PARAMS_NOT_LAST = (
     "When executing multiple SQL statements in a single call, only the last statement can "
     "have parameters."
 )
+NO_STATEMENT = "SQL code did not contain a statement."
+WRONG_BINDINGS = "Wrong number of parameter bindings for SQL query."
 _BINDABLE = (int, float, str, bytes, type(None))
 
 
@@ -56,15 +59,23 @@ def _binding(value: Any) -> Any:
 
 
 def split_statements(query: str) -> list[str]:
-    """Split ``query`` on the ``;`` that end complete statements; drop empty pieces."""
+    """Split ``query`` after each ``;`` that ends a complete statement.
+
+    Raises ``DurableObjectError`` ("SQL code did not contain a statement.") when the query, or
+    any piece of it other than trailing whitespace, holds no statement (``""``, ``";"``, a
+    trailing comment), as workerd does.
+    """
     parts: list[str] = []
     begin = 0
     for index, char in enumerate(query):
-        if char == ";" and sqlite3.complete_statement(query[begin : index + 1]):
+        if char == ";" and apsw.complete(query[begin : index + 1]):
             parts.append(query[begin : index + 1])
             begin = index + 1
-    parts.append(query[begin:])
-    return [p for p in parts if sqlite3.complete_statement(p + ";") and _has_code(p)]
+    if query[begin:].strip():
+        parts.append(query[begin:])
+    if not parts or not all(_has_code(p) for p in parts):
+        raise DurableObjectError(NO_STATEMENT)
+    return parts
 
 
 def _has_code(text: str) -> bool:
@@ -88,13 +99,14 @@ def _has_code(text: str) -> bool:
 class SqlCursor:
     """The result of ``exec``: iterable rows plus ``columnNames``, ``rowsRead``, ``rowsWritten``."""
 
-    __slots__ = ("_columns", "_cursor", "_done", "_read", "_written")
+    __slots__ = ("_columns", "_cursor", "_db", "_done", "_read", "_written")
 
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
+    def __init__(self, db: ObjectDatabase, cursor: apsw.Cursor, description: Any, written: int) -> None:
+        self._db = db
         self._cursor = cursor
-        self._columns = [d[0] for d in cursor.description] if cursor.description else []
+        self._columns = [d[0] for d in description]
         self._read = 0
-        self._written = max(cursor.rowcount, 0) if not self._columns else 0
+        self._written = written
         self._done = not self._columns
 
     @property
@@ -108,8 +120,6 @@ class SqlCursor:
 
     @property
     def rowsWritten(self) -> int:
-        if self._columns and self._cursor.rowcount > 0:  # INSERT ... RETURNING
-            return self._cursor.rowcount
         return self._written
 
     column_names, rows_read, rows_written = columnNames, rowsRead, rowsWritten
@@ -119,10 +129,8 @@ class SqlCursor:
             return None
         try:
             row = self._cursor.fetchone()
-        except sqlite3.Error as exc:
-            from edgekv.durable_objects.database import translate
-
-            raise translate(exc) from exc
+        except apsw.Error as exc:
+            raise self._db.fail(exc) from exc
         if row is None:
             self._done = True
             return None
@@ -183,15 +191,26 @@ class SqlStorage:
         if not isinstance(query, str):
             raise DurableObjectTypeError("exec() requires a SQL string")
         params = [_binding(b) for b in bindings]
-        statements = split_statements(query) or [query]
+        db = self._db
+        statements = split_statements(query)
         for statement in statements[:-1]:
             try:
-                self._db.execute_user(statement).fetchall()
-            except DurableObjectError as exc:
-                if isinstance(exc.__cause__, sqlite3.ProgrammingError):
-                    raise DurableObjectError(PARAMS_NOT_LAST) from exc
-                raise
-        return SqlCursor(self._db.execute_user(statements[-1], params))
+                cursor, _ = db.execute_user(statement)
+                cursor.fetchall()
+            except apsw.BindingsError as exc:
+                raise DurableObjectError(PARAMS_NOT_LAST) from exc
+            except apsw.Error as exc:
+                raise db.fail(exc) from exc
+        before = db.conn.total_changes()
+        try:
+            cursor, description = db.execute_user(statements[-1], params)
+        except apsw.BindingsError as exc:
+            raise DurableObjectError(WRONG_BINDINGS) from exc
+        return SqlCursor(db, cursor, description, int(db.conn.total_changes() - before))
+
+    def setMaxPageCountForTest(self, count: int) -> None:
+        """Cap the database at ``count`` pages (workerd's test hook, to provoke SQLITE_FULL)."""
+        self._db.set_max_page_count(count)
 
     @property
     def databaseSize(self) -> int:

@@ -10,6 +10,7 @@ draining the pending callbacks before it releases the object's event queue.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -19,6 +20,7 @@ from edgekv.durable_objects.errors import (
     DurableObjectError,
     DurableObjectReset,
 )
+from edgekv.durable_objects.gates import InputGate
 from edgekv.durable_objects.ids import DurableObjectId
 from edgekv.durable_objects.storage import DurableObjectStorage
 from edgekv.durable_objects.websockets import ObjectSockets
@@ -30,14 +32,22 @@ BLOCK_TIMEOUT = (
     "canceled and the Durable Object was reset."
 )
 ABORTED = "Application called abort() to reset Durable Object."
+TOO_DEEP = "blockConcurrencyWhile() calls are nested too deeply."
+MAX_BLOCK_DEPTH = 64
+_BLOCK_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("edgekv_do_block_depth", default=0)
 
 
 class DurableObjectState:
     """The per-object context: ``id``, ``storage``, ``blockConcurrencyWhile``, ``waitUntil``."""
 
     def __init__(
-        self, object_id: DurableObjectId, storage: DurableObjectStorage, block_timeout: float
+        self,
+        object_id: DurableObjectId,
+        storage: DurableObjectStorage,
+        block_timeout: float,
+        gate: InputGate | None = None,
     ) -> None:
+        self._gate = gate
         self._id = object_id
         self._storage = storage
         self._block_timeout = block_timeout
@@ -61,8 +71,20 @@ class DurableObjectState:
         """Run ``fn`` (sync or async) with no other event delivered; returns its result.
 
         Awaiting the result is optional. A failure (or the 30 s timeout) resets the object.
+        The input gate stays closed until ``fn`` finishes. Calls nest at most 64 deep
+        (workerd's ``MAX_BLOCK_CONCURRENCY_WHILE_DEPTH``); deeper raises at once.
         """
-        future = asyncio.ensure_future(self._block(fn))
+        depth = _BLOCK_DEPTH.get() + 1
+        if depth > MAX_BLOCK_DEPTH:
+            raise DurableObjectError(TOO_DEEP)
+        gate = self._gate
+        if gate is not None:
+            gate.close()
+        context = contextvars.copy_context()
+        context.run(_BLOCK_DEPTH.set, depth)
+        future = context.run(asyncio.ensure_future, self._block(fn))
+        if gate is not None:
+            future.add_done_callback(lambda _f: gate.open_later())
         self._blockers.append(future)
         return future
 
@@ -124,31 +146,31 @@ class DurableObjectState:
             raise DurableObjectError("WebSocket hibernation is not available for this object")
         return self.websockets
 
-    def acceptWebSocket(self, ws: Any, tags: Any = None) -> None:  # noqa: N802
+    def acceptWebSocket(self, ws: Any, tags: Any = None) -> None:
         """Handle ``ws``'s events in ``webSocketMessage``/``webSocketClose``/``webSocketError``."""
         self._sockets().accept(ws, tags)
 
-    def getWebSockets(self, tag: Any = None) -> list[Any]:  # noqa: N802
+    def getWebSockets(self, tag: Any = None) -> list[Any]:
         """The open sockets this object accepted (with ``tag``, if given)."""
         return self._sockets().get(tag) if self.websockets is not None else []
 
-    def getTags(self, ws: Any) -> list[str]:  # noqa: N802
+    def getTags(self, ws: Any) -> list[str]:
         return self._sockets().tags(ws)
 
-    def setWebSocketAutoResponse(self, pair: Any = None) -> None:  # noqa: N802
+    def setWebSocketAutoResponse(self, pair: Any = None) -> None:
         """Answer ``pair.request`` with ``pair.response`` without waking the object."""
         self._sockets().auto_response = pair
 
-    def getWebSocketAutoResponse(self) -> Any:  # noqa: N802
+    def getWebSocketAutoResponse(self) -> Any:
         return self._sockets().auto_response
 
-    def getWebSocketAutoResponseTimestamp(self, ws: Any) -> Any:  # noqa: N802
+    def getWebSocketAutoResponseTimestamp(self, ws: Any) -> Any:
         return self._sockets().auto_response_time(ws)
 
-    def setHibernatableWebSocketEventTimeout(self, timeout_ms: Any = None) -> None:  # noqa: N802
+    def setHibernatableWebSocketEventTimeout(self, timeout_ms: Any = None) -> None:
         """Accepted; edgekv does not time out WebSocket event handlers."""
 
-    def getHibernatableWebSocketEventTimeout(self) -> Any:  # noqa: N802
+    def getHibernatableWebSocketEventTimeout(self) -> Any:
         return None
 
     accept_websocket = acceptWebSocket

@@ -17,21 +17,24 @@ Contract:
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import inspect
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from edgekv.durable_objects import codec
 from edgekv.durable_objects.backends import KVBackend
-from edgekv.durable_objects.database import ObjectDatabase
+from edgekv.durable_objects.database import ConstraintReset, ObjectDatabase
 from edgekv.durable_objects.errors import (
     DurableObjectError,
     DurableObjectRangeError,
     DurableObjectTypeError,
 )
+from edgekv.durable_objects.gates import InputGate, start_eagerly
 from edgekv.durable_objects.limits import DurableObjectLimits
+from edgekv.durable_objects.pitr import History, format_bookmark, parse_bookmark
 from edgekv.storage.base import prefix_upper_bound
 
 if TYPE_CHECKING:
@@ -56,6 +59,18 @@ NO_ALARM_HANDLER = (
     "Your Durable Object class must have an alarm() handler in order to call setAlarm()"
 )
 ENTRY_TOO_BIG = "string or blob too big: SQLITE_TOOBIG"
+CRITICAL_COMMIT = "Cannot commit transaction due to an earlier SQL critical error"
+PITR_DISABLED = "Point-in-time recovery is disabled for this runtime (pitr_enabled=False)."
+
+
+class _AlarmUndo:
+    """What one transaction must restore if it rolls back: the alarm as it was before."""
+
+    __slots__ = ("previous", "touched")
+
+    def __init__(self) -> None:
+        self.touched = False  # an alarm call was made inside the transaction
+        self.previous: tuple[int, str | None] | None = None
 
 
 # -- validation shared by the async and sync APIs ----------------------------------------
@@ -131,6 +146,12 @@ def _list_range(
     return begin, end, bool(opts.get("reverse", False)), None if limit is None else int(limit)
 
 
+async def _after(prev: asyncio.Future[Any], coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` once ``prev`` has finished (whatever its outcome): calls stay in order."""
+    await asyncio.wait([prev])
+    return await coro
+
+
 def _to_millis(scheduled: Any) -> int:
     if isinstance(scheduled, dt.datetime):
         if scheduled.tzinfo is None:  # Workers run in UTC
@@ -147,7 +168,12 @@ def _to_millis(scheduled: Any) -> int:
 
 
 class _Operations:
-    """``get``/``put``/``delete``/``list`` with validation and the codec, over a backend."""
+    """``get``/``put``/``delete``/``list`` with validation and the codec, over a backend.
+
+    Every public call starts at once (``_start``) and returns an awaitable of its result, as
+    a JavaScript promise does: a write that is never awaited still happens, and arguments
+    (buffers included) are encoded at call time.
+    """
 
     _limits: DurableObjectLimits
     _sqlite: bool
@@ -158,8 +184,14 @@ class _Operations:
     def _backend_ops(self) -> KVBackend:
         raise NotImplementedError
 
-    async def get(self, keys: Any, options: Any = None, **_options: Any) -> Any:
+    def _start(self, coro: Coroutine[Any, Any, T], write: bool) -> asyncio.Future[T]:
+        raise NotImplementedError
+
+    def get(self, keys: Any, options: Any = None, **_options: Any) -> Awaitable[Any]:
         """The value of one key (``None`` if missing), or a ``dict`` for a list of keys."""
+        return self._start(self._get(keys), write=False)
+
+    async def _get(self, keys: Any) -> Any:
         self._check("get()")
         backend = self._backend_ops()
         if isinstance(keys, str):
@@ -169,10 +201,13 @@ class _Operations:
         found = await backend.get_many(wanted)
         return {key: codec.decode(found[key]) for key in sorted(found)}
 
-    async def put(
+    def put(
         self, key_or_entries: Any, value: Any = _MISSING, options: Any = None, **_options: Any
-    ) -> None:
+    ) -> Awaitable[None]:
         """``put(key, value)`` or ``put({key: value, ...})`` (at most 128 pairs)."""
+        return self._start(self._put(key_or_entries, value), write=True)
+
+    async def _put(self, key_or_entries: Any, value: Any) -> None:
         self._check("put()")
         if isinstance(key_or_entries, Mapping):
             if len(key_or_entries) > self._limits.max_keys_per_call:
@@ -190,19 +225,25 @@ class _Operations:
         if puts:
             await self._backend_ops().write(puts, ())
 
-    async def delete(self, keys: Any, options: Any = None, **_options: Any) -> bool | int:
+    def delete(self, keys: Any, options: Any = None, **_options: Any) -> Awaitable[bool | int]:
         """Delete one key (``True`` if it existed) or a list of keys (how many existed)."""
+        return self._start(self._delete(keys), write=True)
+
+    async def _delete(self, keys: Any) -> bool | int:
         self._check("delete()")
         if isinstance(keys, str):
             key = _key(keys, self._limits, self._sqlite)
             return await self._backend_ops().delete_many([key]) > 0
         return await self._backend_ops().delete_many(_keys(keys, self._limits, self._sqlite))
 
-    async def list(self, options: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
+    def list(self, options: Mapping[str, Any] | None = None, **kwargs: Any) -> Awaitable[dict[str, Any]]:
         """Entries in key order: ``start``, ``startAfter``, ``end``, ``prefix``, ``reverse``, ``limit``.
 
         Options may be given as a dict (JS style) or keywords (``start_after`` also accepted).
         """
+        return self._start(self._list(options, kwargs), write=False)
+
+    async def _list(self, options: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> dict[str, Any]:
         self._check("list()")
         bounds = _list_range(options, kwargs)
         if bounds is None:
@@ -225,6 +266,19 @@ class DurableObjectTransaction(_Operations):
         self._finished = False
         self._overlay: dict[str, bytes | None] = {}  # KV-backed only: buffered writes
         self._savepoint: str | None = None  # SQLite-backed only
+        self._pending: list[asyncio.Future[Any]] = []  # calls started, awaited at commit
+
+    def _start(self, coro: Coroutine[Any, Any, T], write: bool) -> asyncio.Future[T]:
+        future = start_eagerly(coro)
+        if not future.done():
+            self._pending.append(future)
+        return future
+
+    async def _settle(self) -> None:
+        """Wait for calls the closure started but did not await (they belong to the txn)."""
+        while self._pending:
+            pending, self._pending = self._pending, []
+            await asyncio.wait(pending)
 
     def _check(self, op: str) -> None:
         if self._rolled_back:
@@ -254,17 +308,22 @@ class DurableObjectTransaction(_Operations):
 
     delete_all = deleteAll
 
-    async def getAlarm(self, options: Any = None) -> int | None:
+    def getAlarm(self, options: Any = None) -> Awaitable[int | None]:
         self._check("getAlarm()")
-        return await self._storage.getAlarm(options)
+        return self._track(self._storage.getAlarm(options))
 
-    async def setAlarm(self, scheduled: Any, options: Any = None) -> None:
+    def setAlarm(self, scheduled: Any, options: Any = None) -> Awaitable[None]:
         self._check("setAlarm()")
-        await self._storage.setAlarm(scheduled, options)
+        return self._track(self._storage.setAlarm(scheduled, options))
 
-    async def deleteAlarm(self, options: Any = None) -> None:
+    def deleteAlarm(self, options: Any = None) -> Awaitable[None]:
         self._check("deleteAlarm()")
-        await self._storage.deleteAlarm(options)
+        return self._track(self._storage.deleteAlarm(options))
+
+    def _track(self, future: Awaitable[T]) -> Awaitable[T]:
+        if isinstance(future, asyncio.Future) and not future.done():
+            self._pending.append(future)
+        return future
 
     get_alarm, set_alarm, delete_alarm = getAlarm, setAlarm, deleteAlarm
 
@@ -334,6 +393,7 @@ class DurableObjectStorage(_Operations):
         object_name: str | None,
         has_alarm_handler: bool,
         db: ObjectDatabase | None = None,
+        delete_all_deletes_alarm: bool = False,
     ) -> None:
         self._backend = backend
         self._limits = limits
@@ -345,9 +405,62 @@ class DurableObjectStorage(_Operations):
         self._has_alarm_handler = has_alarm_handler
         self._sql: SqlStorage | None = None
         self._kv: SyncKV | None = None
+        self._delete_all_deletes_alarm = delete_all_deletes_alarm
+        self.gate: InputGate | None = None  # set by the host: storage calls close it
+        self._tail: asyncio.Future[Any] | None = None  # the last call still in flight
+        self._writes: set[asyncio.Future[Any]] = set()  # unconfirmed writes (output gate)
+        self._write_failure: BaseException | None = None
+        self._undo: list[_AlarmUndo] = []  # one per open transaction: the alarm before it
 
     def _backend_ops(self) -> KVBackend:
         return self._backend
+
+    def _start(self, coro: Coroutine[Any, Any, T], write: bool) -> asyncio.Future[T]:
+        """Start a storage call now, after the calls already in flight (they run in order).
+
+        A call that suspends (the shared engine, alarms) holds the input gate closed until it
+        completes; a write is tracked until confirmed (the output gate).
+        """
+        prev = self._tail
+        if prev is not None and not prev.done():
+            coro = _after(prev, coro)
+        future = start_eagerly(coro)
+        if not future.done():
+            self._tail = future
+            gate = self.gate
+            if gate is not None:
+                gate.close()
+                future.add_done_callback(lambda _f: gate.open_later())
+            if write:
+                self._writes.add(future)
+                future.add_done_callback(self._write_done)
+        return future
+
+    def _write_done(self, future: asyncio.Future[Any]) -> None:
+        self._writes.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            self._write_failure = self._write_failure or future.exception()
+
+    async def confirm(self) -> None:
+        """The output gate: wait until every write is durable; raise what broke storage."""
+        while self._writes:
+            await asyncio.wait(list(self._writes))
+        if self._write_failure is not None:
+            raise self._write_failure
+        if self._db is not None:
+            self._db.flush()  # commit this turn's implicit transaction (raises if broken)
+
+    def discard_unconfirmed(self) -> None:
+        """Drop writes not yet committed (``ctx.abort()``: workerd cancels unflushed writes)."""
+        if self._db is not None:
+            self._db.discard()
+
+    @property
+    def broken(self) -> BaseException | None:
+        """The error that broke this object's storage (a failed commit), if any."""
+        if self._db is not None and self._db.broken is not None:
+            return self._db.broken
+        return self._write_failure
 
     def _db_or_raise(self) -> ObjectDatabase:
         if self._db is None:
@@ -356,27 +469,65 @@ class DurableObjectStorage(_Operations):
 
     # -- whole-object operations --------------------------------------------------------------
 
-    async def deleteAll(self, options: Any = None) -> None:
-        """Delete every key (and, SQLite-backed, every SQL table). The alarm is kept."""
+    def deleteAll(self, options: Any = None) -> Awaitable[None]:
+        """Delete every key (and, SQLite-backed, every SQL table).
+
+        The alarm is kept, unless the compatibility flag ``delete_all_deletes_alarm`` is on
+        (default from compatibility date 2026-02-24), as in workerd.
+        """
+        return self._start(self._delete_all(), write=True)
+
+    async def _delete_all(self) -> None:
         await self._backend.delete_all()
+        if self._delete_all_deletes_alarm:
+            await self._alarms.delete(self._alarm_key)
 
     async def transaction(self, closure: Callable[[DurableObjectTransaction], Any], options: Any = None) -> Any:
-        """Run ``closure(txn)``; commit its writes if it returns, roll back if it raises."""
+        """Run ``closure(txn)``; commit its writes if it returns, roll back if it raises.
+
+        The input gate stays closed for the whole transaction: no other event of this object
+        runs in between, whatever the closure awaits.
+        """
+        prev = self._tail
+        if prev is not None and not prev.done():
+            await asyncio.wait([prev])  # calls started before the transaction come first
+        if self._db is not None:
+            self._db.flush()  # as workerd: the implicit transaction commits first
+        gate = self.gate
+        if gate is not None:
+            gate.close()
+        try:
+            return await self._transaction(closure)
+        finally:
+            if gate is not None:
+                gate.open_later()
+
+    async def _transaction(self, closure: Callable[[DurableObjectTransaction], Any]) -> Any:
         txn = DurableObjectTransaction(self)
         if self._db is not None:
             txn._savepoint = self._db.savepoint()
+        self._undo.append(_AlarmUndo())
         try:
             result = closure(txn)
             if inspect.isawaitable(result):
                 result = await result
+            await txn._settle()
         except BaseException:
+            self._end_frame(commit=False)
             if not txn._rolled_back:
                 txn.rollback()
             txn._finished = True
             raise
+        if txn._rolled_back:
+            self._end_frame(commit=False)
+            txn._finished = True
+            if self._db is not None:
+                self._db.require_not_broken()  # a critical error inside: the event fails with it
+            return result
+        self._end_frame(commit=True)
         if not txn._rolled_back:
             if txn._savepoint is not None:
-                self._db_or_raise().release(txn._savepoint)
+                self._commit(txn._savepoint)
             elif txn._overlay:
                 puts = [(k, v) for k, v in txn._overlay.items() if v is not None]
                 deletes = [k for k, v in txn._overlay.items() if v is None]
@@ -384,10 +535,57 @@ class DurableObjectStorage(_Operations):
         txn._finished = True
         return result
 
+    def _commit(self, savepoint: str) -> None:
+        """Release ``savepoint``. A failed commit has rolled back and broken the database; as
+        in workerd it surfaces through the output gate (the event fails, the object resets),
+        not here. After a critical error nothing can commit."""
+        db = self._db_or_raise()
+        if db.broken is not None and not isinstance(db.broken, ConstraintReset):
+            raise DurableObjectError(CRITICAL_COMMIT)
+        try:
+            db.release(savepoint)
+        except ConstraintReset:
+            pass
+
+    # -- alarms inside transactions: undone with them ------------------------------------------
+
+    def _end_frame(self, commit: bool) -> None:
+        """Close the innermost transaction's alarm record: undo it, or hand it to the parent."""
+        frame = self._undo.pop()
+        if not frame.touched:
+            return
+        if not commit:
+            self._start(self._restore_alarm(frame), write=True)
+        elif self._undo and not self._undo[-1].touched:
+            self._undo[-1] = frame  # the outer transaction undoes back to the same state
+
+    def _alarm_change(self, change: Coroutine[Any, Any, None]) -> Awaitable[None]:
+        frame = self._undo[-1] if self._undo else None
+        if frame is not None and not frame.touched:
+            frame.touched = True
+            remember = frame
+        else:
+            remember = None
+
+        async def run() -> None:
+            if remember is not None:
+                remember.previous = await self._alarms.peek(self._alarm_key)
+            await change
+
+        return self._start(run(), write=True)
+
+    async def _restore_alarm(self, frame: _AlarmUndo) -> None:
+        if frame.previous is None:
+            await self._alarms.delete(self._alarm_key)
+        else:
+            millis, name = frame.previous
+            await self._alarms.set(self._alarm_key, millis, name)
+
     def transactionSync(self, fn: Callable[[], T]) -> T:
         """SQLite only: run the synchronous ``fn`` in a savepoint; roll back if it raises."""
         db = self._db_or_raise()
         name = db.savepoint()
+        self._undo.append(_AlarmUndo())
         try:
             result = fn()
             if inspect.isawaitable(result):
@@ -395,22 +593,32 @@ class DurableObjectStorage(_Operations):
                     result.close()
                 raise DurableObjectTypeError("transactionSync() requires a synchronous callback")
         except BaseException:
+            self._end_frame(commit=False)
             db.rollback_to(name)
             raise
-        db.release(name)
+        self._end_frame(commit=True)
+        self._commit(name)
         return result
 
-    async def sync(self) -> None:
-        """Resolve once earlier writes are durable: they already are."""
+    def sync(self) -> Awaitable[None]:
+        """Resolve once every earlier write is durable (raises if storage is broken)."""
+        return asyncio.ensure_future(self.confirm())
 
     # -- alarms -------------------------------------------------------------------------------
 
-    async def getAlarm(self, options: Any = None) -> int | None:
+    def getAlarm(self, options: Any = None) -> Awaitable[int | None]:
         """The scheduled alarm in milliseconds since the epoch, or ``None``."""
-        return await self._alarms.get(self._alarm_key)
+        return self._start(self._alarms.get(self._alarm_key), write=False)
 
-    async def setAlarm(self, scheduled: Any, options: Any = None) -> None:
-        """Schedule the alarm (a ``datetime`` or epoch milliseconds); a past time runs at once."""
+    def setAlarm(self, scheduled: Any, options: Any = None) -> Awaitable[None]:
+        """Schedule the alarm (a ``datetime`` or epoch milliseconds); a past time runs at once.
+
+        A Python Durable Object may always set an alarm (on Cloudflare its class is wrapped in
+        a proxy that has ``alarm``); the alarm of a class without ``alarm()`` fires as a no-op.
+        """
+        return self._alarm_change(self._set_alarm(scheduled))
+
+    async def _set_alarm(self, scheduled: Any) -> None:
         millis = _to_millis(scheduled)
         if millis <= 0:
             raise DurableObjectTypeError("setAlarm() cannot be called with an alarm time <= 0")
@@ -419,9 +627,57 @@ class DurableObjectStorage(_Operations):
         # alarm then fires into nothing).
         await self._alarms.set(self._alarm_key, millis, self._object_name)
 
-    async def deleteAlarm(self, options: Any = None) -> None:
+    def deleteAlarm(self, options: Any = None) -> Awaitable[None]:
         """Cancel the alarm (a handler already running is not interrupted)."""
-        await self._alarms.delete(self._alarm_key)
+        return self._alarm_change(self._alarms.delete(self._alarm_key))
+
+    # -- point-in-time recovery (SQLite only) ---------------------------------------------------
+
+    def _history(self) -> History:
+        db = self._db_or_raise()
+        if db.history is None:
+            raise DurableObjectError(PITR_DISABLED)
+        return db.history
+
+    def getCurrentBookmark(self) -> Awaitable[str]:
+        """A bookmark for the current state (commits pending writes first); always advances."""
+
+        async def current() -> str:
+            history = self._history()
+            self._db_or_raise().flush()
+            return format_bookmark(history.mark())
+
+        return self._start(current(), write=False)
+
+    def getBookmarkForTime(self, timestamp: Any) -> Awaitable[str]:
+        """The bookmark of the state at ``timestamp`` (a ``datetime`` or epoch ms), within the
+        retained history (30 days by default). Raises ``DurableObjectRangeError`` if older."""
+
+        async def for_time() -> str:
+            history = self._history()
+            self._db_or_raise().flush()
+            return format_bookmark(history.seq_for_time(_to_millis(timestamp)))
+
+        return self._start(for_time(), write=False)
+
+    def onNextSessionRestoreBookmark(self, bookmark: str) -> Awaitable[str]:
+        """Restore the state at ``bookmark`` when the object next starts (e.g. after
+        ``ctx.abort()``); returns a bookmark of the current state, to undo the restore."""
+
+        async def schedule() -> str:
+            history = self._history()
+            seq = parse_bookmark(bookmark)
+            self._db_or_raise().flush()
+            history.check(seq)
+            history.set_pending_restore(seq)  # first: pruning never drops a pending point
+            undo = history.mark()
+            return format_bookmark(undo)
+
+        return self._start(schedule(), write=True)
+
+    get_current_bookmark = getCurrentBookmark
+    get_bookmark_for_time = getBookmarkForTime
+    on_next_session_restore_bookmark = onNextSessionRestoreBookmark
 
     # -- SQLite-only surfaces -------------------------------------------------------------------
 
@@ -452,11 +708,12 @@ class DurableObjectStorage(_Operations):
 class SyncKV:
     """``ctx.storage.kv``: synchronous ``get``/``put``/``delete``/``list`` (SQLite-backed only)."""
 
-    __slots__ = ("_db", "_limits")
+    __slots__ = ("_current", "_db", "_limits")
 
     def __init__(self, db: ObjectDatabase, limits: DurableObjectLimits) -> None:
         self._db = db
         self._limits = limits
+        self._current: SyncListIterator | None = None  # the one live list() iterator
 
     def get(self, key: str) -> Any:
         data = self._db.kv_get(_key(key, self._limits, True))
@@ -470,9 +727,46 @@ class SyncKV:
     def delete(self, key: str) -> bool:
         return self._db.kv_delete_many([_key(key, self._limits, True)]) > 0
 
-    def list(self, options: Mapping[str, Any] | None = None, **kwargs: Any) -> Iterator[tuple[str, Any]]:
-        """An iterator of ``(key, value)`` pairs, same range options as the async ``list``."""
+    def list(self, options: Mapping[str, Any] | None = None, **kwargs: Any) -> SyncListIterator:
+        """An iterator of ``(key, value)`` pairs, same range options as the async ``list``.
+
+        As in workerd, only one ``list()`` iterator lives at a time: starting a new one
+        invalidates the previous one, whose next step raises ``DurableObjectError``.
+        """
         bounds = _list_range(options, kwargs)
-        rows = [] if bounds is None else self._db.kv_scan(*bounds)
-        return ((key, codec.decode(data)) for key, data in rows)
+        if bounds is None:
+            return SyncListIterator(self, [])  # an empty range: nothing to invalidate
+        if self._current is not None:
+            self._current._canceled = True
+        self._current = SyncListIterator(self, self._db.kv_scan(*bounds))
+        return self._current
+
+
+LIST_INVALIDATED = (
+    "kv.list() iterator was invalidated because a new call to kv.list() was started. Only one "
+    "kv.list() iterator can exist at a time."
+)
+
+
+class SyncListIterator:
+    """The iterator ``ctx.storage.kv.list()`` returns: ``(key, value)`` pairs in key order."""
+
+    __slots__ = ("_canceled", "_owner", "_rows")
+
+    def __init__(self, owner: SyncKV, rows: list[tuple[str, bytes]]) -> None:
+        self._owner = owner
+        self._rows = iter(rows)
+        self._canceled = False
+
+    def __iter__(self) -> SyncListIterator:
+        return self
+
+    def __next__(self) -> tuple[str, Any]:
+        if self._canceled:
+            raise DurableObjectError(LIST_INVALIDATED)
+        for key, data in self._rows:
+            return key, codec.decode(data)
+        if self._owner._current is self:
+            self._owner._current = None  # finished: a new list() invalidates nothing
+        raise StopIteration
 

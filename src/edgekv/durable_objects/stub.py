@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from edgekv.durable_objects import codec
-from edgekv.durable_objects.errors import DurableObjectTypeError
+from edgekv.durable_objects.errors import DurableObjectReset, DurableObjectTypeError
+from edgekv.durable_objects.gates import CURRENT_STORAGE
 from edgekv.durable_objects.ids import DurableObjectId
 
 if TYPE_CHECKING:
@@ -31,11 +32,31 @@ def _not_implemented(name: str) -> DurableObjectTypeError:
 class DurableObjectStub:
     """A handle on one Durable Object; cheap to create, safe to share."""
 
-    __slots__ = ("_host", "_id")
+    __slots__ = ("__dict__", "_broken", "_host", "_id")
 
     def __init__(self, host: NamespaceHost, object_id: DurableObjectId) -> None:
-        self._host = host
-        self._id = object_id
+        object.__setattr__(self, "_host", host)
+        object.__setattr__(self, "_id", object_id)
+        object.__setattr__(self, "_broken", None)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Properties may be set on a stub (workerd allows it); ``id`` and ``name`` are fixed."""
+        if name in ("id", "name", "fetch") or name.startswith("_"):
+            raise AttributeError(f"Cannot assign to read only property '{name}' of object")
+        object.__setattr__(self, name, value)
+
+    async def _dispatch(self, call: Any) -> Any:
+        """Deliver through the host: the caller's output gate first, and a reset breaks us."""
+        if self._broken is not None:
+            raise self._broken
+        caller = CURRENT_STORAGE.get()
+        if caller is not None:
+            await caller.confirm()  # an outgoing call waits for the caller's writes
+        try:
+            return await self._host.dispatch(self._id, call)
+        except DurableObjectReset as exc:
+            object.__setattr__(self, "_broken", exc)  # as workerd: get a new stub
+            raise
 
     @property
     def id(self) -> DurableObjectId:
@@ -63,7 +84,7 @@ class DurableObjectStub:
                 raise DurableObjectTypeError(NO_FETCH)
             return handler(request)
 
-        return await self._host.dispatch(self._id, call)
+        return await self._dispatch(call)
 
     async def _call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         args, kwargs = codec.clone(args), codec.clone(kwargs)
@@ -74,7 +95,7 @@ class DurableObjectStub:
                 raise _not_implemented(method)
             return handler(*args, **kwargs)
 
-        return codec.clone(await self._host.dispatch(self._id, call))
+        return codec.clone(await self._dispatch(call))
 
     def __getattr__(self, method: str) -> Any:
         if method.startswith("_"):

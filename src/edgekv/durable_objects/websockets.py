@@ -126,7 +126,7 @@ class ObjectSockets:
 
         try:
             await self._dispatch(call)
-        except Exception:  # noqa: BLE001 - reported; the socket stays open
+        except Exception:
             logger.exception("Uncaught exception in %s", name)
 
 

@@ -32,6 +32,7 @@ from edgekv.kv.validation import (
     str_option,
 )
 from edgekv.limits import DEFAULT_LIMITS, Limits
+from edgekv.promises import eager
 from edgekv.storage.base import Record, Store
 
 __all__ = ["KVNamespace", "service_failure"]
@@ -83,6 +84,7 @@ class KVNamespace:
 
     # -- reads ----------------------------------------------------------------------------
 
+    @eager  # starts when called, like the JS promise a Python Worker gets
     async def get(self, key: Any = MISSING, type_or_options: Any = MISSING, /, **options: Any) -> Any:
         """Read one key (``str`` key) or up to 100 keys (``list`` of keys).
 
@@ -99,6 +101,7 @@ class KVNamespace:
         record = await self._get_one(key, cache_ttl)
         return None if record is None else _decode(record.value or b"", read_type)
 
+    @eager  # starts when called, like the JS promise a Python Worker gets
     async def getWithMetadata(
         self, key: Any = MISSING, type_or_options: Any = MISSING, /, **options: Any
     ) -> Any:
@@ -192,6 +195,7 @@ class KVNamespace:
 
     # -- writes ---------------------------------------------------------------------------
 
+    @eager  # starts when called, like the JS promise a Python Worker gets
     async def put(
         self, key: Any = MISSING, value: Any = MISSING, options: Any = MISSING, /, **kwargs: Any
     ) -> None:
@@ -311,6 +315,7 @@ class KVNamespace:
             return expiration
         return None
 
+    @eager  # starts when called, like the JS promise a Python Worker gets
     async def delete(self, key: Any = MISSING, /, *_ignored: Any) -> None:
         """Remove ``key``. Deleting a missing key succeeds."""
         if key is MISSING:
@@ -324,6 +329,7 @@ class KVNamespace:
 
     # -- list -----------------------------------------------------------------------------
 
+    @eager  # starts when called, like the JS promise a Python Worker gets
     async def list(self, options: Any = MISSING, /, **kwargs: Any) -> JsDict:
         """A page of keys in UTF-8 byte order: ``{"keys", "list_complete", "cursor"?,
         "cacheStatus"}``. Options: ``prefix``, ``limit`` (1-1000; 0 or less means 1000),

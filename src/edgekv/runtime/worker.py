@@ -224,6 +224,8 @@ class WorkerRuntime:
             clock=clock,
             limits=do_limits,
             idle_timeout_seconds=idle_timeout_seconds,
+            compatibility_date=getattr(config, "compatibility_date", None),
+            compatibility_flags=getattr(config, "compatibility_flags", ()),
         )
         do_runtime.set_request_factory(_request_factory)
         self = cls(
