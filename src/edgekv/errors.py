@@ -8,7 +8,8 @@
     │   ├── NamespaceNotFound       no KV namespace with that id is registered
     │   ├── NamespaceTitleExists    a KV namespace with that title already exists
     │   ├── AccountNotFound         no account with that id
-    │   └── TokenNotFound           no API token with that id
+    │   ├── TokenNotFound           no API token with that id
+    │   └── StoreUnavailable        the central store cannot be reached (edge cache: fail fast)
     ├── KVError                     Cloudflare's ``KV <OP> failed: <status> <text>`` (JS ``Error``)
     ├── KVTypeError (TypeError)     Cloudflare's binding-side ``TypeError`` texts
     ├── KVSyntaxError (ValueError)  ``type="json"`` on a value that is not JSON (JS ``SyntaxError``)
@@ -30,6 +31,7 @@ __all__ = [
     "NamespaceNotFound",
     "NamespaceTitleExists",
     "StorageError",
+    "StoreUnavailable",
     "TokenNotFound",
 ]
 
@@ -76,6 +78,12 @@ class TokenNotFound(StorageError):
     def __init__(self, token_id: str) -> None:
         super().__init__(f"no API token with id {token_id!r}")
         self.token_id = token_id
+
+
+class StoreUnavailable(StorageError):
+    """The authoritative store behind an edge cache cannot be reached (down, timed out, or
+    its circuit breaker is open). The KV binding reports it as ``KV <OP> failed: 503 Service
+    Unavailable``; backends raise it for connection-level failures."""
 
 
 class KVError(EdgeKVError):

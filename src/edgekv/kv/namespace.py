@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Iterable
 from typing import Any
 
-from edgekv.errors import KVError, KVTypeError
+from edgekv.edge.store import CachedStore
+from edgekv.errors import KVError, KVTypeError, StoreUnavailable
 from edgekv.kv import jsjson
 from edgekv.kv.cursor import decode_cursor, encode_cursor
 from edgekv.kv.jsvalues import js_to_int32, js_to_string
@@ -52,7 +53,7 @@ class KVNamespace:
     ("0", "42") out of bulk-get results (spec §4.2); it is on by default, as in production.
     """
 
-    __slots__ = ("_clock", "_drop_index_keys", "_limits", "_space", "_store", "namespace_id")
+    __slots__ = ("_clock", "_drop_index_keys", "_edge", "_limits", "_space", "_store", "namespace_id")
 
     def __init__(
         self,
@@ -68,6 +69,9 @@ class KVNamespace:
         self._clock = store.clock
         self._drop_index_keys = drop_index_keys
         self.namespace_id = namespace_id
+        # Over an edge cache, reads pass the reader's cacheTtl and report a cacheStatus;
+        # over a single-node store they behave as Miniflare (cacheTtl checked, status null).
+        self._edge = store if isinstance(store, CachedStore) else None
 
     def __repr__(self) -> str:
         return f"<KvNamespace {self.namespace_id}>"
@@ -96,7 +100,7 @@ class KVNamespace:
         read_type, cache_ttl = _read_options(type_or_options, options)
         if isinstance(key, (list, tuple)):
             return await self._get_bulk(key, read_type, cache_ttl, with_metadata=False)
-        record = await self._get_one(key, cache_ttl)
+        record, _ = await self._get_one(key, cache_ttl)
         return None if record is None else _decode(record.value or b"", read_type)
 
     async def getWithMetadata(
@@ -109,19 +113,26 @@ class KVNamespace:
         read_type, cache_ttl = _read_options(type_or_options, options)
         if isinstance(key, (list, tuple)):
             return await self._get_bulk(key, read_type, cache_ttl, with_metadata=True)
-        record = await self._get_one(key, cache_ttl)
+        record, status = await self._get_one(key, cache_ttl)
         if record is None:
-            return JsDict(value=None, metadata=None, cacheStatus=None)
+            return JsDict(value=None, metadata=None, cacheStatus=status)
         value = _decode(record.value or b"", read_type)
-        return JsDict(value=value, metadata=_metadata(record), cacheStatus=None)
+        return JsDict(value=value, metadata=_metadata(record), cacheStatus=status)
 
     get_with_metadata = getWithMetadata
 
-    async def _get_one(self, key: Any, cache_ttl: int | None) -> Record | None:
+    async def _get_one(self, key: Any, cache_ttl: int | None) -> tuple[Record | None, str | None]:
+        """The record (``None`` when missing) and its cacheStatus (``None`` without an edge
+        cache)."""
         name = key if isinstance(key, str) else js_to_string(key)
         check_key(name, "GET", self._limits)
         check_cache_ttl(cache_ttl, "GET", self._limits)
-        return await self._store.get(self._space, name)
+        try:
+            if self._edge is not None:
+                return await self._edge.get_with_status(self._space, name, cache_ttl)
+            return await self._store.get(self._space, name), None
+        except StoreUnavailable as exc:
+            raise _unavailable("GET") from exc
 
     async def _get_bulk(
         self, keys: Any, read_type: str, cache_ttl: int | None, *, with_metadata: bool
@@ -146,7 +157,15 @@ class KVNamespace:
                 key_error, checked = exc, index
                 break
         wanted = list(dict.fromkeys(names[:checked]))
-        records = await self._store.get_many(self._space, wanted) if wanted else {}
+        try:
+            if not wanted:
+                records: dict[str, Record] = {}
+            elif self._edge is not None:
+                records = await self._edge.get_many(self._space, wanted, cache_ttl=cache_ttl)
+            else:
+                records = await self._store.get_many(self._space, wanted)
+        except StoreUnavailable as exc:
+            raise _unavailable("GET_BULK") from exc
         result: dict[str, Any] = {}
         total_bytes = 0
         for name in wanted:
@@ -212,7 +231,10 @@ class KVNamespace:
         else:
             size = len(data)
         self._check_value_size(size)
-        await self._store.put(self._space, name, data, expiration=expires, metadata=meta_text)
+        try:
+            await self._store.put(self._space, name, data, expiration=expires, metadata=meta_text)
+        except StoreUnavailable as exc:
+            raise _unavailable("PUT") from exc
 
     def prepare_put(
         self,
@@ -243,7 +265,10 @@ class KVNamespace:
 
     async def put_records(self, records: Iterable[Record]) -> None:
         """Store records made by ``prepare_put`` atomically: all of them, or none."""
-        await self._store.write_batch(self._space, records)
+        try:
+            await self._store.write_batch(self._space, records)
+        except StoreUnavailable as exc:
+            raise _unavailable("PUT") from exc
 
     def _check_put_options(
         self, expiration: int | None, expiration_ttl: int | None, metadata: Any
@@ -308,7 +333,10 @@ class KVNamespace:
             raise missing_argument("delete", 1)
         name = key if isinstance(key, str) else js_to_string(key)
         check_key(name, "DELETE", self._limits)
-        await self._store.delete(self._space, name)
+        try:
+            await self._store.delete(self._space, name)
+        except StoreUnavailable as exc:
+            raise _unavailable("DELETE") from exc
 
     # -- list -----------------------------------------------------------------------------
 
@@ -331,9 +359,12 @@ class KVNamespace:
         if prefix:
             check_key_bytes(prefix, "GET", self._limits)
         start_after = decode_cursor(cursor) if cursor else ""
-        rows = await self._store.scan_keys(
-            self._space, prefix=prefix or "", start_after=start_after or None, limit=limit + 1
-        )
+        try:
+            rows = await self._store.scan_keys(
+                self._space, prefix=prefix or "", start_after=start_after or None, limit=limit + 1
+            )
+        except StoreUnavailable as exc:
+            raise _unavailable("GET") from exc
         complete = len(rows) <= limit
         keys = []
         for name, expiration, metadata in rows if complete else rows[:limit]:
@@ -348,6 +379,12 @@ class KVNamespace:
             result["cursor"] = encode_cursor(keys[-1]["name"])
         result["cacheStatus"] = None
         return result
+
+
+def _unavailable(op: str) -> KVError:
+    """The central store behind an edge cache is down: the 503 Cloudflare's KV answered
+    during its June 2025 outage, reported the binding's way."""
+    return KVError(op, 503, "Service Unavailable")
 
 
 def _read_options(type_or_options: Any, kwargs: dict[str, Any]) -> tuple[str, int | None]:
