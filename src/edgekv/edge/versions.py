@@ -107,14 +107,19 @@ class VersioningStore(ForwardingStore):
 
     # -- the versioned protocol ---------------------------------------------------------
 
+    # The version is taken before the read: a change that lands during the read then shows
+    # as an answer older than its notice (not cached), never as an old value with a new
+    # version (cached as current). The PostgreSQL store reads both in one statement.
+
     async def get_versioned(self, space: str, key: str) -> Versioned:
+        version = self._versions.get((space, key), 0)
         record = await self.inner.get(space, key)
-        return Versioned(record, self._versions.get((space, key), 0))
+        return Versioned(record, version)
 
     async def get_many_versioned(self, space: str, keys: Sequence[str]) -> dict[str, Versioned]:
+        versions = {k: self._versions.get((space, k), 0) for k in keys}
         found = await self.inner.get_many(space, keys)
-        versions = self._versions
-        return {k: Versioned(found.get(k), versions.get((space, k), 0)) for k in keys}
+        return {k: Versioned(found.get(k), versions[k]) for k in keys}
 
     async def put_versioned(
         self,
