@@ -69,6 +69,7 @@ class EdgePolicy:
     refill_spread_seconds: float = 30.0  # after recovery, spread stale refills over this
     initial_backoff_seconds: float = 1.0  # breaker: first retry after a failure
     max_backoff_seconds: float = 10.0  # breaker: retries back off up to this
+    retry_jitter: float = 0.5  # breaker: each retry waits backoff * uniform(1 -/+ this)
 
 
 class CachedStore(ForwardingStore):
@@ -96,6 +97,7 @@ class CachedStore(ForwardingStore):
         self.health = StoreHealth(
             initial_backoff_seconds=self.policy.initial_backoff_seconds,
             max_backoff_seconds=self.policy.max_backoff_seconds,
+            jitter=self.policy.retry_jitter,
             rng=self._rng,
         )
         self._versioned: VersionedStore | None = inner if isinstance(inner, VersionedStore) else None
@@ -117,12 +119,14 @@ class CachedStore(ForwardingStore):
         is the reader's ``cacheTtl`` (already validated by the caller), default 60 s.
         Raises ``StoreUnavailable`` when the answer needs the store and it is down."""
         ttl = self.policy.default_cache_ttl_seconds if cache_ttl is None else cache_ttl
-        now = self.clock.now()
         entry = self.cache.get(space, key)
         if entry is not None:
-            answer = await self._from_entry(entry, ttl, now)
-            if answer is not None:
-                return answer
+            status = self._status(entry, ttl, self.clock.now())
+            if status is not None:
+                record = await self.cache.record_of(entry) if entry.on_disk else entry.record
+                if record is not False:  # (False: its value left the disk tier meanwhile)
+                    self._count(status)
+                    return record, status  # type: ignore[return-value]
         try:
             found = await self._fetch(space, (key,), ttl)
         except StoreUnavailable:
@@ -139,35 +143,47 @@ class CachedStore(ForwardingStore):
         self.metrics.misses += 1
         return found[key].record, MISS
 
-    async def _from_entry(
-        self, entry: Entry, ttl: float, now: float
+    def cached_answer(
+        self, space: str, key: str, cache_ttl: float | None = None
     ) -> tuple[Record | None, str] | None:
-        """Answer from a cached entry, or ``None`` when the store must be read."""
+        """``get_with_status`` when the memory tier can answer without any I/O, else
+        ``None`` (then call ``get_with_status``). Synchronous: a caller that needs no task
+        for a hit (the simulation; a server's fast path) saves one."""
+        entry = self.cache.get(space, key)
+        if entry is None or entry.on_disk:
+            return None
+        ttl = self.policy.default_cache_ttl_seconds if cache_ttl is None else cache_ttl
+        status = self._status(entry, ttl, self.clock.now())
+        if status is None:
+            return None
+        self._count(status)
+        return entry.record, status
+
+    def _status(self, entry: Entry, ttl: float, now: float) -> str | None:
+        """The cacheStatus a cached entry answers with, or ``None`` when the store must be
+        read. Applies the reader's TTL, counts the hit, starts a background refresh."""
         if entry.expired(now):  # expiration always wins over cacheTtl
             self.cache.discard(entry.space, entry.key)
             return None
         if ttl < entry.ttl:  # a lower cacheTtl on a later read shortens the entry
             entry.ttl = ttl
         if entry.fresh(now):
-            status = HIT
             entry.hits += 1
             if self._wants_refresh(entry, now):
                 self._refresh(entry)
-                status = REVALIDATE
-        elif not self.health.up and now < self.health.retry_at:
-            status = STALE  # the store is down: serve what we have rather than fail
-        elif self._refill_deferred(entry, now):
-            status = STALE  # just recovered: this entry's refill slot has not come yet
-        else:
-            return None
-        record = await self.cache.record_of(entry)
-        if record is False:  # its value left the disk tier meanwhile
-            return None
+                return REVALIDATE
+            return HIT
+        if not self.health.up and now < self.health.retry_at:
+            return STALE  # the store is down: serve what we have rather than fail
+        if self._refill_deferred(entry, now):
+            return STALE  # just recovered: this entry's refill slot has not come yet
+        return None
+
+    def _count(self, status: str) -> None:
         if status == STALE:
             self.metrics.stale_serves += 1
         else:
             self.metrics.hits += 1
-        return record, status  # type: ignore[return-value]
 
     def _wants_refresh(self, entry: Entry, now: float) -> bool:
         policy = self.policy
@@ -208,11 +224,14 @@ class CachedStore(ForwardingStore):
         for key in keys:
             entry = self.cache.get(space, key)
             if entry is not None:
-                answer = await self._from_entry(entry, ttl, now)
-                if answer is not None:
-                    if answer[0] is not None:
-                        result[key] = answer[0]
-                    continue
+                status = self._status(entry, ttl, now)
+                if status is not None:
+                    record = await self.cache.record_of(entry) if entry.on_disk else entry.record
+                    if record is not False:
+                        self._count(status)
+                        if record is not None:
+                            result[key] = record  # type: ignore[assignment]
+                        continue
                 held[key] = entry
             wanted.append(key)
         if not wanted:
