@@ -345,3 +345,32 @@ async def test_refills_after_recovery_are_spread_over_the_refill_window(
     assert refetched_by_second[0] < len(keys) / 4
     assert refetched_by_second[15] < len(keys)
     assert refetched_by_second[-1] == len(keys)
+
+
+async def test_an_expired_entry_is_not_served_stale(
+    make_location: Make, authority: FaultyStore, clock: FakeClock
+) -> None:
+    for key in ("one", "bulk"):
+        await authority.put(SPACE, key, b"v", expiration=NOW + 60)
+    here = make_location()
+    await value(here, "one")
+    assert (await here.get_many(SPACE, ["bulk"])).keys() == {"bulk"}
+    clock.set(NOW + 120)
+    authority.down = True
+    assert await value(here, "one") == (None, STALE)
+    assert await here.get_many(SPACE, ["bulk"]) == {}
+
+
+async def test_a_failed_write_forgets_the_key_here(
+    make_location: Make, authority: FaultyStore, clock: FakeClock
+) -> None:
+    await authority.put(SPACE, "k", b"old")
+    here = make_location()
+    await value(here, "k")
+    authority.down = True
+    with pytest.raises(StoreUnavailable):
+        await here.put(SPACE, "k", b"new")  # did it land? unknown: do not answer "old"
+    assert here.cache.peek(SPACE, "k") is None
+    authority.down = False
+    clock.set(here.health.retry_at)
+    assert await value(here, "k") == (b"old", MISS)

@@ -241,11 +241,15 @@ class CachedStore(ForwardingStore):
         except StoreUnavailable:
             if not all(k in held for k in wanted):
                 raise
+            now = self.clock.now()
             for key in wanted:  # every key has an entry: serve them stale
-                stale = await self.cache.record_of(held[key])
+                entry = held[key]
+                self.metrics.stale_serves += 1
+                if entry.expired(now):
+                    continue  # expired: absent, whatever else we know
+                stale = await self.cache.record_of(entry)
                 if stale is False:
                     raise
-                self.metrics.stale_serves += 1
                 if stale is not None:
                     result[key] = stale
             return result
@@ -307,19 +311,21 @@ class CachedStore(ForwardingStore):
                     future.set_result(answer)
 
     async def _read_store(self, space: str, keys: list[str]) -> dict[str, Versioned]:
-        self.metrics.store_keys_read += len(keys)
         versioned = self._versioned
         if versioned is not None:
             if len(keys) == 1:
                 one = await self._call(lambda: versioned.get_versioned(space, keys[0]))
-                return {keys[0]: one}
-            return await self._call(lambda: versioned.get_many_versioned(space, keys))
-        inner = self.inner
-        if len(keys) == 1:
-            record = await self._call(lambda: inner.get(space, keys[0]))
-            return {keys[0]: Versioned(record, None)}  # type: ignore[arg-type]
-        records = await self._call(lambda: inner.get_many(space, keys))
-        return {k: Versioned(records.get(k), None) for k in keys}  # type: ignore[arg-type]
+                found = {keys[0]: one}
+            else:
+                found = await self._call(lambda: versioned.get_many_versioned(space, keys))
+        elif len(keys) == 1:
+            record = await self._call(lambda: self.inner.get(space, keys[0]))
+            found = {keys[0]: Versioned(record, None)}  # type: ignore[arg-type]
+        else:
+            records = await self._call(lambda: self.inner.get_many(space, keys))
+            found = {k: Versioned(records.get(k), None) for k in keys}  # type: ignore[arg-type]
+        self.metrics.store_keys_read += len(keys)
+        return found
 
     async def _call(self, op: Callable[[], Awaitable[T]]) -> T:
         """Run one store call through the breaker and the timeout. Raises
@@ -364,26 +370,40 @@ class CachedStore(ForwardingStore):
         since = self.cache.tick
         versioned = self._versioned
         version: int | None = None
-        if versioned is not None:
-            version = await self._call(
-                lambda: versioned.put_versioned(space, key, value, expiration=expiration, metadata=metadata)
-            )
-        else:
-            await self._call(
-                lambda: self.inner.put(space, key, value, expiration=expiration, metadata=metadata)
-            )
+        try:
+            if versioned is not None:
+                version = await self._call(
+                    lambda: versioned.put_versioned(space, key, value, expiration=expiration, metadata=metadata)
+                )
+            else:
+                await self._call(
+                    lambda: self.inner.put(space, key, value, expiration=expiration, metadata=metadata)
+                )
+        except BaseException:
+            self._forget(space, key)
+            raise
         await self._remember(space, key, Record(key, value, expiration, metadata), version, since)
 
     async def delete(self, space: str, key: str) -> bool:
         since = self.cache.tick
         versioned = self._versioned
         version: int | None = None
-        if versioned is not None:
-            removed, version = await self._call(lambda: versioned.delete_versioned(space, key))
-        else:
-            removed = await self._call(lambda: self.inner.delete(space, key))
+        try:
+            if versioned is not None:
+                removed, version = await self._call(lambda: versioned.delete_versioned(space, key))
+            else:
+                removed = await self._call(lambda: self.inner.delete(space, key))
+        except BaseException:
+            self._forget(space, key)
+            raise
         await self._remember(space, key, None, version, since)
         return removed
+
+    def _forget(self, space: str, key: str) -> None:
+        """A write whose outcome is unknown (it failed, timed out, or was cancelled) may have
+        landed: forget the key here so this location cannot read back the older value."""
+        self.cache.note_change(space, key, None)
+        self.cache.discard(space, key)
 
     async def _remember(
         self, space: str, key: str, record: Record | None, version: int | None, since: int
@@ -420,8 +440,7 @@ class CachedStore(ForwardingStore):
             # Bulk writes are not copied into the cache (they could flush it); forgetting the
             # keys keeps read-your-writes: the next read goes to the store.
             for key in dict.fromkeys([*deletes, *written]):
-                self.cache.note_change(space, key, None)
-                self.cache.discard(space, key)
+                self._forget(space, key)
 
     # -- everything else reads or changes the store directly ----------------------------
 
