@@ -23,8 +23,9 @@ from edgekv.storage.base import Record
 __all__ = ["ENTRY_OVERHEAD_BYTES", "EdgeCache", "Entry"]
 
 #: Bytes charged per entry on top of its key, value and metadata: the Python objects that
-#: hold it (entry, record tuple, dict slot), measured roughly with sys.getsizeof.
-ENTRY_OVERHEAD_BYTES = 200
+#: hold it. Measured with tracemalloc over 20,000 entries: about 270 bytes for the entry,
+#: its key tuple and its LRU slot, plus about 70 for the record tuple.
+ENTRY_OVERHEAD_BYTES = 340
 
 #: How many announced versions are remembered (the newest keys); older ones are forgotten,
 #: which only costs the race protection for a key whose notice is that old.
