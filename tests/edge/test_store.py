@@ -374,3 +374,18 @@ async def test_a_failed_write_forgets_the_key_here(
     authority.down = False
     clock.set(here.health.retry_at)
     assert await value(here, "k") == (b"old", MISS)
+
+
+@pytest.mark.parametrize("space", ["sys:tokens", "sys:accounts", "do:worker-Counter:ab12", "do-alarms"])
+async def test_strongly_consistent_spaces_bypass_the_cache(
+    make_location: Make, authority: FaultyStore, space: str
+) -> None:
+    here, there = make_location(), make_location()
+    await here.put(space, "k", b"v1")
+    assert await here.get(space, "k") == Record("k", b"v1")
+    await there.put(space, "k", b"revoked")  # e.g. a token revoked at another location
+    assert (await here.get_with_status(space, "k"))[0] == Record("k", b"revoked")
+    assert (await here.get_many(space, ["k"]))["k"].value == b"revoked"
+    await there.delete(space, "k")
+    assert await here.get(space, "k") is None
+    assert len(here.cache) == 0 and len(authority.reads) == 4

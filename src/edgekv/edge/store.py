@@ -70,6 +70,10 @@ class EdgePolicy:
     initial_backoff_seconds: float = 1.0  # breaker: first retry after a failure
     max_backoff_seconds: float = 10.0  # breaker: retries back off up to this
     retry_jitter: float = 0.5  # breaker: each retry waits backoff * uniform(1 -/+ this)
+    # Spaces that must stay strongly consistent bypass the cache: accounts and API tokens
+    # ("sys:", a revoked token must fail at the next request), Durable Object storage
+    # ("do:") and alarms ("do-alarms").
+    uncached_prefixes: tuple[str, ...] = ("sys:", "do:", "do-")
 
 
 class CachedStore(ForwardingStore):
@@ -118,6 +122,8 @@ class CachedStore(ForwardingStore):
         """The record for ``key`` (``None`` when missing) and its cacheStatus. ``cache_ttl``
         is the reader's ``cacheTtl`` (already validated by the caller), default 60 s.
         Raises ``StoreUnavailable`` when the answer needs the store and it is down."""
+        if space.startswith(self.policy.uncached_prefixes):
+            return await self._call(lambda: self.inner.get(space, key)), MISS
         ttl = self.policy.default_cache_ttl_seconds if cache_ttl is None else cache_ttl
         entry = self.cache.get(space, key)
         if entry is not None:
@@ -216,6 +222,8 @@ class CachedStore(ForwardingStore):
     ) -> dict[str, Record]:
         """Live records of those of ``keys`` that exist, each read as ``get_with_status``
         would; the keys not answered by the cache are read from the store in one call."""
+        if space.startswith(self.policy.uncached_prefixes):
+            return await self._call(lambda: self.inner.get_many(space, keys))
         ttl = self.policy.default_cache_ttl_seconds if cache_ttl is None else cache_ttl
         now = self.clock.now()
         result: dict[str, Record] = {}
@@ -367,6 +375,9 @@ class CachedStore(ForwardingStore):
         expiration: int | None = None,
         metadata: str | None = None,
     ) -> None:
+        if space.startswith(self.policy.uncached_prefixes):
+            await self._call(lambda: self.inner.put(space, key, value, expiration=expiration, metadata=metadata))
+            return
         since = self.cache.tick
         versioned = self._versioned
         version: int | None = None
@@ -385,6 +396,8 @@ class CachedStore(ForwardingStore):
         await self._remember(space, key, Record(key, value, expiration, metadata), version, since)
 
     async def delete(self, space: str, key: str) -> bool:
+        if space.startswith(self.policy.uncached_prefixes):
+            return await self._call(lambda: self.inner.delete(space, key))
         since = self.cache.tick
         versioned = self._versioned
         version: int | None = None
