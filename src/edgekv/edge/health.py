@@ -35,6 +35,10 @@ class StoreHealth:
         self.retry_at = 0.0
         self._backoff = initial_backoff_seconds
         self._probing = False
+        # Counts outages. A call remembers the generation it started in, so that the answer
+        # of a call sent before the store went down neither closes the breaker nor counts
+        # as a failed probe.
+        self.generation = 0
 
     def allow(self, now: float) -> bool:
         """May a call go to the store now? While down, ``True`` for one probe at a time once
@@ -46,21 +50,26 @@ class StoreHealth:
         self._probing = True
         return True
 
-    def failure(self, now: float) -> None:
-        """A call failed because the store could not be reached."""
+    def failure(self, now: float, generation: int) -> None:
+        """A call that started in ``generation`` failed: the store could not be reached."""
         if self.up:
             self.up = False
             self.down_since = now
+            self.generation += 1
             self._backoff = self.initial_backoff_seconds
-        else:
+        elif generation == self.generation:  # a probe failed: back off further
             self._backoff = min(self._backoff * 2, self.max_backoff_seconds)
+        else:
+            return  # sent before the outage began: the retry time stands
         spread = self._rng.uniform(1 - self.jitter, 1 + self.jitter)
         self.retry_at = now + self._backoff * spread
         self._probing = False
 
-    def success(self, now: float) -> None:
-        """A call reached the store."""
+    def success(self, now: float, generation: int) -> None:
+        """A call that started in ``generation`` reached the store."""
         if not self.up:
+            if generation != self.generation:
+                return  # answered before the outage began: says nothing about now
             self.up = True
             self.recovered_at = now
             self.down_since = None

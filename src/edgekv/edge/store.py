@@ -342,6 +342,7 @@ class CachedStore(ForwardingStore):
         if not health.allow(self.clock.now()):
             self.metrics.fast_failures += 1
             raise StoreUnavailable("the central store is unavailable (retrying shortly)")
+        generation = health.generation
         loop = asyncio.get_running_loop()
         started = loop.time()
         self.metrics.store_calls += 1
@@ -349,11 +350,11 @@ class CachedStore(ForwardingStore):
             async with asyncio.timeout(self.policy.store_timeout_seconds):
                 result = await op()
         except _LOGICAL_ERRORS:
-            health.success(self.clock.now())
+            health.success(self.clock.now(), generation)
             raise
         except (StorageError, OSError, TimeoutError) as exc:
             self.metrics.store_failures += 1
-            health.failure(self.clock.now())
+            health.failure(self.clock.now(), generation)
             if isinstance(exc, StoreUnavailable):
                 raise
             raise StoreUnavailable(f"the central store is unavailable: {exc}") from exc
@@ -361,7 +362,7 @@ class CachedStore(ForwardingStore):
             health.release()
             raise
         self.metrics.store_latency.observe(loop.time() - started)
-        health.success(self.clock.now())
+        health.success(self.clock.now(), generation)
         return result
 
     # -- writes ---------------------------------------------------------------------------
