@@ -389,3 +389,17 @@ async def test_strongly_consistent_spaces_bypass_the_cache(
     await there.delete(space, "k")
     assert await here.get(space, "k") is None
     assert len(here.cache) == 0 and len(authority.reads) == 4
+
+
+async def test_a_write_refused_by_the_open_breaker_keeps_the_entry_servable(
+    make_location: Make, authority: FaultyStore, clock: FakeClock
+) -> None:
+    await authority.put(SPACE, "k", b"old")
+    here = make_location()
+    await value(here, "k")
+    clock.advance(120)
+    authority.down = True
+    assert await value(here, "k") == (b"old", STALE)  # this read opened the breaker
+    with pytest.raises(StoreUnavailable):
+        await here.put(SPACE, "k", b"new")  # refused without being sent
+    assert await value(here, "k") == (b"old", STALE)

@@ -307,7 +307,7 @@ class CachedStore(ForwardingStore):
             raise
         now = self.clock.now()
         for key, future in futures.items():
-            answer = found[key]
+            answer = found.get(key) or Versioned(None, 0)
             try:
                 if self.cache.admits(space, key, answer.version, since):
                     await self.cache.store(space, key, answer.record, answer.version, ttl, now)
@@ -341,7 +341,7 @@ class CachedStore(ForwardingStore):
         health = self.health
         if not health.allow(self.clock.now()):
             self.metrics.fast_failures += 1
-            raise StoreUnavailable("the central store is unavailable (retrying shortly)")
+            raise _Refused("the central store is unavailable (retrying shortly)")
         generation = health.generation
         loop = asyncio.get_running_loop()
         started = loop.time()
@@ -391,6 +391,8 @@ class CachedStore(ForwardingStore):
                 await self._call(
                     lambda: self.inner.put(space, key, value, expiration=expiration, metadata=metadata)
                 )
+        except _Refused:
+            raise  # never sent: the cached entry is still right (and servable while down)
         except BaseException:
             self._forget(space, key)
             raise
@@ -407,6 +409,8 @@ class CachedStore(ForwardingStore):
                 removed, version = await self._call(lambda: versioned.delete_versioned(space, key))
             else:
                 removed = await self._call(lambda: self.inner.delete(space, key))
+        except _Refused:
+            raise  # never sent: the cached entry is still right (and servable while down)
         except BaseException:
             self._forget(space, key)
             raise
@@ -562,6 +566,10 @@ class CachedStore(ForwardingStore):
             self.cache.disk.close()
         if self._close_inner:
             await self.inner.close()
+
+
+class _Refused(StoreUnavailable):
+    """Refused by the open breaker before anything was sent to the store."""
 
 
 def _consume(future: asyncio.Future[Any]) -> None:
