@@ -12,7 +12,7 @@ if [ -z "${EDGEKV_PEER_URL:-}" ] && [ -f "$peer_setup" ]; then
   if peer_dir=$(bash "$peer_setup" "${PEER_HOME:-$HOME/.cache/edgekv-peer}" 2>/tmp/edgekv-peer-setup.log); then
     port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     if PEER_PORT="$port" PEER_LOG=warn "$peer_dir/start.sh" >/dev/null; then
-      export EDGEKV_PEER_URL="http://127.0.0.1:$port"
+      export EDGEKV_PEER_URL="http://127.0.0.1:$port" EDGEKV_PEER_DIR="$peer_dir"
       trap '"$peer_dir/stop.sh" >/dev/null 2>&1 || true' EXIT
     else
       echo "warning: the Miniflare peer did not start; see $peer_dir/peer.log" >&2

@@ -110,6 +110,17 @@ def test_list_prefix_and_many_keys(run, project_dir) -> None:
     assert run("kv", "key", "list", "--binding", "TODO", "--prefix", "zzz").stdout == "[]\n"
 
 
-def test_remote_is_refused(run) -> None:
+def test_remote_without_a_credential_says_what_to_set(run, monkeypatch) -> None:
+    for name in ("CLOUDFLARE_API_TOKEN", "CF_API_TOKEN", "CLOUDFLARE_API_KEY", "CF_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
     result = run("kv", "key", "get", "k", "--binding", "TODO", "--remote")
-    assert result.exit_code == 1 and "--remote is not available" in result.stderr
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "✘ [ERROR] In a non-interactive environment, it's necessary to set a CLOUDFLARE_API_TOKEN "
+        "environment variable for wrangler to work.")
+
+
+def test_local_and_remote_together_are_refused(run) -> None:
+    result = run("kv", "key", "get", "k", "--binding", "TODO", "--local", "--remote")
+    assert result.exit_code == 1
+    assert result.stderr == "✘ [ERROR] Arguments local and remote are mutually exclusive\n\n"

@@ -41,22 +41,26 @@ def test_duplicate_title_fails(run) -> None:
 def test_list_rename_delete(run) -> None:
     run("kv", "namespace", "create", "b-ns")
     run("kv", "namespace", "create", "a-ns")
-    listed = json.loads(run("kv", "namespace", "list").stdout)
+    listed = [ns for ns in json.loads(run("kv", "namespace", "list").stdout)
+              if ns["title"].endswith("-ns")]  # the config's namespaces are listed too
     assert [ns["title"] for ns in listed] == ["a-ns", "b-ns"]
     assert all(ns["supports_url_encoding"] is True and len(ns["id"]) == 32 for ns in listed)
     a_id = listed[0]["id"]
     result = run("kv", "namespace", "rename", "a-ns", "--new-name", "z-ns")
     assert result.exit_code == 0, result.output
     assert f'✨ Successfully renamed namespace ID "{a_id}" to "z-ns"' in result.stdout
-    assert [ns["title"] for ns in json.loads(run("kv", "namespace", "list").stdout)] == ["b-ns", "z-ns"]
+    assert [ns["title"] for ns in json.loads(run("kv", "namespace", "list").stdout)
+            if ns["title"].endswith("-ns")] == ["b-ns", "z-ns"]
     run("kv", "key", "put", "k", "v", "--namespace-id", a_id)
     result = run("kv", "namespace", "delete", "z-ns")
     assert result.exit_code == 0 and f"Deleted KV namespace {a_id}." in result.stdout
-    assert [ns["title"] for ns in json.loads(run("kv", "namespace", "list").stdout)] == ["b-ns"]
+    assert [ns["title"] for ns in json.loads(run("kv", "namespace", "list").stdout)
+            if ns["title"].endswith("-ns")] == ["b-ns"]
     assert run("kv", "key", "get", "k", "--namespace-id", a_id).stdout == "Value not found\n"
 
 
-def test_list_empty_is_an_empty_array(run) -> None:
+def test_list_empty_is_an_empty_array(run, project_dir) -> None:
+    (project_dir / "wrangler.toml").write_text('name = "empty"\n')
     assert run("kv", "namespace", "list").stdout == "[]\n"
 
 
@@ -73,3 +77,15 @@ def test_config_mistakes_are_reported_not_raised(run, project_dir) -> None:
     result = run("kv", "namespace", "list")
     assert result.exit_code == 1
     assert result.stderr.startswith("✘ [ERROR]") and "Traceback" not in result.output
+
+
+def test_namespace_list_shows_config_and_data_namespaces(run: Callable[..., Result]) -> None:
+    """Every namespace named in the config or holding data is listed, with a title."""
+    assert run("kv", "key", "put", "k", "v", "--namespace-id", "adhoc-ns").exit_code == 0
+    listed = {ns["id"]: ns["title"] for ns in json.loads(run("kv", "namespace", "list").output)}
+    assert listed == {
+        "06779da6940b431db6e566b4846d64db": "TODO",
+        "aaaa0000aaaa0000aaaa0000aaaa0000": "BOTH",
+        "bbbb1111bbbb1111bbbb1111bbbb1111": "BOTH_preview",
+        "adhoc-ns": "adhoc-ns",
+    }

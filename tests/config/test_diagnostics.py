@@ -148,9 +148,20 @@ WARNING_CASES: list[tuple[str, dict[str, Any], list[str]]] = [
       "migrations": [{"tag": "v1", "new_sqlite_classes": ["C"]}]},
      ['Unexpected fields found in durable_objects.bindings[0] field: "x"' + UNEXPECTED_TAIL]),
     ("unknown_migration_field", {"migrations": [{"tag": "v1", "new_class": ["C"]}]},
-     ['Unexpected fields found in migrations field: "new_class"' + UNEXPECTED_TAIL]),
+     ['Unexpected fields found in migrations field: "new_class"' + UNEXPECTED_TAIL
+      + '\n  Did you mean "new_classes" instead of "new_class"?']),
     ("unknown_dev_field", {"dev": {"prot": 1}},
-     ['Unexpected fields found in dev field: "prot"' + UNEXPECTED_TAIL]),
+     ['Unexpected fields found in dev field: "prot"' + UNEXPECTED_TAIL
+      + '\n  Did you mean "port" instead of "prot"?']),
+    ("did_you_mean_top_level", {"kv_namespace": [], "var": {}},
+     ['Unexpected fields found in top-level field: "kv_namespace","var"' + UNEXPECTED_TAIL
+      + '\n  Did you mean "kv_namespaces" instead of "kv_namespace"?'
+      + '\n  Did you mean "vars" instead of "var"?']),
+    ("did_you_mean_do_binding", {"durable_objects": {"bindings": [{"name": "A", "class_name": "A",
+                                                                   "class": "A"}]},
+                                 "migrations": [{"tag": "v1", "new_sqlite_classes": ["A"]}]},
+     ['Unexpected fields found in durable_objects.bindings[0] field: "class"' + UNEXPECTED_TAIL
+      + '\n  Did you mean "class_name" instead of "class"?']),
     ("kv_remote", {"kv_namespaces": [{"binding": "A", "remote": True}]},
      [('"kv_namespaces[0]" sets "remote" to true, but edgekv has no remote bindings: the '
       "binding uses local storage.")]),

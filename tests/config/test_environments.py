@@ -162,3 +162,11 @@ def test_identifier_warning_paths_follow_the_active_env(check: Callable[..., Any
     assert [w.field for w in top.all_warnings()] == ["kv_namespaces[0].binding"]
     _, in_env = check(raw, env="e")
     assert "env.e.kv_namespaces[0].binding" in [w.field for w in in_env.all_warnings()]
+
+
+def test_a_mistyped_env_name_gets_a_suggestion(errors: Callable[..., list[str]]) -> None:
+    raw = {"name": "w", "env": {"staging": {}, "production": {}}}
+    (message,) = errors(raw, "stagng")
+    assert 'No environment found in configuration with name "stagng".' in message
+    assert 'The available configured environment names are: ["staging","production"]\n' \
+           'Did you mean "staging"?\n' in message

@@ -5,8 +5,11 @@ from __future__ import annotations
 import click
 
 from edgekv import __version__
+from edgekv.cli.accounts import account, token
 from edgekv.cli.dev import dev
+from edgekv.cli.init import init
 from edgekv.cli.kv import kv
+from edgekv.cli.serve import serve
 
 __all__ = ["cli", "main"]
 
@@ -18,7 +21,11 @@ def cli() -> None:
 
 
 cli.add_command(kv)
+cli.add_command(init)
 cli.add_command(dev)
+cli.add_command(serve)
+cli.add_command(account)
+cli.add_command(token)
 
 
 def main() -> None:

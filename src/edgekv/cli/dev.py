@@ -9,6 +9,7 @@ put --binding X`` is what the Worker reads.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 from pathlib import Path
@@ -19,11 +20,20 @@ import click
 from edgekv.cli.output import banner, fail, info
 from edgekv.cli.project import load_project, project_flags
 from edgekv.config import Config, load_config
+from edgekv.config.starter import starter_config, worker_name
 from edgekv.errors import ConfigError
 from edgekv.runtime.env import parse_var
 from edgekv.runtime.loader import WorkerSetupError
 from edgekv.runtime.worker import WorkerRuntime
 from edgekv.server import DevServer, bindings_table, resolve_host
+from edgekv.server.guard import LoopbackGuard
+from edgekv.strict import StrictMode
+from edgekv.server.management import (
+    API_PREFIX,
+    ManagementPaths,
+    api_context,
+    register_config_namespaces,
+)
 
 __all__ = ["dev"]
 
@@ -122,9 +132,13 @@ def _run(coro: Any) -> None:
               help="Which edgekv messages to print; 'warn' and above drop the per-request lines.")
 @click.option("--watch/--no-watch", default=True, show_default=True,
               help="Reload the Worker when its files, config or .dev.vars change.")
+@click.option("--strict", is_flag=True, default=False,
+              help="Warn, with file and line, about what would fail on Cloudflare's Python "
+                   "Workers: native imports Pyodide lacks, threads, subprocesses, blocking "
+                   "calls, CPU or memory over the limits, randomness or time at import.")
 def dev(directory: str | None, config_path: str | None, env_name: str | None, cwd: str | None,
         persist_to: str | None, ip: str | None, port: int | None, variables: tuple[str, ...],
-        watch: bool, log_level: str) -> None:
+        watch: bool, log_level: str, strict: bool) -> None:
     """Serve the Python Worker of DIR (default: the current folder) on 127.0.0.1:8787."""
     base = Path(cwd).resolve() if cwd else Path.cwd()
     if config_path is None and directory is not None:
@@ -133,6 +147,11 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
         config_path_or_dir = config_path
     project = load_project(config_path_or_dir, env_name, cwd, persist_to)
     config = project.config
+    if config.config_path is None:
+        folder = Path(config_path_or_dir) if config_path_or_dir else base
+        fail(f"No wrangler.toml, wrangler.json or wrangler.jsonc in {folder} or its parents.\n"
+             "Create a project with `edgekv init`, or save this as wrangler.toml:\n\n"
+             + starter_config(worker_name(folder)).rstrip("\n"))
     overrides = _parse_vars(variables)
     target = Path(config_path_or_dir) if config_path_or_dir else base
     if not target.is_absolute():
@@ -149,17 +168,26 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
     watch_paths = _watch_paths(config, base) if watch else []
 
     async def main() -> None:
+        checker = StrictMode.for_config(config) if strict else None
         try:
-            runtime = await WorkerRuntime.open(
-                config,
-                store_url=state.kv_url,
-                do_store_url=state.do_url,
-                state_dir=state.root,
-                vars_override=overrides,
-                tolerate_load_errors=True,
-            )
+            with checker.importing() if checker is not None else contextlib.nullcontext():
+                runtime = await WorkerRuntime.open(
+                    config,
+                    store_url=state.kv_url,
+                    do_store_url=state.do_url,
+                    state_dir=state.root,
+                    vars_override=overrides,
+                    tolerate_load_errors=True,
+                )
         except WorkerSetupError as exc:
             fail(str(exc))
+        if checker is not None:
+            checker.attach(runtime)
+            info("[edgekv:info] Strict mode: warning about what would fail on Cloudflare's "
+                 "Python Workers")
+        await register_config_namespaces(runtime.kv_store, config)
+        api = api_context(runtime.kv_store, open_without_credential=True)
+        guard = LoopbackGuard([host])
         server = DevServer(
             runtime,
             host=host,
@@ -167,7 +195,12 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
             watch_paths=watch_paths,
             ignore_paths=[state.root],
             reload_config=reload_config,
-            on_ready=lambda url: info(f"[edgekv:info] Ready on {url}"),
+            on_ready=lambda url: info(f"[edgekv:info] Ready on {url}\n"
+                                      f"[edgekv:info] KV REST API (open locally, no token needed): "
+                                      f"{url}{API_PREFIX}"),
+            app_wrapper=lambda app: ManagementPaths(
+                checker.wrap(app) if checker is not None else app, api, guard=guard),
+            on_close=[_closer(checker)] if checker is not None else [],
         )
         try:
             await server.serve()
@@ -181,6 +214,13 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
         fail(str(exc))
     except KeyboardInterrupt:  # a signal before the server installed its handlers
         pass
+
+
+def _closer(checker: StrictMode) -> Any:
+    async def close() -> None:
+        checker.close()
+
+    return close
 
 
 def _print_banner(config: Config, overrides: dict[str, str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from edgekv.cli.kv_bulk import bulk
+from edgekv.cli.kv_import import import_wrangler
 from edgekv.cli.kv_key import key
 from edgekv.cli.kv_namespace import namespace
 
@@ -19,3 +20,4 @@ def kv() -> None:
 kv.add_command(namespace)
 kv.add_command(key)
 kv.add_command(bulk)
+kv.add_command(import_wrangler)

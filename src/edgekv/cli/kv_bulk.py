@@ -1,12 +1,12 @@
 """``edgekv kv bulk put | get | delete``: wrangler's JSON files, validated whole.
 
-``bulk put`` checks every item (shape and KV rules) before anything is kept: the items are
-written in one transaction that is rolled back if any item is bad. ``-`` reads stdin.
+``bulk put`` checks every item (shape and KV rules) before anything is kept: locally the
+items are written in one transaction, remotely they are sent only once all are checked
+(``edgekv.client.bulk``). ``-`` reads stdin.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sys
 from collections.abc import Iterator
@@ -14,17 +14,16 @@ from typing import IO, Any
 
 import click
 
-from edgekv.cli.bulk_io import read_keys, validated_records
-from edgekv.cli.output import banner, fail, info, is_interactive, resource_location, warn
+from edgekv.cli.kv_run import print_location, run_kv
+from edgekv.cli.output import banner, fail, info, is_interactive, warn
 from edgekv.cli.project import Project, project_options
 from edgekv.cli.targets import describe_namespace, resolve_namespace_id, target_options
-from edgekv.client import LocalKV
+from edgekv.client import KVClient
+from edgekv.client.bulk import BulkLoad, load_bulk_file, read_keys
 from edgekv.client.bulkfile import BulkFileError
 from edgekv.client.jsonout import pretty
-from edgekv.errors import KVError, KVTypeError
-from edgekv.kv.validation import check_key
 
-__all__ = ["bulk"]
+__all__ = ["ProgressReport", "bulk", "load_file", "open_input", "progress_ticker"]
 
 
 @click.group()
@@ -33,7 +32,8 @@ def bulk() -> None:
 
 
 @contextlib.contextmanager
-def _open(filename: str) -> Iterator[IO[str]]:
+def open_input(filename: str) -> Iterator[IO[str]]:
+    """The file named on the command line (``-``: stdin), or a wrangler-style failure."""
     if filename == "-":
         yield sys.stdin
         return
@@ -46,7 +46,7 @@ def _open(filename: str) -> Iterator[IO[str]]:
 
 
 @contextlib.contextmanager
-def _progress(enabled: bool) -> Iterator[Any]:
+def progress_ticker(enabled: bool) -> Iterator[Any]:
     """A rich spinner with a running count on a terminal; nothing when piped."""
     if not enabled:
         yield lambda: None
@@ -60,31 +60,45 @@ def _progress(enabled: bool) -> Iterator[Any]:
         yield lambda: progress.advance(task)
 
 
+class ProgressReport:
+    """wrangler's ``Uploaded N% (x out of y)`` (or ``Deleted …``) lines: before the first
+    request and after each one, when a remote bulk call takes more than 1,000 items."""
+
+    def __init__(self, verb: str) -> None:
+        self.verb = verb
+
+    def __call__(self, done: int, total: int) -> None:
+        if total > 1000:
+            info(f"{self.verb} {done * 100 // total}% ({done:,} out of {total:,})")
+
+
+def load_file(project: Project, remote: bool, namespace_id: str, filename: str,
+              *, skip_expired: bool = False) -> BulkLoad:
+    """Check and store a bulk file, reporting a bad file as wrangler does."""
+    shown = "stdin" if filename == "-" else filename
+    with open_input(filename) as handle, progress_ticker(sys.stderr.isatty() and not remote) as tick:
+
+        async def work(client: KVClient) -> BulkLoad:
+            return await load_bulk_file(client, namespace_id, handle, shown, on_item=tick,
+                                        progress=ProgressReport("Uploaded") if remote else None,
+                                        skip_expired=skip_expired)
+
+        load = run_kv(project, remote, work)
+    if load.warnings:
+        warn(f'Unexpected key-value properties in "{shown}".\n' + "\n".join(load.warnings))
+    return load
+
+
 @bulk.command("put")
 @click.argument("filename")
 @target_options
 @project_options
-def put(filename: str, target: Any, project: Project) -> None:
+def put(filename: str, target: Any, remote: bool, project: Project) -> None:
     """Upload the key-value pairs of FILENAME (a JSON array; ``-`` for stdin)."""
-    namespace_id = resolve_namespace_id(project, target)
-    shown = "stdin" if filename == "-" else filename
+    namespace_id = resolve_namespace_id(project, target, remote)
     banner()
-    resource_location()
-    warnings: list[str] = []
-
-    async def run(handle: IO[str], tick: Any) -> None:
-        async with LocalKV(project.state.kv_url) as local:
-            records = validated_records(handle, shown, local.namespace(namespace_id),
-                                        on_item=tick, warnings=warnings)
-            await local.put_records(namespace_id, records)
-
-    with _open(filename) as handle, _progress(sys.stderr.isatty()) as tick:
-        try:
-            asyncio.run(run(handle, tick))
-        except BulkFileError as exc:
-            fail(str(exc))
-    if warnings:
-        warn(f'Unexpected key-value properties in "{shown}".\n' + "\n".join(warnings))
+    print_location(remote)
+    load_file(project, remote, namespace_id, filename)
     info("Success!")
 
 
@@ -92,31 +106,25 @@ def put(filename: str, target: Any, project: Project) -> None:
 @click.argument("filename")
 @target_options
 @project_options
-def get(filename: str, target: Any, project: Project) -> None:
-    """Print the values of the keys listed in FILENAME as JSON."""
-    namespace_id = resolve_namespace_id(project, target)
-
-    async def run(keys: list[str]) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        async with LocalKV(project.state.kv_url) as local:
-            for start in range(0, len(keys), 100):
-                chunk = keys[start : start + 100]
-                for k in chunk:
-                    check_key(k, "GET", local.limits)
-                found = await local.get_records(namespace_id, chunk)
-                for k in chunk:
-                    record = found.get(k)
-                    value = None if record is None else (record.value or b"").decode("utf-8", "replace")
-                    result[k] = {"value": value}
-        return result
-
-    with _open(filename) as handle:
+def get(filename: str, target: Any, remote: bool, project: Project) -> None:
+    """Print the values of the keys listed in FILENAME as JSON (locally each value is
+    ``{"value": ...}``; remotely the API's map of values, as wrangler prints them)."""
+    namespace_id = resolve_namespace_id(project, target, remote)
+    with open_input(filename) as handle:
         try:
             keys = read_keys(handle, "stdin" if filename == "-" else filename)
-            result = asyncio.run(run(keys))
-        except (BulkFileError, KVError, KVTypeError) as exc:
+        except BulkFileError as exc:
             fail(str(exc))
-    info(pretty(result))
+
+    async def work(client: KVClient) -> dict[str, bytes | None]:
+        return await client.get_bulk(namespace_id, keys)
+
+    found = run_kv(project, remote, work)
+    texts = {k: None if v is None else v.decode("utf-8", "replace") for k, v in found.items()}
+    if remote:
+        info(pretty(texts))
+    else:
+        info(pretty({k: {"value": v} for k, v in texts.items()}))
 
 
 @bulk.command("delete")
@@ -124,17 +132,17 @@ def get(filename: str, target: Any, project: Project) -> None:
 @click.option("-f", "--force", is_flag=True, help="Do not ask for confirmation.")
 @target_options
 @project_options
-def delete(filename: str, force: bool, target: Any, project: Project) -> None:
+def delete(filename: str, force: bool, target: Any, remote: bool, project: Project) -> None:
     """Delete the keys listed in FILENAME (strings or {"name"} objects)."""
-    namespace_id = resolve_namespace_id(project, target)
+    namespace_id = resolve_namespace_id(project, target, remote)
     shown = "stdin" if filename == "-" else filename
-    with _open(filename) as handle:
+    with open_input(filename) as handle:
         try:
             keys = read_keys(handle, shown)
         except BulkFileError as exc:
             fail(str(exc))
     banner()
-    resource_location()
+    print_location(remote)
     question = (f'Are you sure you want to delete all the keys read from "{shown}" from '
                 f"kv-namespace {describe_namespace(target, namespace_id)}?")
     if not force:
@@ -146,14 +154,9 @@ def delete(filename: str, force: bool, target: Any, project: Project) -> None:
             info(f"? {question}")
             info("🤖 Using fallback value in non-interactive context: yes")
 
-    async def run() -> None:
-        async with LocalKV(project.state.kv_url) as local:
-            for k in keys:
-                check_key(k, "DELETE", local.limits)
-            await local.delete_keys(namespace_id, keys)
+    async def work(client: KVClient) -> None:
+        await client.delete_bulk(namespace_id, keys,
+                                 progress=ProgressReport("Deleted") if remote else None)
 
-    try:
-        asyncio.run(run())
-    except (KVError, KVTypeError) as exc:
-        fail(str(exc))
+    run_kv(project, remote, work)
     info("Success!")

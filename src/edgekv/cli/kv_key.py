@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator
@@ -11,17 +10,16 @@ from typing import Any
 
 import click
 
-from edgekv.cli.output import banner, fail, info, resource_location
+from edgekv.cli.kv_run import print_location, run_kv
+from edgekv.cli.output import banner, fail, info
 from edgekv.cli.project import Project, project_options
 from edgekv.cli.targets import describe_namespace, resolve_namespace_id, target_options
-from edgekv.client import LocalKV
+from edgekv.client import KVClient
 from edgekv.client.jsonout import write_pretty_array
-from edgekv.errors import KVError, KVSyntaxError, KVTypeError
 from edgekv.kv import jsjson
+from edgekv.storage import Record
 
 __all__ = ["key"]
-
-_KV_ERRORS = (KVError, KVTypeError, KVSyntaxError)
 
 
 @click.group()
@@ -53,12 +51,13 @@ def _metadata(text: str | None) -> Any:
 @target_options
 @project_options
 def put(key_name: str, value: str | None, path: str | None, ttl: int | None,
-        expiration: int | None, metadata: str | None, target: Any, project: Project) -> None:
+        expiration: int | None, metadata: str | None, target: Any, remote: bool,
+        project: Project) -> None:
     """Write a single KEY with VALUE (or the contents of --path)."""
     if (value is None) == (path is None):
         fail("Exactly one of the arguments value and path is required")
     meta = _metadata(metadata)
-    namespace_id = resolve_namespace_id(project, target)
+    namespace_id = resolve_namespace_id(project, target, remote)
     data: bytes | str
     if path is not None:
         try:
@@ -71,24 +70,14 @@ def put(key_name: str, value: str | None, path: str | None, ttl: int | None,
         what = f'the value "{value}" to key'
     with_meta = f' with metadata "{jsjson.stringify(meta)}"' if meta is not None else ""
     banner()
-    resource_location()
+    print_location(remote)
     info(f'Writing {what} "{key_name}" on namespace {describe_namespace(target, namespace_id)}{with_meta}.')
 
-    async def run() -> None:
-        async with LocalKV(project.state.kv_url) as local:
-            options: dict[str, Any] = {}
-            if ttl is not None:
-                options["expirationTtl"] = ttl
-            if expiration is not None:
-                options["expiration"] = expiration
-            if meta is not None:
-                options["metadata"] = meta
-            await local.namespace(namespace_id).put(key_name, data, options)
+    async def work(client: KVClient) -> None:
+        await client.put(namespace_id, key_name, data, expiration=expiration,
+                         expiration_ttl=ttl, metadata=meta)
 
-    try:
-        asyncio.run(run())
-    except _KV_ERRORS as exc:
-        fail(str(exc))
+    run_kv(project, remote, work)
 
 
 @key.command("get")
@@ -96,25 +85,25 @@ def put(key_name: str, value: str | None, path: str | None, ttl: int | None,
 @click.option("--text", is_flag=True, help="Decode the value as UTF-8 and end it with a newline.")
 @target_options
 @project_options
-def get(key_name: str, text: bool, target: Any, project: Project) -> None:
+def get(key_name: str, text: bool, target: Any, remote: bool, project: Project) -> None:
     """Read a single KEY; the raw bytes go to stdout unless --text."""
-    namespace_id = resolve_namespace_id(project, target)
+    namespace_id = resolve_namespace_id(project, target, remote)
 
-    async def run() -> Any:
-        async with LocalKV(project.state.kv_url) as local:
-            return await local.namespace(namespace_id).get(key_name, "arrayBuffer")
+    async def work(client: KVClient) -> tuple[Record | None, str | None]:
+        found = await client.get(namespace_id, key_name)
+        return found, client.missing_value_error(namespace_id, key_name)
 
-    try:
-        found = asyncio.run(run())
-    except _KV_ERRORS as exc:
-        fail(str(exc))
+    found, missing = run_kv(project, remote, work)
     if found is None:
+        if missing is not None:
+            fail(missing)
         info("Value not found")
         return
+    value = found.value or b""
     if text:
-        info(bytes(found).decode("utf-8", "replace"))
+        info(value.decode("utf-8", "replace"))
     else:
-        sys.stdout.buffer.write(bytes(found))
+        sys.stdout.buffer.write(value)
         sys.stdout.buffer.flush()
 
 
@@ -122,12 +111,12 @@ def get(key_name: str, text: bool, target: Any, project: Project) -> None:
 @click.option("--prefix", default="", help="Only list keys that begin with this prefix.")
 @target_options
 @project_options
-def list_(prefix: str, target: Any, project: Project) -> None:
+def list_(prefix: str, target: Any, remote: bool, project: Project) -> None:
     """Print every key of the namespace as a JSON array, with expiration and metadata."""
-    namespace_id = resolve_namespace_id(project, target)
+    namespace_id = resolve_namespace_id(project, target, remote)
 
-    async def items(local: LocalKV) -> AsyncIterator[dict[str, Any]]:
-        async for record in local.iter_records(namespace_id, prefix=prefix):
+    async def items(client: KVClient) -> AsyncIterator[dict[str, Any]]:
+        async for record in client.list_keys(namespace_id, prefix):
             item: dict[str, Any] = {"name": record.key}
             if record.expiration is not None:
                 item["expiration"] = record.expiration
@@ -135,32 +124,24 @@ def list_(prefix: str, target: Any, project: Project) -> None:
                 item["metadata"] = jsjson.parse(record.metadata)
             yield item
 
-    async def run() -> None:
-        async with LocalKV(project.state.kv_url) as local:
-            await write_pretty_array(items(local), sys.stdout.write)
+    async def work(client: KVClient) -> None:
+        await write_pretty_array(items(client), sys.stdout.write)
 
-    try:
-        asyncio.run(run())
-    except _KV_ERRORS as exc:
-        fail(str(exc))
+    run_kv(project, remote, work)
 
 
 @key.command("delete")
 @click.argument("key_name", metavar="KEY")
 @target_options
 @project_options
-def delete(key_name: str, target: Any, project: Project) -> None:
+def delete(key_name: str, target: Any, remote: bool, project: Project) -> None:
     """Remove a single KEY."""
-    namespace_id = resolve_namespace_id(project, target)
+    namespace_id = resolve_namespace_id(project, target, remote)
     banner()
-    resource_location()
+    print_location(remote)
     info(f'Deleting the key "{key_name}" on namespace {describe_namespace(target, namespace_id)}.')
 
-    async def run() -> None:
-        async with LocalKV(project.state.kv_url) as local:
-            await local.namespace(namespace_id).delete(key_name)
+    async def work(client: KVClient) -> None:
+        await client.delete(namespace_id, key_name)
 
-    try:
-        asyncio.run(run())
-    except _KV_ERRORS as exc:
-        fail(str(exc))
+    run_kv(project, remote, work)

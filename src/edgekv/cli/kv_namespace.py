@@ -1,23 +1,27 @@
-"""``edgekv kv namespace create | list | delete | rename | export``."""
+"""``edgekv kv namespace create | list | delete | rename | export | import``.
+
+Local by default; ``--remote`` runs them against the v4 API (wrangler's namespace commands
+are always remote). ``export`` then ``import`` copies a namespace between any two of them."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sys
 from typing import IO
 
 import click
 
-from edgekv.cli.output import banner, fail, info, is_interactive, resource_location
+from edgekv.cli.kv_bulk import load_file
+from edgekv.cli.kv_run import location_options, print_location, run_kv
+from edgekv.cli.output import banner, fail, info, is_interactive, warn
 from edgekv.cli.project import Project, project_options
 from edgekv.cli.targets import resolve_namespace_id
-from edgekv.client import LocalKV
+from edgekv.client import KVClient
+from edgekv.client.bulk import export_items
 from edgekv.client.jsonout import pretty, write_pretty_array
 from edgekv.errors import NamespaceNotFound, NamespaceTitleExists
 
 __all__ = ["namespace"]
-
 
 
 @click.group()
@@ -42,23 +46,23 @@ def _snippet(project: Project, binding: str, id_field: str, namespace_id: str) -
 @click.argument("title")
 @click.option("--preview", is_flag=True, help="Create a preview namespace (title ends in _preview).")
 @click.option("--binding", default=None, help="The binding name to use in the printed snippet.")
+@location_options
 @project_options
-def create(title: str, preview: bool, binding: str | None, project: Project) -> None:
+def create(title: str, preview: bool, binding: str | None, remote: bool, project: Project) -> None:
     """Create a namespace called TITLE and print the config snippet that binds it."""
     env = project.config.env
     full_title = f"{env}-{title}" if env else title
     if preview:
         full_title += "_preview"
 
-    async def run() -> str:
-        async with LocalKV(project.state.kv_url) as local:
-            return (await local.create_namespace(full_title)).id
+    async def work(client: KVClient) -> str:
+        return (await client.create_namespace(full_title)).id
 
     banner()
-    resource_location()
+    print_location(remote)
     info(f'🌀 Creating namespace with title "{full_title}"')
     try:
-        namespace_id = asyncio.run(run())
+        namespace_id = run_kv(project, remote, work)
     except NamespaceTitleExists:
         fail(f'A KV namespace with the title "{full_title}" already exists.')
     info("✨ Success!")
@@ -70,24 +74,37 @@ def create(title: str, preview: bool, binding: str | None, project: Project) -> 
 
 
 @namespace.command("list")
+@location_options
 @project_options
-def list_(project: Project) -> None:
+def list_(remote: bool, project: Project) -> None:
     """List every namespace as JSON."""
 
-    async def run() -> list[dict[str, object]]:
-        async with LocalKV(project.state.kv_url) as local:
-            return [{"id": ns.id, "title": ns.title, "supports_url_encoding": True}
-                    for ns in await local.list_namespaces()]
+    async def work(client: KVClient) -> list[dict[str, object]]:
+        return [{"id": ns.id, "title": ns.title, "supports_url_encoding": True}
+                for ns in await client.list_namespaces()]
 
-    info(pretty(asyncio.run(run())))
+    info(pretty(run_kv(project, remote, work)))
 
 
-async def _id_by_title(project: Project, title: str) -> str:
-    async with LocalKV(project.state.kv_url) as local:
-        found = await local.namespace_by_title(title)
+def _id_by_title(project: Project, remote: bool, title: str) -> str:
+    async def work(client: KVClient) -> str | None:
+        found = await client.namespace_by_title(title)
+        return None if found is None else found.id
+
+    found = run_kv(project, remote, work)
     if found is None:
         fail(f'No namespace found with the name "{title}". Use --namespace-id instead.')
-    return found.id
+    return found
+
+
+def _selected(project: Project, remote: bool, name: str | None, binding: str | None,
+              namespace_id: str | None, preview: bool | None) -> str:
+    """The namespace named by exactly one of NAME, --binding and --namespace-id."""
+    if sum(x is not None for x in (name, binding, namespace_id)) != 1:
+        fail("Exactly one of the arguments namespace, binding and namespace-id is required")
+    if name is not None:
+        return _id_by_title(project, remote, name)
+    return resolve_namespace_id(project, (binding, namespace_id, preview), remote)
 
 
 @namespace.command("delete")
@@ -97,18 +114,14 @@ async def _id_by_title(project: Project, title: str) -> str:
 @click.option("--preview", type=click.BOOL, is_flag=False, flag_value=True, default=None,
               help="Delete the binding's preview namespace.")
 @click.option("-y", "--skip-confirmation", is_flag=True, help="Do not ask for confirmation.")
+@location_options
 @project_options
 def delete(name: str | None, binding: str | None, namespace_id: str | None,
-           preview: bool | None, skip_confirmation: bool, project: Project) -> None:
+           preview: bool | None, skip_confirmation: bool, remote: bool, project: Project) -> None:
     """Delete a namespace (by NAME, --binding or --namespace-id) and all of its keys."""
-    if sum(x is not None for x in (name, binding, namespace_id)) != 1:
-        fail("Exactly one of the arguments namespace, binding and namespace-id is required")
-    if name is not None:
-        namespace_id = asyncio.run(_id_by_title(project, name))
-    else:
-        namespace_id = resolve_namespace_id(project, (binding, namespace_id, preview))
+    namespace_id = _selected(project, remote, name, binding, namespace_id, preview)
     banner()
-    resource_location()
+    print_location(remote)
     if not skip_confirmation and is_interactive() and not click.confirm(
         f"Are you sure you want to delete namespace {namespace_id}?", default=False
     ):
@@ -116,11 +129,10 @@ def delete(name: str | None, binding: str | None, namespace_id: str | None,
         return
     info(f"Deleting KV namespace {namespace_id}.")
 
-    async def run() -> None:
-        async with LocalKV(project.state.kv_url) as local:
-            await local.delete_namespace(namespace_id)
+    async def work(client: KVClient) -> None:
+        await client.delete_namespace(namespace_id)
 
-    asyncio.run(run())
+    run_kv(project, remote, work)
     info(f"Deleted KV namespace {namespace_id}.")
 
 
@@ -128,25 +140,26 @@ def delete(name: str | None, binding: str | None, namespace_id: str | None,
 @click.argument("old_name", required=False)
 @click.option("--namespace-id", default=None, help="The id of the namespace to rename.")
 @click.option("--new-name", required=True, help="The new title of the namespace.")
+@location_options
 @project_options
-def rename(old_name: str | None, namespace_id: str | None, new_name: str, project: Project) -> None:
+def rename(old_name: str | None, namespace_id: str | None, new_name: str, remote: bool,
+           project: Project) -> None:
     """Give a namespace (OLD_NAME or --namespace-id) a new title."""
     if (old_name is None) == (namespace_id is None):
         fail("Either old-name (as first argument) or --namespace-id must be specified")
     if len(new_name) > 512:
         fail("new-name must be 512 characters or fewer")
     if namespace_id is None:
-        namespace_id = asyncio.run(_id_by_title(project, str(old_name)))
+        namespace_id = _id_by_title(project, remote, str(old_name))
     banner()
-    resource_location()
+    print_location(remote)
     info(f'Renaming KV namespace {namespace_id} to "{new_name}".')
 
-    async def run() -> None:
-        async with LocalKV(project.state.kv_url) as local:
-            await local.rename_namespace(namespace_id, new_name)
+    async def work(client: KVClient) -> None:
+        await client.rename_namespace(namespace_id, new_name)
 
     try:
-        asyncio.run(run())
+        run_kv(project, remote, work)
     except NamespaceNotFound:
         fail(f'No namespace found with the id "{namespace_id}".')
     except NamespaceTitleExists:
@@ -162,25 +175,69 @@ def rename(old_name: str | None, namespace_id: str | None, new_name: str, projec
 @click.option("--prefix", default="", help="Only export keys that start with this prefix.")
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
               help="Where to write the bulk file (default: stdout).")
+@location_options
 @project_options
 def export(name: str | None, binding: str | None, namespace_id: str | None, preview: bool | None,
-           prefix: str, output: IO[str], project: Project) -> None:
+           prefix: str, output: IO[str], remote: bool, project: Project) -> None:
     """Write a namespace as a `kv bulk put` file: every key with its value (base64 when not
-    UTF-8), expiration and metadata. `edgekv kv bulk put` loads it back losslessly."""
-    from edgekv.cli.bulk_io import export_items
+    UTF-8), expiration and metadata. `edgekv kv namespace import` (or `kv bulk put`) loads
+    it back losslessly, locally or on another server."""
+    namespace_id = _selected(project, remote, name, binding, namespace_id, preview)
 
-    if sum(x is not None for x in (name, binding, namespace_id)) != 1:
-        fail("Exactly one of the arguments namespace, binding and namespace-id is required")
-    if name is not None:
-        namespace_id = asyncio.run(_id_by_title(project, name))
-    else:
-        namespace_id = resolve_namespace_id(project, (binding, namespace_id, preview))
+    async def work(client: KVClient) -> None:
+        await write_pretty_array(export_items(client, namespace_id, prefix), output.write)
 
-    async def run() -> None:
-        async with LocalKV(project.state.kv_url) as local:
-            await write_pretty_array(export_items(local, namespace_id, prefix), output.write)
-
-    asyncio.run(run())
+    run_kv(project, remote, work)
     if output is not sys.stdout:
         output.flush()
 
+
+@namespace.command("import")
+@click.argument("filename")
+@click.argument("name", required=False)
+@click.option("--binding", default=None, help="The binding name of the namespace to import into.")
+@click.option("--namespace-id", default=None, help="The id of the namespace to import into.")
+@click.option("--preview", type=click.BOOL, is_flag=False, flag_value=True, default=None)
+@location_options
+@project_options
+def import_(filename: str, name: str | None, binding: str | None, namespace_id: str | None,
+            preview: bool | None, remote: bool, project: Project) -> None:
+    """Load FILENAME (a `kv namespace export` or `kv bulk put` file; `-` for stdin) into the
+    namespace titled NAME (created if there is none) or given by --binding/--namespace-id.
+
+    The file is checked whole first: if an item is wrong, nothing is stored. Keys whose
+    expiration has passed (or is too close to be stored) since the export are skipped."""
+    created = False
+    if name is not None and binding is None and namespace_id is None:
+        async def find_or_create(client: KVClient) -> tuple[str, bool]:
+            found = await client.namespace_by_title(name)
+            if found is not None:
+                return found.id, False
+            return (await client.create_namespace(name)).id, True
+
+        banner()
+        print_location(remote)
+        namespace_id, created = run_kv(project, remote, find_or_create)
+        if created:
+            info(f'🌀 Created namespace "{name}" with id "{namespace_id}".')
+    else:
+        namespace_id = _selected(project, remote, name, binding, namespace_id, preview)
+        banner()
+        print_location(remote)
+    shown = "stdin" if filename == "-" else filename
+    info(f'Importing "{shown}" into KV namespace {namespace_id}.')
+    try:
+        load = load_file(project, remote, namespace_id, filename, skip_expired=True)
+    except click.ClickException:
+        if created:  # a namespace made for a file that could not be loaded goes again
+            async def drop(client: KVClient) -> None:
+                await client.delete_namespace(namespace_id)
+
+            run_kv(project, remote, drop)
+        raise
+    if load.expired:
+        listed = ", ".join(f'"{k}"' for k in load.expired[:10])
+        more = f" and {len(load.expired) - 10} more" if len(load.expired) > 10 else ""
+        warn(f"{len(load.expired)} key(s) expired since the export and were not imported: "
+             f"{listed}{more}.")
+    info(f"✨ Imported {load.stored} key-value pair(s) into KV namespace {namespace_id}.")

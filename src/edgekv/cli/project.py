@@ -73,4 +73,9 @@ def load_project(config_path: str | None, env_name: str | None, cwd: str | None,
         fail(str(exc))
     if config.diagnostics.has_warnings():
         warn(config.diagnostics.render_warnings())
-    return Project(config=config, state=config.state_paths(persist_to, cwd=base))
+    state = config.state_paths(persist_to, cwd=base)
+    try:
+        state.ensure()
+    except OSError as exc:
+        fail(f"Could not create the state folder {state.root}: {exc.strerror or exc}")
+    return Project(config=config, state=state)

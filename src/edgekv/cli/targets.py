@@ -5,7 +5,8 @@
 ``--preview false`` picks ``id``. Without ``--preview`` edgekv picks what ``edgekv dev``
 reads (``preview_id``, else ``id``, else the binding name), so data written with the CLI is
 the data the running Worker sees. (wrangler instead reads ``id`` and refuses to write when
-both ids exist: the mismatch its users complain about.)
+both ids exist: the mismatch its users complain about.) With ``--remote`` the binding's
+``id`` is used (``preview_id`` with ``--preview``): the namespace deployed Workers read.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
+from edgekv.cli.kv_run import location_options
 from edgekv.cli.output import fail
 from edgekv.cli.project import Project
 
@@ -25,28 +27,25 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def target_options(func: F) -> F:
-    """Add ``--binding``, ``--namespace-id``, ``--preview``, ``--local``, ``--remote``."""
+    """Add ``--binding``, ``--namespace-id``, ``--preview``, ``--local``, ``--remote``; the
+    command receives ``target`` (the first three) and ``remote``."""
 
     @click.option("--binding", default=None, help="The binding name of the namespace in the config.")
     @click.option("--namespace-id", default=None, help="The id of the namespace.")
     @click.option("--preview", type=click.BOOL, is_flag=False, flag_value=True, default=None,
                   help="Use the binding's preview_id (--preview false: its id).")
-    @click.option("--local", is_flag=True, default=False,
-                  help="Use the local store (always the case with edgekv).")
-    @click.option("--remote", is_flag=True, default=False, hidden=True)
+    @location_options
     @functools.wraps(func)
     def wrapper(binding: str | None, namespace_id: str | None, preview: bool | None,
-                local: bool, remote: bool, **kwargs: Any) -> Any:
-        if remote:
-            fail("--remote is not available: edgekv works on the local store "
-                 "(the one `edgekv dev` serves); choose it with --persist-to.")
+                **kwargs: Any) -> Any:
         kwargs["target"] = (binding, namespace_id, preview)
         return func(**kwargs)
 
     return wrapper  # type: ignore[return-value]
 
 
-def resolve_namespace_id(project: Project, target: tuple[str | None, str | None, bool | None]) -> str:
+def resolve_namespace_id(project: Project, target: tuple[str | None, str | None, bool | None],
+                         remote: bool = False) -> str:
     """The namespace id the flags select. Fails with wrangler's messages."""
     binding, namespace_id, preview = target
     if (binding is None) == (namespace_id is None):
@@ -66,6 +65,11 @@ def resolve_namespace_id(project: Project, target: tuple[str | None, str | None,
             fail(f'No preview ID found for {binding}. Add one to your wrangler config file to '
                  "use a separate namespace for previewing your worker.")
         return found.preview_id
+    if remote:
+        if found.id is None:
+            fail(f'The binding "{binding}" has no "id" in the configured "kv_namespaces": create the '
+                 "namespace with `edgekv kv namespace create --remote` and add its id.")
+        return found.id
     return found.local_id(preview=preview is None)
 
 

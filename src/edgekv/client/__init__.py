@@ -1,5 +1,21 @@
-"""Transports the CLI uses to reach KV data. Today: the project's local store, in process."""
+"""Where the CLI's KV data lives: one ``KVClient`` interface, two transports.
 
+Modules::
+
+    kvclient   KVClient: namespaces, keys, bulk, export (the interface)
+    local      LocalKV: the project's local store, in process
+    remote     RemoteKV: a server speaking Cloudflare's v4 KV REST API
+    settings   RemoteSettings: CLOUDFLARE_API_BASE_URL, _API_TOKEN, _ACCOUNT_ID, .env
+    bulk       bulk files checked whole, loaded, exported
+    bulkfile   the bulk-file format, streamed
+    jsonout    JSON text as wrangler prints it
+    errors     ApiRequestFailed, RemoteSetupError
+"""
+
+from edgekv.client.errors import ApiRequestFailed, RemoteSetupError
+from edgekv.client.kvclient import KVClient
 from edgekv.client.local import LocalKV
+from edgekv.client.remote import RemoteKV
+from edgekv.client.settings import RemoteSettings
 
-__all__ = ["LocalKV"]
+__all__ = ["ApiRequestFailed", "KVClient", "LocalKV", "RemoteKV", "RemoteSettings", "RemoteSetupError"]

@@ -37,6 +37,8 @@ from edgekv.config.validation import (
     validate_string_array,
 )
 
+from edgekv.suggest import did_you_mean
+
 __all__ = [
     "ENVIRONMENT_KEYS",
     "TOP_LEVEL_ONLY_KEYS",
@@ -273,6 +275,10 @@ def select_environment(
         return top
     names = f"The available configured environment names are: {js_json(list(envs))}\n" \
         if isinstance(envs, dict) else ""
+    close = did_you_mean(env_name, envs) if isinstance(envs, dict) else None
+    if close is not None:
+        names += f'Did you mean "{close}"?\n'
+
     message = (
         f'No environment found in configuration with name "{env_name}".\n'
         f"Before using `--env={env_name}` there should be an equivalent environment section "

@@ -33,6 +33,16 @@ class StatePaths:
     kv_db: Path
     do_db: Path
 
+    def ensure(self) -> None:
+        """Create the state folder, with a ``.gitignore`` that keeps its data out of git.
+        Raises ``OSError``."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        ignore = self.root / ".gitignore"
+        if not ignore.exists():
+            from edgekv.config.starter import STATE_GITIGNORE
+
+            ignore.write_text(STATE_GITIGNORE, encoding="utf-8")
+
     @property
     def kv_url(self) -> str:
         """Storage URL of the KV database (``sqlite:////abs/path/kv.sqlite3``)."""

@@ -16,6 +16,8 @@ from typing import Any, Final
 from edgekv.config.diagnostics import Diagnostics, js_json
 from edgekv.config.model import DevSettings, Migration, RenamedClass, TransferredClass
 
+from edgekv.suggest import did_you_mean
+
 __all__ = [
     "MISSING",
     "check_optional",
@@ -131,9 +133,14 @@ def unexpected_fields(
     if not extra:
         return True
     names = ",".join(f'"{k}"' for k in extra)
+    hints = ""
+    for key in extra:
+        close = did_you_mean(key, known_set)
+        if close is not None:
+            hints += f'\n  Did you mean "{close}" instead of "{key}"?'
     d.warn(
         f"Unexpected fields found in {label} field: {names}\n"
-        "  If this is a new configuration option, please update your edgekv version.",
+        "  If this is a new configuration option, please update your edgekv version." + hints,
         path or None,
     )
     return False

@@ -265,7 +265,8 @@ class WorkerRuntime:
             unload_worker(self._source_dir, remove_path=True)
         self._source_dir = new_dir
         try:
-            worker = load_worker(check_main(main_path, config.main))
+            with self.load_context() if self.load_context is not None else contextlib.nullcontext():
+                worker = load_worker(check_main(main_path, config.main))
             add_durable_objects(env, config, worker, self.durable_objects)
         except WorkerSetupError as exc:
             error = WorkerLoadError(str(exc), path=main_path or Path("?"))
@@ -377,7 +378,20 @@ class WorkerRuntime:
         """The ASGI callable (:meth:`handle`)."""
         return self.handle
 
+    #: Entered around every import of the Worker's modules (strict mode watches them).
+    load_context: Callable[[], contextlib.AbstractContextManager[Any]] | None = None
+
+    #: ``False`` in ``edgekv serve``: an uncaught exception answers a plain 500 (the
+    #: traceback goes to the log only), never an HTML page showing the Worker's code.
+    show_tracebacks = True
+
     def _error_response(self, exc: Exception, scope: Scope) -> Response:
+        if not self.show_tracebacks:
+            text = exc.traceback_text if isinstance(exc, WorkerLoadError) else user_traceback(exc)
+            logger.error("Uncaught exception in %s %s:\n%s", scope.get("method"),
+                         scope.get("path", "/"), text.rstrip())
+            return Response("Internal Server Error", status=500,
+                            headers={"content-type": "text/plain; charset=utf-8"})
         if isinstance(exc, WorkerLoadError):
             title = "The Worker failed to load"
             text = exc.traceback_text

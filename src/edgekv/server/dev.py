@@ -20,8 +20,9 @@ import contextlib
 import logging
 import signal
 import socket
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -29,8 +30,9 @@ from edgekv.config import Config
 from edgekv.errors import ConfigError
 from edgekv.runtime.worker import WorkerRuntime
 from edgekv.server.access import AccessLog
+from edgekv.server.management import not_found_app
 from edgekv.server.watch import WorkerFilter
-from edgekv.storage import sweep_forever
+from edgekv.storage import Store, sweep_forever
 
 __all__ = ["DevServer", "bind_socket", "display_url", "resolve_host"]
 
@@ -46,10 +48,10 @@ def resolve_host(ip: str) -> str:
     return ip.strip("[]")
 
 
-def display_url(host: str, port: int) -> str:
-    """``http://host:port`` with IPv6 hosts bracketed."""
+def display_url(host: str, port: int, *, tls: bool = False) -> str:
+    """``http://host:port`` (``https`` with TLS) with IPv6 hosts bracketed."""
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
+    return f"{'https' if tls else 'http'}://{shown}:{port}"
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -83,11 +85,17 @@ class _Server(uvicorn.Server):
 
 
 class DevServer:
-    """Serve ``runtime`` on ``host:port`` until a signal (see module docstring)."""
+    """Serve ``runtime`` on ``host:port`` until a signal (see module docstring).
+
+    ``edgekv serve`` uses it too: ``app_wrapper`` puts edgekv's own paths in front of the
+    Worker (``ManagementPaths``), ``runtime=None`` serves no Worker (the API alone, sweeping
+    ``store``), ``ssl_certfile``/``ssl_keyfile`` turn on TLS, ``on_close`` callbacks run
+    after the runtime closed.
+    """
 
     def __init__(
         self,
-        runtime: WorkerRuntime,
+        runtime: WorkerRuntime | None,
         *,
         host: str = "127.0.0.1",
         port: int = 8787,
@@ -97,8 +105,20 @@ class DevServer:
         on_ready: Callable[[str], None] | None = None,
         sweep_interval_seconds: float = 60.0,
         watch_debounce_ms: int = 200,
+        app_wrapper: Callable[[Any], Any] | None = None,
+        store: Store | None = None,
+        ssl_certfile: str | None = None,
+        ssl_keyfile: str | None = None,
+        on_close: Sequence[Callable[[], Awaitable[None]]] = (),
+        graceful_shutdown_seconds: float = 5.0,
     ) -> None:
         self.runtime = runtime
+        self.app_wrapper = app_wrapper
+        self.store = store if store is not None else (runtime.kv_store if runtime else None)
+        self.ssl_certfile = ssl_certfile
+        self.ssl_keyfile = ssl_keyfile
+        self.on_close = tuple(on_close)
+        self.graceful_shutdown_seconds = graceful_shutdown_seconds
         self.host = host
         self.port = port
         self.watch_paths = tuple(watch_paths)
@@ -128,19 +148,24 @@ class DevServer:
         try:
             sock = bind_socket(self.host, self.port)
         except BaseException:
-            await self.runtime.close()
+            await self._close()
             raise
         port = sock.getsockname()[1]
-        self.url = display_url(self.host, port)
+        self.url = display_url(self.host, port, tls=self.ssl_certfile is not None)
+        app: Any = self.runtime.asgi_app if self.runtime is not None else not_found_app
+        if self.app_wrapper is not None:
+            app = self.app_wrapper(app)
         config = uvicorn.Config(
-            AccessLog(self.runtime.asgi_app),
+            AccessLog(app),
             http=_http_impl(),
             ws="none",
             lifespan="off",
             log_config=None,
             access_log=False,
             server_header=False,
-            timeout_graceful_shutdown=5,
+            timeout_graceful_shutdown=self.graceful_shutdown_seconds,
+            ssl_certfile=self.ssl_certfile,
+            ssl_keyfile=self.ssl_keyfile,
         )
         server = self._server = _Server(config)
         loop = asyncio.get_running_loop()
@@ -168,7 +193,15 @@ class DevServer:
             for sig in signals:
                 loop.remove_signal_handler(sig)
             sock.close()
-            await self.runtime.close()
+            await self._close()
+
+    async def _close(self) -> None:
+        try:
+            if self.runtime is not None:
+                await self.runtime.close()
+        finally:
+            for callback in self.on_close:
+                await callback()
 
     def _install_signals(self, loop: asyncio.AbstractEventLoop) -> list[int]:
         installed: list[int] = []
@@ -181,7 +214,8 @@ class DevServer:
         return installed
 
     async def _sweep(self) -> None:
-        await sweep_forever(self.runtime.kv_store, self.sweep_interval_seconds)
+        if self.store is not None:
+            await sweep_forever(self.store, self.sweep_interval_seconds)
 
     async def _watch(self) -> None:
         from watchfiles import awatch
@@ -207,6 +241,8 @@ class DevServer:
             except ConfigError as exc:
                 logger.error("The configuration is invalid; keeping the running Worker.\n%s", exc)
                 return False
+        if self.runtime is None:
+            return False
         error = await self.runtime.reload(config)
         if error is None:
             logger.info("Local server updated and ready")

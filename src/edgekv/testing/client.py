@@ -24,9 +24,10 @@ class WorkerClient(httpx.AsyncClient):
     """An HTTP client for one ``WorkerRuntime``; ``runtime`` is that runtime."""
 
     def __init__(
-        self, runtime: WorkerRuntime, *, base_url: str = DEFAULT_BASE_URL, **kwargs: Any
+        self, runtime: WorkerRuntime, *, base_url: str = DEFAULT_BASE_URL, app: Any = None,
+        **kwargs: Any
     ) -> None:
-        transport = httpx.ASGITransport(app=runtime.asgi_app)
+        transport = httpx.ASGITransport(app=app if app is not None else runtime.asgi_app)
         super().__init__(transport=transport, base_url=base_url, **kwargs)
         self.runtime = runtime
 

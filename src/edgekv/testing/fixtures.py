@@ -8,7 +8,9 @@ the fixtures, when a test first uses one.
 
 from __future__ import annotations
 
+import contextlib
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from types import ModuleType
@@ -34,6 +36,9 @@ STORAGE_CHOICES = ("sqlite", "memory")
 
 RuntimeFactory = Callable[..., Awaitable["WorkerRuntime"]]
 
+
+#: The strict mode watching each runtime opened with ``--edgekv-strict``.
+STRICT: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 def _limits(value: Any) -> Limits:
     from edgekv.limits import DEFAULT_LIMITS, TESTING_LIMITS, Limits
@@ -137,27 +142,40 @@ def build(async_fixture: Callable[[Any], Any]) -> ModuleType:
                 paths = config.state_paths(state)
                 urls = {"store_url": paths.kv_url, "do_store_url": paths.do_url,
                         "state_dir": paths.root}
+            checker = None
+            if request.config.getoption("edgekv_strict", False):
+                from edgekv.strict import StrictMode, StrictReporter
+
+                checker = StrictMode.for_config(config, reporter=StrictReporter(as_warnings=True))
+                checkers.append(checker)
             try:
-                runtime = await WorkerRuntime.open(
-                    config,
-                    clock=clock or edgekv_clock,
-                    vars_override=marks.get("vars") if vars is None else vars,
-                    limits=_limits(marks.get("limits") if limits is None else limits),
-                    **urls,
-                )
+                with checker.importing() if checker is not None else contextlib.nullcontext():
+                    runtime = await WorkerRuntime.open(
+                        config,
+                        clock=clock or edgekv_clock,
+                        vars_override=marks.get("vars") if vars is None else vars,
+                        limits=_limits(marks.get("limits") if limits is None else limits),
+                        **urls,
+                    )
             except WorkerLoadError as exc:
                 pytest.fail(f"edgekv: the Worker failed to load:\n{exc.traceback_text}",
                             pytrace=False)
             except WorkerSetupError as exc:
                 pytest.fail(f"edgekv: {exc}", pytrace=False)
             opened.append(runtime)
+            if checker is not None:
+                checker.attach(runtime)
+                STRICT[runtime] = checker
             return runtime
 
+        checkers: list[Any] = []
         try:
             yield open_runtime
         finally:
             for runtime in reversed(opened):
                 await runtime.close()
+            for checker in checkers:
+                checker.close()
 
     @async_fixture
     @ours
@@ -178,7 +196,9 @@ def build(async_fixture: Callable[[Any], Any]) -> ModuleType:
         ``http://localhost``), plus ``await worker.wait_background()``."""
         from edgekv.testing.client import WorkerClient
 
-        async with WorkerClient(edgekv_runtime) as client:
+        checker = STRICT.get(edgekv_runtime)
+        app = checker.wrap(edgekv_runtime.asgi_app) if checker is not None else None
+        async with WorkerClient(edgekv_runtime, app=app) as client:
             yield client
 
     plugin = ModuleType("edgekv.testing.fixtures.built")

@@ -85,6 +85,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="wrangler environment ([env.NAME]) for edgekv's fixtures; default: the "
              "edgekv_env ini option, else CLOUDFLARE_ENV.",
     )
+    group.addoption(
+        "--edgekv-strict", dest="edgekv_strict", action="store_true", default=False,
+        help="Strict mode: warn (StrictModeWarning) about what would fail on Cloudflare's "
+             "Python Workers: native imports Pyodide lacks, threads, subprocesses, blocking "
+             "calls, CPU or memory over the limits, randomness or time at import.",
+    )
     parser.addini(
         "edgekv_config",
         "wrangler config file (or folder to search from) for edgekv's fixtures, relative to "

@@ -1,0 +1,80 @@
+"""What every ``edgekv kv`` command shares: where the data is (``--local``, the default, or
+``--remote``), the one ``KVClient`` that reaches it, and one way to run a command's work and
+report its failures as wrangler does."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from edgekv.cli.output import fail, info, resource_location
+from edgekv.cli.project import Project
+from edgekv.client import ApiRequestFailed, KVClient, LocalKV, RemoteKV, RemoteSettings, RemoteSetupError
+from edgekv.client.bulkfile import BulkFileError
+from edgekv.client.settings import read_environment
+from edgekv.errors import KVError, KVSyntaxError, KVTypeError
+
+__all__ = ["location_options", "open_client", "print_location", "run_kv"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+_REPORTED = (KVError, KVTypeError, KVSyntaxError, BulkFileError, ApiRequestFailed, RemoteSetupError)
+
+
+def location_options(func: F) -> F:
+    """Add ``--local`` (the default) and ``--remote``; the command receives ``remote: bool``."""
+
+    @click.option("--local", is_flag=True, default=False,
+                  help="Use the project's local store (the default; the one `edgekv dev` serves).")
+    @click.option("--remote", is_flag=True, default=False,
+                  help="Use the v4 API at CLOUDFLARE_API_BASE_URL (an `edgekv serve`, or Cloudflare).")
+    @functools.wraps(func)
+    def wrapper(local: bool, remote: bool, **kwargs: Any) -> Any:
+        if local and remote:
+            fail("Arguments local and remote are mutually exclusive")
+        kwargs["remote"] = remote
+        return func(**kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def open_client(project: Project, remote: bool) -> KVClient:
+    """The project's local store, or the API that wrangler's variables (process
+    environment, then the project's ``.env`` files) point at."""
+    if not remote:
+        return LocalKV(project.state.kv_url)
+    config = project.config
+    directory = config.config_dir or project.state.root.parent
+    environ = read_environment(directory, config.env)
+    return RemoteKV(RemoteSettings.from_environ(environ))
+
+
+def print_location(remote: bool) -> None:
+    """wrangler's ``Resource location: …`` line and a blank line."""
+    if remote:
+        info("Resource location: remote \n")
+    else:
+        resource_location()
+
+
+def run_kv(project: Project, remote: bool, work: Callable[[KVClient], Awaitable[T]]) -> T:
+    """Open the client, run ``work`` with it, close it. KV rule violations, bad bulk files
+    and API failures end the command with ``✘ [ERROR] <message>`` and exit code 1; other
+    exceptions (a command's own cases) propagate."""
+
+    async def main() -> T:
+        client = open_client(project, remote)
+        async with client:
+            if isinstance(client, LocalKV):
+                await client.register_config(project.config)
+            return await work(client)
+
+    try:
+        return asyncio.run(main())
+    except _REPORTED as exc:
+        fail(str(exc))
