@@ -131,3 +131,34 @@ async def test_invalidation_lag_is_measured(location: Locations, clock: FakeCloc
     inv.apply_notice(SPACE, "k", 1, committed_at=clock.now() - 0.25)
     lag = inv.store.metrics.invalidation_lag
     assert lag.count == 1 and lag.total == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("seed", range(5))
+async def test_with_notices_every_location_agrees_with_the_store(
+    location: Locations, versioned: VersioningStore, clock: FakeClock, seed: int
+) -> None:
+    """Random writes, deletes, expiries, clock jumps and reads over three locations: with
+    each notice delivered as its change commits, no location ever answers anything but what
+    the central store holds (a stale answer needs a notice that has not arrived yet)."""
+    rng = random.Random(seed)
+    locations = [location()[0] for _ in range(3)]
+    keys = [f"k{i}" for i in range(6)]
+    for _ in range(300):
+        here = rng.choice(locations)
+        key = rng.choice(keys)
+        op = rng.random()
+        if op < 0.25:
+            expiration = int(clock.now()) + rng.choice([60, 90]) if rng.random() < 0.3 else None
+            await here.put(SPACE, key, rng.randbytes(4), expiration=expiration)
+        elif op < 0.35:
+            await here.delete(SPACE, key)
+        elif op < 0.45:
+            clock.advance(rng.choice([1, 29, 45, 61]))
+        elif op < 0.6:
+            wanted = rng.sample(keys, 3)
+            assert await here.get_many(SPACE, wanted, cache_ttl=rng.choice([30, 60, 300])) == (
+                await versioned.inner.get_many(SPACE, wanted)
+            )
+        else:
+            got = await here.get(SPACE, key, cache_ttl=rng.choice([30, 60, 300]))
+            assert got == await versioned.inner.get(SPACE, key)

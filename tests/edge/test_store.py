@@ -403,3 +403,16 @@ async def test_a_write_refused_by_the_open_breaker_keeps_the_entry_servable(
     with pytest.raises(StoreUnavailable):
         await here.put(SPACE, "k", b"new")  # refused without being sent
     assert await value(here, "k") == (b"old", STALE)
+
+
+async def test_cached_answer_is_the_synchronous_hit_path(
+    make_location: Make, authority: FaultyStore, clock: FakeClock
+) -> None:
+    await authority.put(SPACE, "k", b"v")
+    here = make_location()
+    assert here.cached_answer(SPACE, "k") is None  # nothing cached: needs the store
+    await value(here, "k")
+    assert here.cached_answer(SPACE, "k") == (Record("k", b"v"), HIT)
+    clock.advance(61)
+    assert here.cached_answer(SPACE, "k") is None  # past its TTL: needs the store
+    assert here.metrics.hits == 1 and len(authority.reads) == 1
