@@ -65,6 +65,9 @@ def compare_ttl_and_push(config: SimConfig, scenarios: set[str]) -> None:
     print("\nStaleness (a read is stale when the value it returned had been replaced):")
     for name, report in reports.items():
         print(*_staleness_rows(name, report), sep="\n")
+    for report in reports.values():
+        if not math.isnan(report.notice_lag_mean):
+            print(f"  (a notice reached a location {_ms(report.notice_lag_mean)} after its commit, on average)")
     print("\nCache hits (HIT, REVALIDATE, STALE answered by the location):")
     for name, report in reports.items():
         print(*_hit_rows(name, report), sep="\n")

@@ -416,3 +416,20 @@ async def test_cached_answer_is_the_synchronous_hit_path(
     clock.advance(61)
     assert here.cached_answer(SPACE, "k") is None  # past its TTL: needs the store
     assert here.metrics.hits == 1 and len(authority.reads) == 1
+
+
+async def test_a_bulk_read_shares_a_single_read_already_under_way(
+    make_location: Make, authority: FaultyStore
+) -> None:
+    for key in ("a", "b"):
+        await authority.put(SPACE, key, key.encode())
+    here = make_location()
+    authority.gate = asyncio.Event()
+    single = asyncio.create_task(here.get(SPACE, "a"))
+    await asyncio.sleep(0.01)
+    bulk = asyncio.create_task(here.get_many(SPACE, ["a", "b"]))
+    await asyncio.sleep(0.01)
+    authority.gate.set()
+    assert (await single).value == b"a"  # type: ignore[union-attr]
+    assert {k: r.value for k, r in (await bulk).items()} == {"a": b"a", "b": b"b"}
+    assert authority.reads == [("a",), ("b",)]  # the bulk read asked only for "b"

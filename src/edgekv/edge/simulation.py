@@ -99,6 +99,7 @@ class Report:
     writes: int = 0
     failed_writes: int = 0
     read_latency: list[float] = field(default_factory=list)
+    notice_lag_mean: float = math.nan  # commit -> notice applied, over every location, seconds
     rtts_ms: list[float] = field(default_factory=list)
     wall_seconds: float = 0.0
 
@@ -364,6 +365,10 @@ class _Simulation:
         self.report.location_hit_ratios.sort()
         self.report.staleness.sort()
         self.report.read_latency.sort()
+        lags = [store.metrics.invalidation_lag for store in self.stores]
+        count = sum(lag.count for lag in lags)
+        if count:
+            self.report.notice_lag_mean = sum(lag.total for lag in lags) / count
         for store in self.stores:
             await store.close()
 
