@@ -1,4 +1,4 @@
-"""CachedStore: Workers KV's edge contract (spec kv-binding.md §9, docs/edge-cache.md).
+"""CachedStore: Workers KV's edge contract (docs/edge-cache.md).
 
 Each test runs against the real memory:// and sqlite:/// stores as the central authority,
 with a fake clock; "locations" are separate CachedStores over that one authority.
