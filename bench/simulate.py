@@ -35,23 +35,26 @@ def _s(seconds: float) -> str:
     return "-" if math.isnan(seconds) else f"{seconds:,.2f} s"
 
 
-def _staleness_rows(name: str, report: Report) -> list[str]:
+def _staleness_row(name: str, report: Report) -> str:
     stale = report.staleness
     share = report.stale_reads / report.reads if report.reads else math.nan
-    return [
+    worst = stale[-1] if stale else math.nan
+    return (
         f"  {name:<22} stale reads {report.stale_reads:>7,} ({share:6.2%})   "
         f"staleness p50 {_s(percentile(stale, 50)):>8}  p99 {_s(percentile(stale, 99)):>8}  "
-        f"max {_s(stale[-1] if stale else math.nan):>8}",
-    ]
+        f"max {_s(worst):>8}"
+    )
 
 
-def _hit_rows(name: str, report: Report) -> list[str]:
+def _hit_row(name: str, report: Report) -> str:
     ratios = report.location_hit_ratios
-    return [
-        f"  {name:<22} hit ratio {report.hit_ratio:6.1%}   per location p10 {percentile(ratios, 10):6.1%}  "
+    latency = report.read_latency
+    return (
+        f"  {name:<22} hit ratio {report.hit_ratio:6.1%}   "
+        f"per location p10 {percentile(ratios, 10):6.1%}  "
         f"p50 {percentile(ratios, 50):6.1%}  p90 {percentile(ratios, 90):6.1%}   "
-        f"read latency p50 {_ms(percentile(report.read_latency, 50))}  p99 {_ms(percentile(report.read_latency, 99))}",
-    ]
+        f"read latency p50 {_ms(percentile(latency, 50))}  p99 {_ms(percentile(latency, 99))}"
+    )
 
 
 def compare_ttl_and_push(config: SimConfig, scenarios: set[str]) -> None:
@@ -64,13 +67,13 @@ def compare_ttl_and_push(config: SimConfig, scenarios: set[str]) -> None:
         return
     print("\nStaleness (a read is stale when the value it returned had been replaced):")
     for name, report in reports.items():
-        print(*_staleness_rows(name, report), sep="\n")
+        print(_staleness_row(name, report))
     for report in reports.values():
         if not math.isnan(report.notice_lag_mean):
             print(f"  (a notice reached a location {_ms(report.notice_lag_mean)} after its commit, on average)")
     print("\nCache hits (HIT, REVALIDATE, STALE answered by the location):")
     for name, report in reports.items():
-        print(*_hit_rows(name, report), sep="\n")
+        print(_hit_row(name, report))
     print("\nCentral store load (keys read per second, measured window):")
     base = None
     for name, report in reports.items():

@@ -102,7 +102,7 @@ async def test_a_notice_during_a_read_keeps_the_older_answer_out(
 
 
 async def test_popular_entries_can_be_refreshed_instead_of_dropped(location: Locations) -> None:
-    (writer, _), (reader, inv) = location(), location(refresh_popular=True)
+    (writer, _), (reader, _) = location(), location(refresh_popular=True)
     await writer.put(SPACE, "k", b"old")
     for _ in range(3):
         await reader.get(SPACE, "k")

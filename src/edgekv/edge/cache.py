@@ -13,14 +13,16 @@ their index entry is charged to memory; the file has its own byte bound.
 
 from __future__ import annotations
 
+import enum
 import random
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Final, Literal
 
 from edgekv.edge.disk import DiskTier
 from edgekv.storage.base import Record
 
-__all__ = ["ENTRY_OVERHEAD_BYTES", "EdgeCache", "Entry"]
+__all__ = ["ENTRY_OVERHEAD_BYTES", "VANISHED", "EdgeCache", "Entry"]
 
 #: Bytes charged per entry on top of its key, value and metadata: the Python objects that
 #: hold it. Measured with tracemalloc over 20,000 entries: about 270 bytes for the entry,
@@ -30,6 +32,14 @@ ENTRY_OVERHEAD_BYTES = 340
 #: How many announced versions are remembered (the newest keys); older ones are forgotten,
 #: which only costs the race protection for a key whose notice is that old.
 _MAX_NOTICES = 100_000
+
+
+class _Vanished(enum.Enum):
+    VANISHED = "vanished"
+
+
+#: What ``EdgeCache.record_of`` answers when an entry's value left the disk tier meanwhile.
+VANISHED: Final = _Vanished.VANISHED
 
 
 @dataclass(slots=True, eq=False)
@@ -109,15 +119,15 @@ class EdgeCache:
         k = (space, key)
         return self._memory.get(k) or self._on_disk.get(k)
 
-    async def record_of(self, entry: Entry) -> Record | None | bool:
-        """The record an entry answers with; ``False`` when its value has vanished from the
-        disk tier (evicted meanwhile): the caller treats that as a miss."""
+    async def record_of(self, entry: Entry) -> Record | None | Literal[_Vanished.VANISHED]:
+        """The record an entry answers with; ``VANISHED`` when its value has left the disk
+        tier (evicted meanwhile): the caller treats that as a miss."""
         if not entry.on_disk or entry.record is None:
             return entry.record
         assert self.disk is not None
         value = await self.disk.read(entry.space, entry.key)
         if value is None:
-            return False
+            return VANISHED
         return entry.record._replace(value=value)
 
     # -- changes --------------------------------------------------------------------------

@@ -36,8 +36,7 @@ class Invalidator:
 
     def advance(self, seq: int) -> None:
         """Record that every change up to ``seq`` has been applied (never moves back)."""
-        if seq > self._last_seen:
-            self._last_seen = seq
+        self._last_seen = max(self._last_seen, seq)
 
     def reset(self, seq: int) -> None:
         """Set the position outright (after ``drop_all``, to the outbox's current end)."""

@@ -22,8 +22,9 @@ import itertools
 import math
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from edgekv.edge.cache import EdgeCache
 from edgekv.edge.forwarding import ForwardingStore
@@ -280,8 +281,8 @@ class _Simulation:
             await self.central.inner.put(SPACE, key, self.value(write_id))
             self.central.committed(key, write_id)
 
-    def _spawn(self, coro: object) -> None:
-        task = self.loop.create_task(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = self.loop.create_task(coro)
         self.pending.add(task)
         task.add_done_callback(self.pending.discard)
 

@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
-from edgekv.edge.cache import EdgeCache, Entry
+from edgekv.edge.cache import VANISHED, EdgeCache, Entry
 from edgekv.edge.forwarding import ForwardingStore
 from edgekv.edge.health import StoreHealth
 from edgekv.edge.metrics import EdgeMetrics, render_prometheus
@@ -130,22 +130,22 @@ class CachedStore(ForwardingStore):
             status = self._status(entry, ttl, self.clock.now())
             if status is not None:
                 record = await self.cache.record_of(entry) if entry.on_disk else entry.record
-                if record is not False:  # (False: its value left the disk tier meanwhile)
+                if record is not VANISHED:
                     self._count(status)
-                    return record, status  # type: ignore[return-value]
+                    return record, status
         try:
             found = await self._fetch(space, (key,), ttl)
         except StoreUnavailable:
             if entry is None:
                 raise
-            if entry.expired(self.clock.now()):
-                stale = None  # its value expired: all we know is that the key is gone
-            else:
-                stale = await self.cache.record_of(entry)
-                if stale is False:
+            stale: Record | None = None  # expired: all we know is that the key is gone
+            if not entry.expired(self.clock.now()):
+                kept = await self.cache.record_of(entry)
+                if kept is VANISHED:
                     raise
+                stale = kept
             self.metrics.stale_serves += 1
-            return stale, STALE  # type: ignore[return-value]
+            return stale, STALE
         self.metrics.misses += 1
         return found[key].record, MISS
 
@@ -171,8 +171,7 @@ class CachedStore(ForwardingStore):
         if entry.expired(now):  # expiration always wins over cacheTtl
             self.cache.discard(entry.space, entry.key)
             return None
-        if ttl < entry.ttl:  # a lower cacheTtl on a later read shortens the entry
-            entry.ttl = ttl
+        entry.ttl = min(entry.ttl, ttl)  # a lower cacheTtl on a later read shortens the entry
         if entry.fresh(now):
             entry.hits += 1
             if self._wants_refresh(entry, now):
@@ -235,10 +234,10 @@ class CachedStore(ForwardingStore):
                 status = self._status(entry, ttl, now)
                 if status is not None:
                     record = await self.cache.record_of(entry) if entry.on_disk else entry.record
-                    if record is not False:
+                    if record is not VANISHED:
                         self._count(status)
                         if record is not None:
-                            result[key] = record  # type: ignore[assignment]
+                            result[key] = record
                         continue
                 held[key] = entry
             wanted.append(key)
@@ -256,7 +255,7 @@ class CachedStore(ForwardingStore):
                 if entry.expired(now):
                     continue  # expired: absent, whatever else we know
                 stale = await self.cache.record_of(entry)
-                if stale is False:
+                if stale is VANISHED:
                     raise
                 if stale is not None:
                     result[key] = stale
@@ -294,7 +293,7 @@ class CachedStore(ForwardingStore):
         since = self.cache.tick
         try:
             found = await self._read_store(space, keys)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - handed to every waiter, re-raised there
             for key, future in futures.items():
                 self._inflight.pop((space, key), None)
                 if not future.done():
@@ -328,10 +327,10 @@ class CachedStore(ForwardingStore):
                 found = await self._call(lambda: versioned.get_many_versioned(space, keys))
         elif len(keys) == 1:
             record = await self._call(lambda: self.inner.get(space, keys[0]))
-            found = {keys[0]: Versioned(record, None)}  # type: ignore[arg-type]
+            found = {keys[0]: Versioned(record, None)}
         else:
             records = await self._call(lambda: self.inner.get_many(space, keys))
-            found = {k: Versioned(records.get(k), None) for k in keys}  # type: ignore[arg-type]
+            found = {k: Versioned(records.get(k), None) for k in keys}
         self.metrics.store_keys_read += len(keys)
         return found
 

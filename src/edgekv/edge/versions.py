@@ -26,10 +26,11 @@ __all__ = ["Change", "Versioned", "VersionedStore", "VersioningStore"]
 
 class Versioned(NamedTuple):
     """What a versioned read returns: the live record (``None`` when missing or expired) and
-    the version of the key's latest change (``0`` when none is known)."""
+    the version of the key's latest change (``0`` when none is known). Inside the edge cache
+    a read from a plain ``Store`` carries ``None``: no version at all."""
 
     record: Record | None
-    version: int
+    version: int | None
 
 
 class Change(NamedTuple):

@@ -2,5 +2,5 @@
 
 from __future__ import annotations
 
-from ...kv.test_conformance_get import *  # noqa: F403
-from ...kv.test_conformance_write_list import *  # noqa: F403
+from ...kv.test_conformance_get import *
+from ...kv.test_conformance_write_list import *
