@@ -433,3 +433,19 @@ async def test_a_bulk_read_shares_a_single_read_already_under_way(
     assert (await single).value == b"a"  # type: ignore[union-attr]
     assert {k: r.value for k, r in (await bulk).items()} == {"a": b"a", "b": b"b"}
     assert authority.reads == [("a",), ("b",)]  # the bulk read asked only for "b"
+
+
+async def test_a_joined_read_with_a_lower_cache_ttl_shortens_the_shared_entry(
+    make_location: Make, authority: FaultyStore
+) -> None:
+    await authority.put(SPACE, "k", b"v")
+    here = make_location()
+    authority.gate = asyncio.Event()
+    long_ttl = asyncio.create_task(here.get(SPACE, "k", cache_ttl=600))
+    await asyncio.sleep(0.01)
+    short_ttl = asyncio.create_task(here.get(SPACE, "k", cache_ttl=30))
+    await asyncio.sleep(0.01)
+    authority.gate.set()
+    await asyncio.gather(long_ttl, short_ttl)
+    entry = here.cache.peek(SPACE, "k")
+    assert entry is not None and entry.ttl == 30 and len(authority.reads) == 1

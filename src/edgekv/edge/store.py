@@ -286,7 +286,13 @@ class CachedStore(ForwardingStore):
             waiting[key] = future
         if to_load:
             self._spawn(self._load(space, to_load, ttl))
-        return {key: await asyncio.shield(future) for key, future in waiting.items()}
+        found = {key: await asyncio.shield(future) for key, future in waiting.items()}
+        if len(to_load) < len(waiting):  # joined reads cached with their first reader's TTL
+            for key in waiting:
+                entry = self.cache.peek(space, key)
+                if entry is not None:
+                    entry.ttl = min(entry.ttl, ttl)
+        return found
 
     async def _load(self, space: str, futures: dict[str, asyncio.Future[Versioned]], ttl: float) -> None:
         keys = list(futures)
