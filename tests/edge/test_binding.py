@@ -130,3 +130,15 @@ async def test_a_dead_store_fails_fast_with_a_kv_error(
     # A cached key keeps being served, marked stale (Cloudflare's 2025 outage behaviour).
     assert await edge.getWithMetadata("warm") == {"value": "v", "metadata": None, "cacheStatus": "STALE"}
     assert await edge.get(["warm"]) == {"warm": "v"}
+
+
+async def test_a_hanging_store_gives_a_503_not_a_hang(make_location: Make, authority: FaultyStore) -> None:
+    import asyncio
+
+    edge = kv(make_location(store_timeout_seconds=0.05))
+    authority.hang = True
+    with pytest.raises(KVError) as caught:
+        await asyncio.wait_for(edge.get("k"), 5)
+    assert str(caught.value) == "KV GET failed: 503 Service Unavailable"
+    with pytest.raises(KVError):  # the breaker is open now: refused at once
+        await asyncio.wait_for(edge.put("k", "v"), 0.01)
