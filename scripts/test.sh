@@ -22,4 +22,22 @@ if [ -z "${EDGEKV_PEER_URL:-}" ] && [ -f "$peer_setup" ]; then
   fi
 fi
 
+# Cloudflare's Python templates (npm create-cloudflare, pinned) for tests/templates.
+if [ -z "${EDGEKV_C3_TEMPLATES:-}" ]; then
+  if templates=$(bash scripts/c3-templates.sh 2>/tmp/edgekv-c3-templates.log); then
+    export EDGEKV_C3_TEMPLATES="$templates"
+  else
+    echo "warning: installing create-cloudflare failed; see /tmp/edgekv-c3-templates.log" >&2
+  fi
+fi
+
+# The real clients tests/acceptance/ drives (wrangler); without them those tests fail in CI.
+if [ -z "${EDGEKV_WRANGLER:-}" ]; then
+  if wrangler_bin=$(bash scripts/install-test-tools.sh 2>/tmp/edgekv-tools-setup.log); then
+    export EDGEKV_WRANGLER="$wrangler_bin"
+  else
+    echo "warning: installing wrangler failed; see /tmp/edgekv-tools-setup.log" >&2
+  fi
+fi
+
 .venv/bin/python -m pytest -q "$@"

@@ -9,9 +9,11 @@
     │   ├── NamespaceTitleExists    a KV namespace with that title already exists
     │   ├── AccountNotFound         no account with that id
     │   ├── TokenNotFound           no API token with that id
+    │   ├── StorageBusy             the store stayed locked by another writer past the bounded wait
     │   └── StoreUnavailable        the central store cannot be reached (edge cache: fail fast)
     ├── KVError                     Cloudflare's ``KV <OP> failed: <status> <text>`` (JS ``Error``)
     ├── KVTypeError (TypeError)     Cloudflare's binding-side ``TypeError`` texts
+    ├── KVRangeError (ValueError)   where V8 throws ``RangeError`` (metadata nested too deep)
     ├── KVSyntaxError (ValueError)  ``type="json"`` on a value that is not JSON (JS ``SyntaxError``)
     └── ConfigError                 a wrangler config file cannot be used (carries diagnostics)
 
@@ -26,10 +28,12 @@ __all__ = [
     "ConfigError",
     "EdgeKVError",
     "KVError",
+    "KVRangeError",
     "KVSyntaxError",
     "KVTypeError",
     "NamespaceNotFound",
     "NamespaceTitleExists",
+    "StorageBusy",
     "StorageError",
     "StoreUnavailable",
     "TokenNotFound",
@@ -113,3 +117,12 @@ class ConfigError(EdgeKVError):
     def __init__(self, message: str, diagnostics: object | None = None) -> None:
         super().__init__(message)
         self.diagnostics = diagnostics
+
+
+class StorageBusy(StorageError):
+    """Another writer held the store's write lock longer than the bounded wait."""
+
+
+class KVRangeError(EdgeKVError, ValueError):
+    """Raised where V8 throws ``RangeError`` in a binding call (``Maximum call stack size
+    exceeded`` when ``JSON.stringify`` meets metadata nested deeper than its stack)."""

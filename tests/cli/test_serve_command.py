@@ -176,3 +176,15 @@ def test_sigterm_lets_in_flight_requests_finish(tmp_path: Path,
     assert server.proc.wait(timeout=20) == 0
     server.wait_for_end()
     assert "Traceback" not in "\n".join(server.lines)
+
+
+def test_a_second_server_on_the_same_state_is_refused(tmp_path: Path,
+                                                      start_serve: Callable[..., ServeProcess]) -> None:
+    port = free_port()
+    first = start_serve("--port", str(port), cwd=tmp_path)
+    first.wait_for("Ready on")
+    done = subprocess.run([*EDGEKV, "serve", "--port", str(free_port())], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1
+    assert str(first.proc.pid) in done.stderr and f"127.0.0.1:{port}" in done.stderr
+    assert first.interrupt() == 0

@@ -223,3 +223,36 @@ async def test_durable_object_of_another_worker_is_a_placeholder(
     assert isinstance(runtime.env.REMOTE, UnavailableBinding)
     with pytest.raises(RuntimeError, match='of Worker "other-worker"'):
         runtime.env.REMOTE.getByName("x")
+
+
+async def test_unsupported_binding_kinds_name_kind_and_config_entry(
+    open_project: OpenProject,
+) -> None:
+    # python-workers-examples 04-query-d1 (env.DB.prepare), 09-workers-ai (env.AI.run),
+    # 10-workflows: touching the binding says which kind and which config entry.
+    runtime = await open_project(BASE + textwrap.dedent("""
+        [[d1_databases]]
+        binding = "DB"
+        database_name = "quotes"
+        database_id = "408cddb7"
+        [ai]
+        binding = "AI"
+        [[queues.producers]]
+        binding = "JOBS"
+        queue = "jobs"
+    """), entry="X = 1\n")
+    with pytest.raises(RuntimeError) as info:
+        runtime.env.DB.prepare("SELECT 1")
+    assert str(info.value) == (
+        "env.DB is not available in edgekv: it is a D1 Database binding (d1_databases[0] in "
+        "wrangler.toml), and edgekv does not run d1_databases locally (it runs KV namespaces, "
+        "Durable Objects, static assets, vars and secrets)")
+    with pytest.raises(RuntimeError, match=r"it is an AI binding \(ai in wrangler.toml\)"):
+        await runtime.env.AI.run("@cf/model", {})
+    with pytest.raises(RuntimeError, match=r"Queue binding \(queues.producers\[0\]"):
+        runtime.env.JOBS.send("x")
+    assert runtime.env.DB  # the binding exists (truthy); only using it fails
+
+
+def test_env_without_bindings_is_truthy() -> None:
+    assert Env() and len(Env()) == 0

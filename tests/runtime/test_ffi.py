@@ -40,3 +40,18 @@ def test_jsbuffer() -> None:
     buf = JsBuffer(b"abc")
     assert buf.to_bytes() == b"abc" and bytes(buf.to_py()) == b"abc"
     assert buf.byteLength == 3 and buf.to_string() == "abc"
+
+
+async def test_to_js_bytes_is_a_uint8array_that_response_accepts() -> None:
+    # Cloudflare docs, "Python Workers FFI": Response.new(to_js(data).buffer) for binary bodies
+    from edgekv.runtime.ffi import JsBuffer, to_js
+    from edgekv.runtime.jsglobals import Response as JsResponse
+    from edgekv.runtime.response import Response
+
+    array = to_js(b"\x00\x01\x02")
+    assert isinstance(array, JsBuffer) and array.length == 3 and array.byteLength == 3
+    assert array.buffer.to_bytes() == b"\x00\x01\x02"
+    assert array.subarray(1).to_bytes() == b"\x01\x02"
+    assert await Response(array.buffer).bytes() == b"\x00\x01\x02"
+    assert await JsResponse.new(to_js(bytearray(b"ab"))).bytes() == b"ab"
+    assert await Response(to_js(memoryview(b"mv"))).bytes() == b"mv"

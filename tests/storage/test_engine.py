@@ -431,3 +431,17 @@ async def test_scan_keys_matches_scan(store: Store, clock) -> None:
     assert await store.scan_keys(S, prefix="a", start_after="a", limit=5) == [("ab", None, None)]
     assert await store.scan_keys(S, limit=1) == [("a", None, None)]
     assert await store.scan_keys("other-space") == []
+
+
+async def test_count_live_records_by_space_and_prefix(store: Store, clock: FakeClock) -> None:
+    # Store.count (the data explorer's key counts): live records only, per space and prefix;
+    # more than one 1000-record page so the generic paging default is exercised too.
+    await store.write_batch("a", [Record(f"k{i:04d}", b"v") for i in range(1500)])
+    await store.put("a", "p1", b"v", expiration=int(clock.now()) + 10)
+    await store.put("b", "k", b"v")
+    assert await store.count("a") == 1501
+    assert await store.count("a", prefix="p") == 1
+    assert await store.count("missing") == 0
+    clock.advance(10)
+    assert await store.count("a") == 1500 and await store.count("b") == 1
+    assert await Store.count(store, "a") == 1500  # the base class's paging default agrees

@@ -240,3 +240,100 @@ def test_fixtures_are_not_autouse(project: pytest.Pytester) -> None:
             assert not (tmp_path / "edgekv").exists()
     """)
     project.runpytest_subprocess(*STRICT).assert_outcomes(passed=1)
+
+
+def test_workers_py_suite_layout(project: pytest.Pytester) -> None:
+    """workers-py ``packages/runtime-sdk/tests/bindings-test``: a conftest that imports
+    ``workers`` and defines ``env`` as ``workers.env``; tests that never request edgekv's
+    fixtures; a module importing the Worker; and ``worker.scheduled``."""
+    write(project.path / "tests" / "conftest.py", """
+        import pytest
+        import workers
+
+        @pytest.fixture
+        def env():
+            return workers.env
+    """)
+    write(project.path / "tests" / "test_bindings.py", """
+        import pytest
+        from workers import env as module_env
+
+        @pytest.mark.asyncio
+        async def test_kv_through_conftest_env(env):
+            assert env
+            await env.NAMESPACE.put("k", "v")
+            assert await env.NAMESPACE.get("k") == "v"
+
+        async def test_module_level_workers_env():
+            assert await module_env.NAMESPACE.get("missing") is None
+    """)
+    write(project.path / "tests" / "test_import_after_close.py", """
+        async def test_first(worker):
+            assert (await worker.get("/counter/a")).text == "1"
+
+        def test_entry_still_importable():
+            import importlib, sys
+            sys.modules.pop("entry", None)
+            assert importlib.import_module("entry").Default
+    """)
+    project.runpytest_subprocess(*NO_PLUGIN).assert_outcomes(passed=4)
+
+
+def test_workers_py_assets_tests(pytester: pytest.Pytester) -> None:
+    """workers-py ``bindings-test/src/test_assets.py``: ``env.ASSETS`` is the SDK's fetcher
+    wrapper; text, JSON, 404 and content type through ``env.ASSETS.fetch(url)``."""
+    write(pytester.path / "wrangler.jsonc", """
+        {"name": "bindings-test", "main": "src/worker.py",
+         "compatibility_date": "2026-07-01", "compatibility_flags": ["python_workers"],
+         "assets": {"directory": "./public/", "binding": "ASSETS", "run_worker_first": true}}
+    """)
+    write(pytester.path / "public" / "hello.txt", "hello from static assets\n")
+    write(pytester.path / "public" / "data.json", '{"key": "value", "number": 42}')
+    write(pytester.path / "src" / "worker.py", """
+        from workers import Response, WorkerEntrypoint
+
+        class Default(WorkerEntrypoint):
+            async def fetch(self, request):
+                return Response("worker")
+    """)
+    write(pytester.path / "src" / "conftest.py", """
+        import pytest
+        from workers import env as _env
+
+        @pytest.fixture
+        def env():
+            return _env
+    """)
+    write(pytester.path / "src" / "test_assets.py", """
+        import pytest
+        from workers.rpc import _FetcherWrapper
+
+        @pytest.mark.asyncio
+        async def test_is_fetcher_wrapper(env):
+            assert isinstance(env.ASSETS, _FetcherWrapper)
+
+        @pytest.mark.asyncio
+        async def test_fetch_text_file(env):
+            resp = await env.ASSETS.fetch("https://assets.local/hello.txt")
+            assert (await resp.text()).strip() == "hello from static assets"
+
+        @pytest.mark.asyncio
+        async def test_fetch_json_file(env):
+            data = await (await env.ASSETS.fetch("https://assets.local/data.json")).json()
+            assert (data["key"], data["number"]) == ("value", 42)
+
+        @pytest.mark.asyncio
+        async def test_fetch_returns_404_for_missing(env):
+            resp = await env.ASSETS.fetch("https://assets.local/nonexistent.txt")
+            assert resp.status == 404
+
+        @pytest.mark.asyncio
+        async def test_fetch_content_type(env):
+            resp = await env.ASSETS.fetch("https://assets.local/data.json")
+            assert "application/json" in resp.headers.get("content-type")
+
+        async def test_worker_scheduled_helper(worker):
+            with pytest.raises(TypeError, match="scheduled"):
+                await worker.scheduled(cron="* * * * *", scheduled_time=1_700_000_000)
+    """)
+    pytester.runpytest_subprocess(*STRICT, "src").assert_outcomes(passed=6)

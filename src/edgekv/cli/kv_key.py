@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import click
 
-from edgekv.cli.kv_run import print_location, run_kv
+from edgekv.cli.kv_run import input_path, print_location, run_kv
 from edgekv.cli.output import banner, fail, info
 from edgekv.cli.project import Project, project_options
 from edgekv.cli.targets import describe_namespace, resolve_namespace_id, target_options
@@ -18,6 +17,7 @@ from edgekv.client import KVClient
 from edgekv.client.jsonout import write_pretty_array
 from edgekv.kv import jsjson
 from edgekv.storage import Record
+from edgekv.limits import DEFAULT_LIMITS
 
 __all__ = ["key"]
 
@@ -61,7 +61,8 @@ def put(key_name: str, value: str | None, path: str | None, ttl: int | None,
     data: bytes | str
     if path is not None:
         try:
-            data = Path(path).read_bytes()
+            with open(input_path(project, path), "rb") as handle:  # stop one byte past the limit
+                data = handle.read(DEFAULT_LIMITS.max_value_size_bytes + 1)
         except OSError as exc:
             fail(f"Could not read {path}: {exc.strerror}")
         what = f"the contents of {path} to the key"

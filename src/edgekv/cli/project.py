@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,10 +22,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass(frozen=True)
 class Project:
-    """A loaded project: its config (maybe empty) and where its local state lives."""
+    """A loaded project: its config (maybe empty), where its local state lives, and the
+    folder the command runs in (``--cwd``, else the process's), against which relative file
+    arguments resolve."""
 
     config: Config
     state: StatePaths
+    cwd: Path = field(default_factory=Path.cwd)
 
 
 def project_flags(func: F) -> F:
@@ -78,4 +81,4 @@ def load_project(config_path: str | None, env_name: str | None, cwd: str | None,
         state.ensure()
     except OSError as exc:
         fail(f"Could not create the state folder {state.root}: {exc.strerror or exc}")
-    return Project(config=config, state=state)
+    return Project(config=config, state=state, cwd=base)

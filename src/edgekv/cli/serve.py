@@ -25,6 +25,7 @@ from edgekv.cli.dev import _configure_logging, _LOG_LEVELS, _parse_vars, _run
 from edgekv.cli.output import banner, fail, info, warn
 from edgekv.cli.project import load_project, project_flags
 from edgekv.config.dotenv import parse_dotenv
+from edgekv.config.lock import StateFolderLocked, StateLock
 from edgekv.config.state import state_paths
 from edgekv.errors import StorageError
 from edgekv.runtime.loader import WorkerLoadError, WorkerSetupError
@@ -32,6 +33,7 @@ from edgekv.runtime.worker import WorkerRuntime
 from edgekv.server import DevServer, bindings_table, resolve_host
 from edgekv.server.management import (
     API_PREFIX,
+    EXPLORER_PREFIX,
     ManagementPaths,
     api_context,
     register_config_namespaces,
@@ -107,6 +109,11 @@ def serve(directory: str | None, config_path: str | None, env_name: str | None, 
             fail(f"Could not create the state folder {state.root}: {exc.strerror or exc}")
     overrides = {**_env_file_vars(env_files), **_parse_vars(variables)}
     host = resolve_host(ip)
+    lock = StateLock(state.root)
+    try:  # before any store opens: one server per state folder (docs/reliability.md)
+        lock.acquire()
+    except StateFolderLocked as exc:
+        fail(str(exc))
     _configure_logging(log_level)
     banner(" serve")
     if config is not None:
@@ -140,13 +147,16 @@ def serve(directory: str | None, config_path: str | None, env_name: str | None, 
         api_root = API_PREFIX if runtime is not None else "/client/v4"
 
         def ready(url: str) -> None:
+            lock.update(address=url)
             info(f"[edgekv:info] Ready on {url}")
             info(f"[edgekv:info] KV REST API (token required): {url}{api_root}")
+            info(f"[edgekv:info] Data explorer (token required): {url}{EXPLORER_PREFIX}/")
             info(f"[edgekv:info] State: {state.root}")
 
         server = DevServer(
             runtime, host=host, port=port, on_ready=ready, store=store,
-            app_wrapper=lambda app: ManagementPaths(app, api, api_at_root=runtime is None),
+            app_wrapper=lambda app: ManagementPaths(app, api, api_at_root=runtime is None,
+                                                    runtime=runtime),
             ssl_certfile=tls_cert, ssl_keyfile=tls_key, on_close=on_close,
             graceful_shutdown_seconds=graceful_timeout,
         )
@@ -160,3 +170,5 @@ def serve(directory: str | None, config_path: str | None, env_name: str | None, 
         _run(main())
     except KeyboardInterrupt:
         pass
+    finally:
+        lock.release()

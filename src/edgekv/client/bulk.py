@@ -9,7 +9,7 @@ the last item has been checked. ``export`` writes the bulk-file form of every re
 
 from __future__ import annotations
 
-import base64
+import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -18,17 +18,19 @@ from edgekv.client.bulkfile import (
     KEY_VALUE_INTERFACE,
     BulkFileError,
     describe_js,
+    export_item,
     iter_json_array,
     parse_key_item,
     parse_put_item,
 )
 from edgekv.client.kvclient import KVClient, Progress
 from edgekv.errors import KVError, KVTypeError
-from edgekv.kv import KVNamespace, jsjson
-from edgekv.storage import Record
+from edgekv.kv import KVNamespace
+from edgekv.limits import DEFAULT_LIMITS, Limits
+from edgekv.storage import Record, open_store
 
-__all__ = ["BulkLoad", "export_item", "export_items", "load_bulk_file", "read_keys",
-           "validated_records"]
+__all__ = ["BulkLoad", "bulk_rules", "export_item", "export_items", "load_bulk_file",
+           "read_bulk_file", "read_keys", "store_bulk", "validated_records"]
 
 _MAX_LISTED_ERRORS = 12
 
@@ -101,32 +103,98 @@ def validated_records(
 
 @dataclass
 class BulkLoad:
-    """What ``load_bulk_file`` did: items stored, warnings, keys skipped as expired."""
+    """A bulk file read and checked (``records``), then what storing it did: the namespace
+    (and whether it was created for the load), items stored, warnings, keys skipped as
+    expired."""
 
+    records: list[Record] = field(default_factory=list)
+    namespace_id: str = ""
+    created: bool = False
     stored: int = 0
     warnings: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
 
 
+def bulk_rules(namespace_id: str, limits: Limits = DEFAULT_LIMITS) -> KVNamespace:
+    """The binding's rules for checking writes (``prepare_put``), with no store behind them:
+    whether a write is valid never depends on what is stored."""
+    return KVNamespace(open_store("memory://"), namespace_id, limits=limits)
+
+
+def read_bulk_file(
+    stream: IO[str],
+    filename: str,
+    rules: KVNamespace,
+    *,
+    on_item: Callable[[], None] = lambda: None,
+    skip_expired: bool = False,
+) -> BulkLoad:
+    """Read and check a whole bulk file (synchronously: no event loop, no store).
+
+    Raises ``BulkFileError`` if any item is wrong."""
+    load = BulkLoad()
+    load.records = list(validated_records(stream, filename, rules, on_item=on_item,
+                                          warnings=load.warnings,
+                                          skip_expired=load.expired if skip_expired else None))
+    return load
+
+
+async def store_bulk(
+    client: KVClient,
+    namespace_id: str | None,
+    load: BulkLoad,
+    *,
+    title: str | None = None,
+    on_namespace: Callable[[str, bool], None] | None = None,
+    progress: Progress | None = None,
+    write_guard: contextlib.AbstractContextManager[Any] | None = None,
+) -> BulkLoad:
+    """Store what ``read_bulk_file`` checked in ``namespace_id``, or (with ``title``
+    instead) in the namespace with that title, created when there is none (and deleted
+    again if the write fails). One transaction locally (all or none). ``on_namespace(id,
+    created)`` hears which namespace it is before the write; ``write_guard`` is entered
+    around the write alone (the CLI defers Ctrl-C there)."""
+    if namespace_id is None:
+        if title is None:
+            raise ValueError("store_bulk needs a namespace id or a title")
+        found = await client.namespace_by_title(title)
+        if found is None:
+            found = await client.create_namespace(title)
+            load.created = True
+        namespace_id = found.id
+    load.namespace_id = namespace_id
+    if on_namespace is not None:
+        on_namespace(namespace_id, load.created)
+    try:
+        with write_guard if write_guard is not None else contextlib.nullcontext():
+            load.stored = await client.put_bulk(namespace_id, load.records, progress=progress)
+    except BaseException:
+        if load.created:  # a namespace made for a load that failed goes again
+            await client.delete_namespace(namespace_id)
+        raise
+    load.records = []
+    return load
+
+
 async def load_bulk_file(
     client: KVClient,
-    namespace_id: str,
+    namespace_id: str | None,
     stream: IO[str],
     filename: str,
     *,
+    title: str | None = None,
+    on_namespace: Callable[[str, bool], None] | None = None,
     on_item: Callable[[], None] = lambda: None,
     progress: Progress | None = None,
     skip_expired: bool = False,
 ) -> BulkLoad:
-    """Check the bulk file in ``stream`` whole, then store it in ``namespace_id``.
-
-    Raises ``BulkFileError`` (nothing stored) if any item is wrong."""
-    load = BulkLoad()
-    records = validated_records(stream, filename, client.validator(namespace_id),
-                                on_item=on_item, warnings=load.warnings,
-                                skip_expired=load.expired if skip_expired else None)
-    load.stored = await client.put_bulk(namespace_id, records, progress=progress)
-    return load
+    """``read_bulk_file`` then ``store_bulk``: everything is read and checked before the
+    store is touched (a bad file creates no namespace). Raises ``BulkFileError`` (nothing
+    stored) if any item is wrong."""
+    load = read_bulk_file(stream, filename, client.validator(namespace_id or ""),
+                          on_item=on_item, skip_expired=skip_expired)
+    return await store_bulk(client, namespace_id, load, title=title, on_namespace=on_namespace,
+                            progress=progress)
 
 
 def read_keys(stream: IO[str], filename: str) -> list[str]:
@@ -148,21 +216,8 @@ def read_keys(stream: IO[str], filename: str) -> list[str]:
     return keys
 
 
-def export_item(record: Record) -> dict[str, Any]:
-    """A record as a ``bulk put`` item: the value as text when it is UTF-8, else base64."""
-    raw = record.value or b""
-    try:
-        item: dict[str, Any] = {"key": record.key, "value": raw.decode("utf-8")}
-    except UnicodeDecodeError:
-        item = {"key": record.key, "value": base64.b64encode(raw).decode("ascii"), "base64": True}
-    if record.expiration is not None:
-        item["expiration"] = record.expiration
-    if record.metadata is not None:
-        item["metadata"] = jsjson.parse(record.metadata)
-    return item
-
-
-async def export_items(client: KVClient, namespace_id: str, prefix: str = "") -> AsyncIterator[dict[str, Any]]:
+async def export_items(client: KVClient, namespace_id: str,
+                       prefix: str = "") -> AsyncIterator[dict[str, Any]]:
     """The namespace's records as bulk-file items, in key order (flat memory)."""
     async for record in client.export(namespace_id, prefix):
         yield export_item(record)

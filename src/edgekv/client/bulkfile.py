@@ -15,18 +15,25 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from edgekv.errors import EdgeKVError
+from edgekv.kv import jsjson
+from edgekv.storage import Record
 
 __all__ = [
     "KEY_VALUE_INTERFACE",
+    "MAX_ITEM_CHARS",
     "BulkFileError",
     "BulkItem",
     "describe_js",
+    "export_item",
     "iter_json_array",
     "parse_key_item",
     "parse_put_item",
 ]
 
 _CHUNK_CHARS = 1 << 16
+# One item's JSON text can be this long: a 25 MiB value written with \uXXXX escapes (6
+# characters per byte) plus metadata and key. Past it, reading stops (an endless stream).
+MAX_ITEM_CHARS = 6 * (25 << 20) + (1 << 20)
 _WS = " \t\n\r"
 _PUT_FIELDS = {"key", "value", "expiration", "expiration_ttl", "metadata", "base64"}
 
@@ -74,24 +81,49 @@ def describe_js(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def iter_json_array(stream: IO[str], filename: str) -> Iterator[Any]:
+class _Constant(ValueError):
+    """``NaN``/``Infinity``/``-Infinity``: Python's json takes them, ``JSON.parse`` does not."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise _Constant(name)
+
+
+def iter_json_array(
+    stream: IO[str], filename: str, *, max_item_chars: int = MAX_ITEM_CHARS
+) -> Iterator[Any]:
     """Yield the items of the JSON array in ``stream``, reading it in chunks.
 
-    Raises ``BulkFileError`` if the text is not JSON or the top level is not an array.
+    Raises ``BulkFileError`` if the text is not UTF-8, is not JSON as ``JSON.parse`` reads
+    it (no ``NaN``/``Infinity``), nests deeper than Python's parser goes, holds one item of
+    more than ``max_item_chars`` characters (reading stops there: ``/dev/zero`` or an
+    endless string cannot exhaust memory), or the top level is not an array.
+
+    Linear in the input: an item that does not fit the buffer makes the next read at least
+    as large as the buffer, so a 25 MiB value is parsed a handful of times, not once per
+    64 KiB chunk.
     """
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(parse_constant=_reject_constant)
     buf = ""
     pos = 0
     eof = False
+    consumed = 0  # characters dropped from the front of ``buf`` (for error positions)
 
-    def fill() -> bool:
-        nonlocal buf, pos, eof
+    def fill(at_least: int = _CHUNK_CHARS) -> bool:
+        nonlocal buf, pos, eof, consumed
         if eof:
             return False
-        chunk = stream.read(_CHUNK_CHARS)
+        try:
+            chunk = stream.read(max(at_least, _CHUNK_CHARS))
+        except UnicodeDecodeError as exc:
+            raise BulkFileError(
+                f'Could not read "{filename}": it is not UTF-8 text ({exc.reason} near byte '
+                f"{exc.start} of a read block). Save it as UTF-8, or use base64 values."
+            ) from None
         if not chunk:
             eof = True
             return False
+        consumed += pos
         buf = buf[pos:] + chunk
         pos = 0
         return True
@@ -111,10 +143,21 @@ def iter_json_array(stream: IO[str], filename: str) -> Iterator[Any]:
         while True:
             try:
                 value, end = decoder.raw_decode(buf, pos)
+            except _Constant as exc:
+                raise BulkFileError(f'Could not parse "{filename}" as JSON: {_constant_text(str(exc))}') from None
+            except RecursionError:
+                raise BulkFileError(
+                    f'Could not parse "{filename}" as JSON: an item nests arrays or objects '
+                    "deeper than edgekv can read (about 900 levels)"
+                ) from None
             except json.JSONDecodeError as exc:
-                if fill():
+                if len(buf) - pos > max_item_chars:
+                    raise BulkFileError(_too_large(filename, max_item_chars)) from None
+                if fill(len(buf) - pos):
                     continue
-                raise BulkFileError(f'Could not parse "{filename}" as JSON: {exc}') from None
+                raise BulkFileError(
+                    f'Could not parse "{filename}" as JSON: {exc.msg} (character {consumed + exc.pos + 1})'
+                ) from None
             # A number or literal may continue in the next chunk ("12" then "3").
             if end == len(buf) and not eof and fill():
                 continue
@@ -149,6 +192,18 @@ def iter_json_array(stream: IO[str], filename: str) -> Iterator[Any]:
             )
     if skip_ws() != "":
         raise BulkFileError(f'Could not parse "{filename}" as JSON: extra data after the array')
+
+
+def _constant_text(name: str) -> str:
+    """V8's ``JSON.parse`` message for a non-JSON constant (``NaN``, ``Infinity``, ``-Infinity``)."""
+    if name.startswith("-"):
+        return "No number after minus sign in JSON"
+    return f"Unexpected token '{name[0]}', \"{name}\" is not valid JSON"
+
+
+def _too_large(filename: str, limit: int) -> str:
+    return (f'"{filename}" holds an item of more than {limit:,} characters, beyond what any '
+            "value KV can store (25 MiB, escaped as JSON); reading stopped there.")
 
 
 def _is_number(value: Any) -> bool:
@@ -195,3 +250,17 @@ def parse_key_item(item: Any) -> str | None:
     if isinstance(item, dict) and isinstance(item.get("name"), str):
         return str(item["name"])
     return None
+
+
+def export_item(record: Record) -> dict[str, Any]:
+    """A record as a ``bulk put`` item: the value as text when it is UTF-8, else base64."""
+    raw = record.value or b""
+    try:
+        item: dict[str, Any] = {"key": record.key, "value": raw.decode("utf-8")}
+    except UnicodeDecodeError:
+        item = {"key": record.key, "value": base64.b64encode(raw).decode("ascii"), "base64": True}
+    if record.expiration is not None:
+        item["expiration"] = record.expiration
+    if record.metadata is not None:
+        item["metadata"] = jsjson.parse(record.metadata)
+    return item

@@ -30,7 +30,9 @@ class LocalKV(KVClient):
 
     location: Literal["local", "remote"] = "local"
 
-    def __init__(self, url: str, *, limits: Limits = DEFAULT_LIMITS, clock: Clock | None = None) -> None:
+    def __init__(self, url: str, *, limits: Limits = DEFAULT_LIMITS, clock: Clock | None = None,
+                 config: Config | None = None) -> None:
+        self.config = config
         self.url = url
         self.limits = limits
         self._store: Store = open_store(url, clock=clock)
@@ -56,7 +58,14 @@ class LocalKV(KVClient):
         return await self._store.create_namespace(uuid.uuid4().hex, title)
 
     async def list_namespaces(self) -> list[NamespaceInfo]:
-        return await self._store.list_namespaces()
+        """The registered namespaces, plus those the config names that are not registered
+        yet (shown as ``register_config`` would register them; nothing is written)."""
+        registered = await self._store.list_namespaces()
+        if self.config is None:
+            return registered
+        known = {ns.id for ns in registered}
+        found = registered + [ns for ns in config_namespaces(self.config) if ns.id not in known]
+        return sorted(found, key=lambda ns: (ns.title, ns.id))
 
     async def rename_namespace(self, namespace_id: str, title: str) -> None:
         await self._store.rename_namespace(namespace_id, title)
@@ -71,12 +80,15 @@ class LocalKV(KVClient):
     async def _registered(self, namespace_id: str) -> None:
         """Register a namespace that received data (titled by its id, in the local account)
         so ``namespace list`` and the API show it, as every namespace with data should be."""
-        await self._store.ensure_namespace(namespace_id)
-
-    async def register_config(self, config: Config) -> None:
-        """Register the config's KV namespaces in the local account (see
-        ``register_config_namespaces``)."""
-        await register_config_namespaces(self._store, config)
+        if await self._store.get_namespace(namespace_id) is not None:
+            return
+        named = {ns.id: ns.title for ns in config_namespaces(self.config)} if self.config else {}
+        title = named.get(namespace_id, namespace_id)
+        try:
+            await self._store.create_namespace(namespace_id, title, LOCAL_ACCOUNT_ID)
+        except NamespaceTitleExists:
+            await self._store.create_namespace(namespace_id, f"{title} ({namespace_id})",
+                                               LOCAL_ACCOUNT_ID)
 
     # -- keys ------------------------------------------------------------------------------
 
@@ -177,17 +189,26 @@ class LocalKV(KVClient):
         return await self._store.get_many(namespace_id, keys)
 
 
-async def register_config_namespaces(store: Store, config: Config) -> None:
-    """Register the KV namespaces of ``config`` in the local account, titled by binding name,
-    so that ``kv namespace list`` and the API list them (both ids of a binding with a
-    ``preview_id``). Namespaces already registered are left alone."""
+def config_namespaces(config: Config) -> list[NamespaceInfo]:
+    """The KV namespaces ``config`` names, titled by binding name (``<binding>_preview`` for
+    a preview id, as wrangler titles preview namespaces), in the local account."""
+    found: dict[str, NamespaceInfo] = {}
     for kv in config.kv_namespaces:
-        for namespace_id in dict.fromkeys((kv.local_id(preview=True), kv.local_id(preview=False))):
-            if await store.get_namespace(namespace_id) is not None:
-                continue
-            title = kv.binding if namespace_id == kv.local_id(preview=False) else f"{kv.binding}_preview"
-            try:
-                await store.create_namespace(namespace_id, title, LOCAL_ACCOUNT_ID)
-            except NamespaceTitleExists:
-                await store.create_namespace(namespace_id, f"{title} ({namespace_id})",
-                                             LOCAL_ACCOUNT_ID)
+        main_id = kv.local_id(preview=False)
+        for namespace_id in (main_id, kv.local_id(preview=True)):
+            title = kv.binding if namespace_id == main_id else f"{kv.binding}_preview"
+            found.setdefault(namespace_id, NamespaceInfo(namespace_id, title, LOCAL_ACCOUNT_ID))
+    return list(found.values())
+
+
+async def register_config_namespaces(store: Store, config: Config) -> None:
+    """Register the KV namespaces of ``config`` (see ``config_namespaces``) so the API lists
+    them. Namespaces already registered are left alone; a title already taken gets the id
+    appended."""
+    for info in config_namespaces(config):
+        if await store.get_namespace(info.id) is not None:
+            continue
+        try:
+            await store.create_namespace(info.id, info.title, LOCAL_ACCOUNT_ID)
+        except NamespaceTitleExists:
+            await store.create_namespace(info.id, f"{info.title} ({info.id})", LOCAL_ACCOUNT_ID)

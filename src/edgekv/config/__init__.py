@@ -20,6 +20,7 @@ from edgekv.config.loader import format_report, load_config, validate_raw_config
 from edgekv.config.migrations import ClassStorage, class_storage
 from edgekv.config.model import (
     DEFAULT_DEV_PORT,
+    AssetsConfig,
     Config,
     DevSettings,
     DurableObjectBinding,
@@ -27,12 +28,14 @@ from edgekv.config.model import (
     Migration,
     RenamedClass,
     TransferredClass,
+    UnsupportedBinding,
 )
 from edgekv.config.state import StatePaths, state_paths
 
 __all__ = [
     "CONFIG_FILE_NAMES",
     "DEFAULT_DEV_PORT",
+    "AssetsConfig",
     "ClassStorage",
     "Config",
     "DevSettings",
@@ -45,6 +48,7 @@ __all__ = [
     "RenamedClass",
     "StatePaths",
     "TransferredClass",
+    "UnsupportedBinding",
     "class_storage",
     "find_config",
     "format_report",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
+from edgekv.config.assets import unsupported_bindings, validate_assets, validate_triggers
 from edgekv.config.bindings import (
     FRIENDLY_BINDING_NAMES,
     validate_durable_objects,
@@ -25,7 +26,13 @@ from edgekv.config.bindings import (
     validate_vars,
 )
 from edgekv.config.diagnostics import Diagnostics, js_json
-from edgekv.config.model import DurableObjectBinding, KVNamespaceBinding, Migration
+from edgekv.config.model import (
+    AssetsConfig,
+    DurableObjectBinding,
+    KVNamespaceBinding,
+    Migration,
+    UnsupportedBinding,
+)
 from edgekv.config.validation import (
     MISSING,
     check_typed_array,
@@ -94,6 +101,9 @@ class Environment:
     durable_objects: tuple[DurableObjectBinding, ...] = ()
     migrations: tuple[Migration, ...] = ()
     secrets_required: tuple[str, ...] | None = None
+    assets: AssetsConfig | None = None
+    crons: tuple[str, ...] = ()
+    unsupported: tuple[UnsupportedBinding, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -131,6 +141,18 @@ def normalize_environment(
         env.migrations = validate_migrations(d, "migrations", migrations, prefix=prefix) or ()
     elif top is not None:
         env.migrations = top.migrations
+
+    value = get("assets", MISSING)
+    if value is not MISSING:
+        env.assets = validate_assets(d, value, prefix=prefix)
+    elif top is not None:
+        env.assets = top.assets
+    value = get("triggers", MISSING)
+    if value is not MISSING:
+        env.crons = validate_triggers(d, value, prefix=prefix)
+    elif top is not None:
+        env.crons = top.crons
+    env.unsupported = unsupported_bindings(raw_env, UNSUPPORTED_BINDING_KEYS)
 
     def not_inherited(key: str) -> object:
         value = get(key, MISSING)

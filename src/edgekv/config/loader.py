@@ -119,6 +119,10 @@ def validate_raw_config(
         dev=dev,
         secrets_required=active.secrets_required,
         defined_environments=tuple(envs) if isinstance(envs, dict) else (),
+        assets=(replace(active.assets, config_dir=config_path.parent if config_path else None)
+                if active.assets is not None else None),
+        crons=active.crons,
+        unsupported_bindings=active.unsupported,
         diagnostics=d,
     )
     if d.has_errors():

@@ -18,6 +18,7 @@ from edgekv.config.state import StatePaths, state_paths
 
 __all__ = [
     "DEFAULT_DEV_PORT",
+    "AssetsConfig",
     "Config",
     "DevSettings",
     "DurableObjectBinding",
@@ -25,6 +26,7 @@ __all__ = [
     "Migration",
     "RenamedClass",
     "TransferredClass",
+    "UnsupportedBinding",
 ]
 
 #: ``wrangler dev``'s port when neither ``--port`` nor ``dev.port`` is given.
@@ -104,6 +106,43 @@ class Migration:
 
 
 @dataclass(frozen=True)
+class AssetsConfig:
+    """The ``assets`` table: static files served in front of the Worker.
+
+    ``directory`` is as written (relative to the config file); ``directory_path`` resolves
+    it. ``run_worker_first`` is a bool, or a tuple of route patterns (``/api/*``, with
+    ``!/api/docs`` exclusions) for which the Worker runs before any asset lookup.
+    """
+
+    directory: str | None = None
+    binding: str | None = None
+    html_handling: str = "auto-trailing-slash"
+    not_found_handling: str = "none"
+    run_worker_first: bool | tuple[str, ...] = False
+    config_dir: Path | None = None
+
+    @property
+    def directory_path(self) -> Path | None:
+        """``directory`` resolved against the config folder (or cwd), or None."""
+        if self.directory is None:
+            return None
+        return ((self.config_dir or Path.cwd()) / self.directory).resolve()
+
+
+@dataclass(frozen=True)
+class UnsupportedBinding:
+    """A binding of a kind edgekv does not run (D1, R2, Queues, AI, ...).
+
+    ``kind`` is the config field (``d1_databases``), ``name`` the binding name the Worker
+    reads on ``env``, ``path`` where it was declared (``d1_databases[0]``).
+    """
+
+    kind: str
+    name: str
+    path: str
+
+
+@dataclass(frozen=True)
 class DevSettings:
     """The top-level ``dev`` table (never per environment).
 
@@ -154,6 +193,9 @@ class Config:
     secrets: Mapping[str, str] = field(default_factory=_empty)
     secret_sources: tuple[Path, ...] = ()
     defined_environments: tuple[str, ...] = ()
+    assets: AssetsConfig | None = None
+    crons: tuple[str, ...] = ()
+    unsupported_bindings: tuple[UnsupportedBinding, ...] = ()
     diagnostics: Diagnostics = field(
         default_factory=lambda: Diagnostics("Processing wrangler configuration:"),
         compare=False,

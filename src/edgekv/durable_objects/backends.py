@@ -11,13 +11,16 @@ Both take already-encoded bytes and already-validated keys; ranges are ``start``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
-from edgekv.durable_objects.database import ObjectDatabase
+from edgekv.durable_objects.database import ObjectDatabase, is_busy
+from edgekv.durable_objects.errors import DurableObjectError
 from edgekv.storage.base import Record, Store
 
 __all__ = ["KVBackend", "SqliteBackend", "StoreBackend"]
+
+T = TypeVar("T")
 
 
 class KVBackend(Protocol):
@@ -93,29 +96,44 @@ class StoreBackend:
 
 
 class SqliteBackend:
-    """KV data in the object's own SQLite file (``__cf_kv``)."""
+    """KV data in the object's own SQLite file (``__cf_kv``).
+
+    The file never blocks the loop (``ObjectDatabase`` waits for no lock inline): an
+    operation that finds it locked by another process waits with ``wait_unlocked`` (the
+    loop free) and is tried once more, so the caller sees ``SQLITE_BUSY`` only after
+    ``LOCK_WAIT_SECONDS``.
+    """
 
     __slots__ = ("db",)
 
     def __init__(self, db: ObjectDatabase) -> None:
         self.db = db
 
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        try:
+            return fn(*args)
+        except DurableObjectError as exc:
+            if not is_busy(exc):
+                raise
+        await self.db.wait_unlocked()
+        return fn(*args)
+
     async def get(self, key: str) -> bytes | None:
-        return self.db.kv_get(key)
+        return await self._call(self.db.kv_get, key)
 
     async def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
-        return self.db.kv_get_many(keys)
+        return await self._call(self.db.kv_get_many, keys)
 
     async def write(self, puts: Sequence[tuple[str, bytes]], deletes: Sequence[str]) -> None:
-        self.db.kv_write(puts, deletes)
+        await self._call(self.db.kv_write, puts, deletes)
 
     async def delete_many(self, keys: Sequence[str]) -> int:
-        return self.db.kv_delete_many(keys)
+        return await self._call(self.db.kv_delete_many, keys)
 
     async def scan(
         self, start: str, end: str | None, reverse: bool, limit: int | None
     ) -> list[tuple[str, bytes]]:
-        return self.db.kv_scan(start, end, reverse, limit)
+        return await self._call(self.db.kv_scan, start, end, reverse, limit)
 
     async def delete_all(self) -> None:
         self.db.wipe()

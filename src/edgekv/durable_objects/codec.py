@@ -3,7 +3,7 @@
 Cloudflare stores values with V8's structured-clone serializer. The Python equivalent here
 accepts this closed set of types, nested freely:
 
-    None, bool, int (any size), float (incl. nan/inf), str, bytes (bytearray and memoryview
+    None, bool, int (up to 2**30 bits, V8's BigInt limit), float (incl. nan/inf), str, bytes (bytearray and memoryview
     come back as bytes), list, tuple, dict (any cloneable hashable keys), set, frozenset,
     datetime.datetime, datetime.date, datetime.time, datetime.timedelta, decimal.Decimal, uuid.UUID
 
@@ -28,13 +28,16 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from edgekv.durable_objects.errors import DataCloneError, StoredValueError
+from edgekv.durable_objects.errors import DataCloneError, DurableObjectRangeError, StoredValueError
 
 __all__ = ["clone", "decode", "encode", "register_passthrough"]
 
 _TAG = "$"
 _CONTAINER_TAGS: dict[type, str] = {tuple: "t", set: "s", frozenset: "fs"}
 _PASSTHROUGH: set[type] = set()
+_DECIMAL_INT = 10**4000 - 1  # ints up to this many digits are stored as JSON numbers
+_MAX_BIGINT_BITS = 1 << 30  # V8's BigInt::kMaxLengthBits
+_STACK = "Maximum call stack size exceeded"  # V8's RangeError text
 
 
 def register_passthrough(cls: type) -> None:
@@ -54,8 +57,12 @@ def _cannot(value: object) -> DataCloneError:
 
 def _enc(value: Any, seen: set[int]) -> Any:
     t = type(value)
-    if value is None or t is bool or t is int or t is str:
+    if value is None or t is bool or t is str:
         return value
+    if t is int:
+        if -_DECIMAL_INT <= value <= _DECIMAL_INT:
+            return value
+        return _big_int(value)
     if t is float:
         if math.isfinite(value):
             return value
@@ -93,11 +100,27 @@ def _enc(value: Any, seen: set[int]) -> Any:
     raise _cannot(value)
 
 
+def _big_int(value: int) -> Any:
+    # Python's int -> str refuses past 4300 digits; hex has no such limit. V8's BigInt stops
+    # at 2**30 bits, so structured clone (and so Durable Object storage) does too.
+    if value.bit_length() > _MAX_BIGINT_BITS:
+        raise DurableObjectRangeError("Maximum BigInt size exceeded")
+    return {_TAG: "ih", "v": format(value, "x")}
+
+
 def encode(value: Any) -> bytes:
-    """Serialize ``value`` to bytes. Raises ``DataCloneError`` for unsupported types."""
-    return json.dumps(
-        _enc(value, set()), ensure_ascii=False, separators=(",", ":"), allow_nan=False
-    ).encode("utf-8")
+    """Serialize ``value`` to bytes. Raises ``DataCloneError`` for unsupported types, and
+    ``DurableObjectRangeError`` where V8 throws ``RangeError`` (a BigInt beyond 2**30 bits,
+    nesting deeper than the stack: "Maximum call stack size exceeded").
+
+    Strings may hold lone surrogates (a JS string may): they are stored as WTF-8."""
+    try:
+        text = json.dumps(
+            _enc(value, set()), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        )
+    except RecursionError:
+        raise DurableObjectRangeError(_STACK) from None
+    return text.encode("utf-8", "surrogatepass")
 
 
 # -- decode ------------------------------------------------------------------------------
@@ -131,6 +154,7 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
     "td": _timedelta,
     "dec": decimal.Decimal,
     "u": lambda v: uuid.UUID(hex=v),
+    "ih": lambda v: int(v, 16),
 }
 _PAYLOAD_TYPES: dict[str, type] = {"m": list, "t": list, "s": list, "fs": list, "td": list}
 
@@ -154,7 +178,7 @@ def _hook(obj: dict[str, Any]) -> Any:
 def decode(data: bytes) -> Any:
     """Rebuild a value written by ``encode``. Raises ``StoredValueError`` on anything else."""
     try:
-        return json.loads(data.decode("utf-8"), object_hook=_hook)
+        return json.loads(data.decode("utf-8", "surrogatepass"), object_hook=_hook)
     except StoredValueError:
         raise
     except (ValueError, TypeError, RecursionError) as exc:
@@ -199,4 +223,7 @@ def clone(value: Any) -> Any:
     Same types as ``encode`` plus those registered with ``register_passthrough``, which are
     passed by reference. Raises ``DataCloneError`` otherwise.
     """
-    return _clone(value, set())
+    try:
+        return _clone(value, set())
+    except RecursionError:
+        raise DurableObjectRangeError(_STACK) from None

@@ -7,6 +7,10 @@ Contract:
   ``transactionSync`` is durable when it returns (there is no write-back cache).
 - The connection is used only from the event loop, inline: all access to one object is
   serialized by its event queue, and a local point statement costs microseconds.
+- The connection never waits for a lock (busy timeout 0), because a wait inline would stall
+  every request of the server. The host calls ``wait_unlocked`` before each event instead:
+  when another process holds the file's write lock, that object's event waits (sleeping,
+  the loop free) for at most ``LOCK_WAIT_SECONDS``; other objects go on answering.
 - User SQL runs under an authorizer that forbids ``BEGIN``/``SAVEPOINT`` and any access to
   tables whose names start with ``_cf_`` or ``__cf_`` (the KV table shows in
   ``sqlite_master`` but cannot be read, as on Cloudflare).
@@ -15,14 +19,18 @@ Contract:
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from edgekv.durable_objects.errors import DurableObjectError
 
-__all__ = ["TRANSACTION_FORBIDDEN", "ObjectDatabase", "translate"]
+__all__ = ["LOCK_WAIT_SECONDS", "TRANSACTION_FORBIDDEN", "ObjectDatabase", "is_busy", "translate"]
+
+LOCK_WAIT_SECONDS = 5.0  # as long as SQLite's default busy timeout, the wait it replaces
 
 TRANSACTION_FORBIDDEN = (
     "To execute a transaction, please use the state.storage.transaction() or "
@@ -39,6 +47,13 @@ def translate(exc: sqlite3.Error) -> DurableObjectError:
     """The workerd-style error for a driver error: ``"<message>: SQLITE_<CODE>"``."""
     code = getattr(exc, "sqlite_errorname", None) or "SQLITE_ERROR"
     return DurableObjectError(f"{exc}: {code}")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` (a driver error, or one translated from it) means "locked by another"."""
+    cause = exc if isinstance(exc, sqlite3.Error) else exc.__cause__
+    code = getattr(cause, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _hidden(name: object) -> bool:
@@ -65,7 +80,11 @@ class ObjectDatabase:
             if self.path != ":memory:":
                 os.makedirs(os.path.dirname(self.path), exist_ok=True)
             try:
-                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                conn = sqlite3.connect(self.path, timeout=0.0, isolation_level=None,
+                                       check_same_thread=False)
+            except sqlite3.Error as exc:
+                raise translate(exc) from exc
+            try:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute(
@@ -73,9 +92,33 @@ class ObjectDatabase:
                     "(key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID"
                 )
             except sqlite3.Error as exc:
+                conn.close()
                 raise translate(exc) from exc
             self._conn = conn
         return self._conn
+
+    async def wait_unlocked(self, limit_seconds: float = LOCK_WAIT_SECONDS) -> None:
+        """Return once this file's write lock could be taken, or after ``limit_seconds``.
+
+        Sleeps between attempts, so the event loop stays free. After the limit the event
+        runs anyway and its first write reports ``database is locked: SQLITE_BUSY``. Any
+        other error is left for the event's own statements to report.
+        """
+        if self._depth:  # inside transaction(): this connection already holds the lock
+            return
+        deadline = time.monotonic() + limit_seconds
+        delay = 0.001
+        while True:
+            try:
+                conn = self.conn
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("ROLLBACK")
+                return
+            except (sqlite3.Error, DurableObjectError) as exc:
+                if not is_busy(exc) or time.monotonic() >= deadline:
+                    return
+            await asyncio.sleep(min(delay, max(deadline - time.monotonic(), 0.0)))
+            delay = min(delay * 2, 0.05)
 
     def close(self) -> None:
         """Close the connection (idempotent); the next use reopens it."""

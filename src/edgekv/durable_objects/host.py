@@ -28,6 +28,7 @@ import asyncio
 import contextvars
 import hashlib
 import inspect
+import logging
 import os
 import re
 from collections.abc import Callable
@@ -39,6 +40,8 @@ from edgekv.durable_objects.errors import DurableObjectAbort, DurableObjectReset
 from edgekv.durable_objects.ids import DurableObjectId, IdFactory
 from edgekv.durable_objects.state import DurableObjectState
 from edgekv.durable_objects.storage import DurableObjectStorage
+from edgekv.durable_objects.websockets import Hibernation
+from edgekv.errors import StorageError
 
 if TYPE_CHECKING:
     from edgekv.durable_objects.alarms import AlarmInfo
@@ -51,6 +54,7 @@ _CHAIN: contextvars.ContextVar[tuple[object, ...]] = contextvars.ContextVar(
     "edgekv_do_chain", default=()
 )
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
+_log = logging.getLogger(__name__)
 
 
 class _Entry:
@@ -58,6 +62,7 @@ class _Entry:
 
     __slots__ = (
         "current",
+        "db",
         "generation",
         "instance",
         "last_used",
@@ -76,6 +81,7 @@ class _Entry:
         self.pending = 0
         self.last_used = 0.0
         self.current: object | None = None  # token of the event running now
+        self.db: ObjectDatabase | None = None  # the SQLite file of a SQLite-backed object
 
 
 def _dir_name(unique_key: str) -> str:
@@ -99,6 +105,8 @@ class NamespaceHost:
         self.ids = IdFactory(unique_key)
         self.generation = 0
         self.entries: dict[str, _Entry] = {}
+        # Hibernatable WebSockets outlive instances (see durable_objects.websockets).
+        self.hibernation = Hibernation(runtime.clock.now)
 
     def replace_class(self, cls: type, sqlite: bool) -> None:
         """Swap in new code; live objects are reset at their next event."""
@@ -113,7 +121,7 @@ class NamespaceHost:
         root = self.runtime.state_dir
         return os.path.join(root, "do", _dir_name(self.unique_key), f"{id_hex}.sqlite3")
 
-    def _new_state(self, object_id: DurableObjectId) -> DurableObjectState:
+    def _new_state(self, object_id: DurableObjectId) -> tuple[DurableObjectState, ObjectDatabase | None]:
         rt = self.runtime
         id_hex = object_id.toString()
         db: ObjectDatabase | None = None
@@ -132,12 +140,17 @@ class NamespaceHost:
             has_alarm_handler=callable(getattr(self.cls, "alarm", None)),
             db=db,
         )
-        return DurableObjectState(object_id, storage, rt.limits.block_concurrency_timeout_seconds)
+        state = DurableObjectState(object_id, storage, rt.limits.block_concurrency_timeout_seconds)
+        state.websockets = self.hibernation.for_object(
+            id_hex, lambda call: self.dispatch(object_id, call))
+        return state, db
 
     async def _construct(self, entry: _Entry) -> None:
-        state = self._new_state(entry.object_id)
+        state, entry.db = self._new_state(entry.object_id)
         entry.state = state
         entry.generation = self.generation
+        if entry.db is not None:  # the constructor's SQL must not find the file locked either
+            await entry.db.wait_unlocked()
         try:
             entry.instance = self.cls(state, self.runtime.env)
         except BaseException:
@@ -147,12 +160,17 @@ class NamespaceHost:
         if failure is not None or state.broken:
             self._reset(entry)
             raise failure or DurableObjectReset("blockConcurrencyWhile() failed")
+        try:  # the explorer lists objects and their names from this index (admin.py)
+            await self.runtime.object_index.remember(self.unique_key, entry.object_id)
+        except StorageError:
+            _log.warning("could not record object %s in the object index", entry.object_id)
 
     def _reset(self, entry: _Entry) -> None:
         if entry.state is not None:
             entry.state.close()
         entry.state = None
         entry.instance = None
+        entry.db = None
 
     # -- delivering events ---------------------------------------------------------------------
 
@@ -176,6 +194,8 @@ class NamespaceHost:
                         self._reset(entry)
                     if entry.instance is None:
                         await self._construct(entry)
+                    elif entry.db is not None:  # another process may hold the file's lock
+                        await entry.db.wait_unlocked()
                     return await self._invoke(entry, call)
                 finally:
                     entry.current = None

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any, Self
 
 from edgekv.clock import SYSTEM_CLOCK, Clock
+from edgekv.durable_objects.admin import ObjectIndex
 from edgekv.durable_objects.alarms import AlarmInfo, AlarmKey, AlarmScheduler
 from edgekv.durable_objects.errors import DurableObjectError
 from edgekv.durable_objects.host import NamespaceHost
@@ -63,6 +64,7 @@ class DurableObjectRuntime:
         self.env: Any = None
         self.request_factory: RequestFactory | None = None
         self.alarms = AlarmScheduler(store, self.clock, self._deliver_alarm, limits, alarm_poll_seconds)
+        self.object_index = ObjectIndex(store)  # which objects exist, and their names (admin.py)
         self._hosts: dict[str, NamespaceHost] = {}  # by unique key
         self._bindings: dict[str, DurableObjectNamespace] = {}
         self._evictor: asyncio.Task[None] | None = None

@@ -21,6 +21,7 @@ from edgekv.durable_objects.errors import (
 )
 from edgekv.durable_objects.ids import DurableObjectId
 from edgekv.durable_objects.storage import DurableObjectStorage
+from edgekv.durable_objects.websockets import ObjectSockets
 
 __all__ = ["DurableObjectState"]
 
@@ -113,13 +114,42 @@ class DurableObjectState:
         self.broken = True
         raise DurableObjectAbort(reason if reason is not None else ABORTED)
 
-    # -- not provided -------------------------------------------------------------------------
+    # -- WebSocket hibernation (durable_objects.websockets) -----------------------------------
 
-    def acceptWebSocket(self, ws: Any, tags: Any = None) -> None:
-        raise DurableObjectError("WebSocket hibernation is not supported by edgekv yet")
+    #: Set by the namespace host: the hibernatable sockets of this object.
+    websockets: ObjectSockets | None = None
 
-    def getWebSockets(self, tag: Any = None) -> list[Any]:
-        return []
+    def _sockets(self) -> ObjectSockets:
+        if self.websockets is None:
+            raise DurableObjectError("WebSocket hibernation is not available for this object")
+        return self.websockets
+
+    def acceptWebSocket(self, ws: Any, tags: Any = None) -> None:  # noqa: N802
+        """Handle ``ws``'s events in ``webSocketMessage``/``webSocketClose``/``webSocketError``."""
+        self._sockets().accept(ws, tags)
+
+    def getWebSockets(self, tag: Any = None) -> list[Any]:  # noqa: N802
+        """The open sockets this object accepted (with ``tag``, if given)."""
+        return self._sockets().get(tag) if self.websockets is not None else []
+
+    def getTags(self, ws: Any) -> list[str]:  # noqa: N802
+        return self._sockets().tags(ws)
+
+    def setWebSocketAutoResponse(self, pair: Any = None) -> None:  # noqa: N802
+        """Answer ``pair.request`` with ``pair.response`` without waking the object."""
+        self._sockets().auto_response = pair
+
+    def getWebSocketAutoResponse(self) -> Any:  # noqa: N802
+        return self._sockets().auto_response
+
+    def getWebSocketAutoResponseTimestamp(self, ws: Any) -> Any:  # noqa: N802
+        return self._sockets().auto_response_time(ws)
+
+    def setHibernatableWebSocketEventTimeout(self, timeout_ms: Any = None) -> None:  # noqa: N802
+        """Accepted; edgekv does not time out WebSocket event handlers."""
+
+    def getHibernatableWebSocketEventTimeout(self) -> Any:  # noqa: N802
+        return None
 
     accept_websocket = acceptWebSocket
     get_websockets = getWebSockets

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -136,6 +137,8 @@ def _to_millis(scheduled: Any) -> int:
             scheduled = scheduled.replace(tzinfo=dt.UTC)
         return int(scheduled.timestamp() * 1000)
     if type(scheduled) in (int, float):
+        if not math.isfinite(scheduled):  # workerd's kj::Date conversion (jsg DateWrapper)
+            raise DurableObjectTypeError("The value cannot be converted because it is not a valid Date.")
         return int(scheduled)
     raise DurableObjectTypeError("setAlarm() requires a datetime or milliseconds since the epoch")
 
@@ -411,8 +414,9 @@ class DurableObjectStorage(_Operations):
         millis = _to_millis(scheduled)
         if millis <= 0:
             raise DurableObjectTypeError("setAlarm() cannot be called with an alarm time <= 0")
-        if not self._has_alarm_handler:
-            raise DurableObjectError(NO_ALARM_HANDLER)
+        # No NO_ALARM_HANDLER check: workerd wraps every Python Durable Object class in a JS
+        # class that defines alarm(), so setAlarm() succeeds on a class without one (the
+        # alarm then fires into nothing).
         await self._alarms.set(self._alarm_key, millis, self._object_name)
 
     async def deleteAlarm(self, options: Any = None) -> None:

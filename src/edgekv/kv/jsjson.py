@@ -15,7 +15,7 @@ import math
 import re
 from typing import Any
 
-from edgekv.errors import KVSyntaxError, KVTypeError
+from edgekv.errors import KVRangeError, KVSyntaxError, KVTypeError
 from edgekv.kv.jsvalues import js_number_to_string
 
 __all__ = ["parse", "stringify", "v8_parse_error"]
@@ -53,7 +53,10 @@ def stringify(value: Any) -> str | None:
     if callable(value) and not isinstance(value, (dict, list, tuple, str)):
         return None
     parts: list[str] = []
-    _write(value, parts)
+    try:
+        _write(value, parts)
+    except RecursionError:  # V8's JSON.stringify has a stack limit too
+        raise KVRangeError("Maximum call stack size exceeded") from None
     return "".join(parts)
 
 

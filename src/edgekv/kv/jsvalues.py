@@ -14,7 +14,7 @@ from typing import Any
 
 from edgekv.errors import KVTypeError
 
-__all__ = ["INT32_RANGE_MESSAGE", "js_number_to_string", "js_to_int32", "js_to_number", "js_to_string"]
+__all__ = ["INT32_RANGE_MESSAGE", "int_to_decimal", "js_number_to_string", "js_to_int32", "js_to_number", "js_to_string"]
 
 INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
@@ -49,6 +49,24 @@ def js_number_to_string(x: float) -> str:
     return sign + (digits if k == 1 else digits[0] + "." + digits[1:]) + exp
 
 
+_DIGITS_PER_PIECE = 4000  # below Python's 4300-digit int <-> str limit
+_PIECE = 10**_DIGITS_PER_PIECE
+
+
+def int_to_decimal(value: int) -> str:
+    """``str(value)`` for any size (a BigInt's ``toString()``), past Python's 4300-digit limit
+    (which would raise ``ValueError``), without changing that global limit."""
+    if -_PIECE < value < _PIECE:
+        return str(value)
+    sign, value = ("-", -value) if value < 0 else ("", value)
+    base = _PIECE
+    pieces: list[str] = []
+    while value:
+        value, low = divmod(value, base)
+        pieces.append(str(low).zfill(_DIGITS_PER_PIECE) if value else str(low))
+    return sign + "".join(reversed(pieces))
+
+
 def js_to_string(value: Any) -> str:
     """JS ``ToString``: ``None`` -> ``"null"``, ``True`` -> ``"true"``, ``2.0`` -> ``"2"``."""
     if isinstance(value, str):
@@ -58,7 +76,7 @@ def js_to_string(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return str(value)
+        return int_to_decimal(value)
     if isinstance(value, float):
         return js_number_to_string(value)
     if isinstance(value, dict):

@@ -1,8 +1,8 @@
 """``KVNamespace``: the Workers KV binding, with Cloudflare's semantics, limits and texts.
 
-Behaviour follows shared/spec/kv-binding.md §1-§8. Methods are coroutines; every error is
+Behaviour follows docs/kv-binding.md §1-§5. Methods are coroutines; every error is
 raised at ``await``. Calling conventions follow Cloudflare's Python SDK (spec
-python-workers.md §2.2): the read type as a positional string, inside an options dict or as
+docs/python-workers.md): the read type as a positional string, inside an options dict or as
 the ``type=`` keyword; options as a dict, as keyword arguments (camelCase or snake_case), or
 ``None``. ``None`` stands for JS ``null`` wherever JS would convert a value.
 """
@@ -13,7 +13,7 @@ from collections.abc import AsyncIterable, Iterable
 from typing import Any
 
 from edgekv.edge.store import CachedStore
-from edgekv.errors import KVError, KVTypeError, StoreUnavailable
+from edgekv.errors import KVError, KVTypeError, StorageBusy, StorageError, StoreUnavailable
 from edgekv.kv import jsjson
 from edgekv.kv.cursor import decode_cursor, encode_cursor
 from edgekv.kv.jsvalues import js_to_int32, js_to_string
@@ -35,7 +35,7 @@ from edgekv.kv.validation import (
 from edgekv.limits import DEFAULT_LIMITS, Limits
 from edgekv.storage.base import Record, Store
 
-__all__ = ["KVNamespace"]
+__all__ = ["KVNamespace", "service_failure"]
 
 _READ_TYPES = ("text", "json", "arrayBuffer", "stream")
 _UNKNOWN_TYPE = (
@@ -131,8 +131,8 @@ class KVNamespace:
             if self._edge is not None:
                 return await self._edge.get_with_status(self._space, name, cache_ttl)
             return await self._store.get(self._space, name), None
-        except StoreUnavailable as exc:
-            raise _unavailable("GET") from exc
+        except StorageError as exc:
+            raise service_failure("GET", exc) from exc
 
     async def _get_bulk(
         self, keys: Any, read_type: str, cache_ttl: int | None, *, with_metadata: bool
@@ -164,8 +164,8 @@ class KVNamespace:
                 records = await self._edge.get_many(self._space, wanted, cache_ttl=cache_ttl)
             else:
                 records = await self._store.get_many(self._space, wanted)
-        except StoreUnavailable as exc:
-            raise _unavailable("GET_BULK") from exc
+        except StorageError as exc:
+            raise service_failure("GET_BULK", exc) from exc
         result: dict[str, Any] = {}
         total_bytes = 0
         for name in wanted:
@@ -233,8 +233,8 @@ class KVNamespace:
         self._check_value_size(size)
         try:
             await self._store.put(self._space, name, data, expiration=expires, metadata=meta_text)
-        except StoreUnavailable as exc:
-            raise _unavailable("PUT") from exc
+        except StorageError as exc:
+            raise service_failure("PUT", exc) from exc
 
     def prepare_put(
         self,
@@ -265,10 +265,7 @@ class KVNamespace:
 
     async def put_records(self, records: Iterable[Record]) -> None:
         """Store records made by ``prepare_put`` atomically: all of them, or none."""
-        try:
-            await self._store.write_batch(self._space, records)
-        except StoreUnavailable as exc:
-            raise _unavailable("PUT") from exc
+        await self._store.write_batch(self._space, records)
 
     def _check_put_options(
         self, expiration: int | None, expiration_ttl: int | None, metadata: Any
@@ -335,8 +332,8 @@ class KVNamespace:
         check_key(name, "DELETE", self._limits)
         try:
             await self._store.delete(self._space, name)
-        except StoreUnavailable as exc:
-            raise _unavailable("DELETE") from exc
+        except StorageError as exc:
+            raise service_failure("DELETE", exc) from exc
 
     # -- list -----------------------------------------------------------------------------
 
@@ -363,8 +360,8 @@ class KVNamespace:
             rows = await self._store.scan_keys(
                 self._space, prefix=prefix or "", start_after=start_after or None, limit=limit + 1
             )
-        except StoreUnavailable as exc:
-            raise _unavailable("GET") from exc
+        except StorageError as exc:
+            raise service_failure("GET", exc) from exc
         complete = len(rows) <= limit
         keys = []
         for name, expiration, metadata in rows if complete else rows[:limit]:
@@ -381,10 +378,18 @@ class KVNamespace:
         return result
 
 
-def _unavailable(op: str) -> KVError:
-    """The central store behind an edge cache is down: the 503 Cloudflare's KV answered
-    during its June 2025 outage, reported the binding's way."""
-    return KVError(op, 503, "Service Unavailable")
+def service_failure(op: str, exc: StorageError) -> KVError:
+    """The error a binding call gets when the store fails: the KV service's answer.
+
+    A store that stayed locked past its bounded wait, or a central store an edge cache
+    cannot reach, answers ``503 Service Unavailable`` (retry later; what Cloudflare's KV
+    answered during its June 2025 outage); any other storage failure is ``500 Internal
+    Server Error``, the generic reason text Cloudflare's binding shows for a backend
+    failure. The cause stays chained for the server log.
+    """
+    if isinstance(exc, (StorageBusy, StoreUnavailable)):
+        return KVError(op, 503, "Service Unavailable")
+    return KVError(op, 500, "Internal Server Error")
 
 
 def _read_options(type_or_options: Any, kwargs: dict[str, Any]) -> tuple[str, int | None]:

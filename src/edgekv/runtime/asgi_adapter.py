@@ -169,14 +169,21 @@ async def fetch(
     start: Message = {}
     chunks: asyncio.Queue[bytes | None] | None = None
 
+    request_done = False
+
     async def receive() -> Message:
-        nonlocal body_iter
-        if body_iter is not None:
-            try:
-                chunk = await body_iter.__anext__()
-                return {"type": "http.request", "body": chunk, "more_body": True}
-            except StopAsyncIteration:
-                body_iter = None
+        # ASGI: the body arrives as http.request messages, the last with more_body=False
+        # (also for a request without a body); after that, http.disconnect once the
+        # response is complete.
+        nonlocal body_iter, request_done
+        if not request_done:
+            if body_iter is not None:
+                try:
+                    chunk = await body_iter.__anext__()
+                    return {"type": "http.request", "body": bytes(chunk), "more_body": True}
+                except StopAsyncIteration:
+                    body_iter = None
+            request_done = True
             return {"type": "http.request", "body": b"", "more_body": False}
         await finished.wait()
         return {"type": "http.disconnect"}
@@ -227,6 +234,9 @@ async def fetch(
     try:
         response = await result
     except BaseException:
+        # Cancelled (or failed): never wait on an app that may itself be waiting.
+        if not task.done():
+            task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         raise
     if chunks is None:

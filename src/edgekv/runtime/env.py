@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from edgekv.config import Config
+from edgekv.config.bindings import FRIENDLY_BINDING_NAMES
 from edgekv.durable_objects import DurableObjectRuntime
 from edgekv.kv import KVNamespace
 from edgekv.limits import DEFAULT_LIMITS, Limits
@@ -65,6 +66,10 @@ class Env:
 
     def __len__(self) -> int:
         return len(self.__dict__)
+
+    def __bool__(self) -> bool:
+        # An env without bindings is still an object (truthy), as Cloudflare's env is.
+        return True
 
     def keys(self) -> list[str]:
         """Binding names."""
@@ -127,6 +132,20 @@ def build_env(
         bindings[kv.binding] = ns
     bindings.update(config.local_vars())
     bindings.update(vars_override or {})
+    where = config.config_path.name if config.config_path is not None else "the configuration"
+    for unsupported in config.unsupported_bindings:
+        if unsupported.name in bindings:
+            continue
+        kind = FRIENDLY_BINDING_NAMES.get(unsupported.kind, unsupported.kind)
+        if unsupported.kind == "queues":
+            kind = "Queue"
+        bindings[unsupported.name] = UnavailableBinding(
+            unsupported.name,
+            f"it is {'an' if kind[:1] in 'AEIOU' else 'a'} {kind} binding ({unsupported.path} "
+            f"in {where}), and edgekv does not "
+            f"run {unsupported.kind} locally (it runs KV namespaces, Durable Objects, "
+            "static assets, vars and secrets)",
+        )
     return Env(bindings)
 
 

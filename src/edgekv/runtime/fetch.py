@@ -51,6 +51,31 @@ async def aclose_clients() -> None:
         await client.aclose()
 
 
+def _passable_headers(reply: httpx.Response) -> list[tuple[bytes, bytes]]:
+    """The reply's headers as they describe the body we hand over: lowercase names, no
+    ``transfer-encoding`` (the body is buffered), and no ``content-encoding`` (nor the
+    compressed ``content-length``) when httpx already decoded the body, so returning
+    ``await fetch(url)`` from a Worker sends a correct reply."""
+    decodable: frozenset[str]
+    try:
+        from httpx._decoders import SUPPORTED_DECODERS
+
+        decodable = frozenset(SUPPORTED_DECODERS)
+    except ImportError:  # a private name of httpx: fall back to what it always decodes
+        decodable = frozenset({"identity", "gzip", "deflate"})
+
+    encodings = [
+        e.strip().lower()
+        for e in reply.headers.get("content-encoding", "").split(",") if e.strip()
+    ]
+    decoded = bool(encodings) and all(e in decodable for e in encodings)
+    drop = {b"transfer-encoding"}
+    if decoded:
+        drop |= {b"content-encoding", b"content-length"}
+    headers = [(name.lower(), value) for name, value in reply.headers.raw]
+    return [(name, value) for name, value in headers if name not in drop]
+
+
 async def fetch(resource: Request | str, **options: Any) -> Response:
     """Send one HTTP request and return the :class:`Response` (see module docstring)."""
     import httpx
@@ -80,7 +105,7 @@ async def fetch(resource: Request | str, **options: Any) -> Response:
         raise TypeError(f"Redirect encountered while fetching {request.url} with redirect: error")
     return Response._build(
         reply.status_code,
-        Headers.from_raw(list(reply.headers.raw)),
+        Headers.from_raw(_passable_headers(reply)),
         reply.content or None,
         None,
         status_text=reply.reason_phrase,

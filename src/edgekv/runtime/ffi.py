@@ -105,8 +105,24 @@ class JsBuffer(bytes):
         return self.decode(encoding)
 
     @property
-    def byteLength(self) -> int:
+    def byteLength(self) -> int:  # noqa: N802 - the JavaScript name
         return len(self)
+
+    @property
+    def length(self) -> int:
+        """``Uint8Array.length``: the number of bytes."""
+        return len(self)
+
+    @property
+    def buffer(self) -> JsBuffer:
+        """``Uint8Array.buffer``: the underlying ``ArrayBuffer`` (the same bytes)."""
+        return self
+
+    def subarray(self, start: int = 0, end: int | None = None) -> JsBuffer:
+        return JsBuffer(self[start:end])
+
+    def slice(self, start: int = 0, end: int | None = None) -> JsBuffer:  # noqa: A003
+        return JsBuffer(self[start:end])
 
 
 def to_js(obj: Any, *args: Any, **_kwargs: Any) -> Any:
@@ -114,9 +130,15 @@ def to_js(obj: Any, *args: Any, **_kwargs: Any) -> Any:
 
     ``dict_converter``, ``default_converter``, ``depth``, ``pyproxies`` are accepted and
     ignored, so ``to_js(d, dict_converter=Object.fromEntries)`` keeps ``d`` a ``dict``.
-    A ``JsProxy`` is unwrapped.
+    A ``JsProxy`` is unwrapped. ``bytes``, ``bytearray`` and ``memoryview`` become a
+    :class:`JsBuffer` (a ``Uint8Array`` copy, with ``.buffer``, ``.length``, ``.to_bytes()``),
+    which is still ``bytes``: ``Response``, KV and WebSockets accept it.
     """
-    return obj.to_py() if isinstance(obj, JsProxy) else obj
+    if isinstance(obj, JsProxy):
+        return obj.to_py()
+    if isinstance(obj, bytes | bytearray | memoryview) and not isinstance(obj, JsBuffer):
+        return JsBuffer(obj)
+    return obj
 
 
 class _Proxy:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
+from email.utils import formatdate
 from typing import Any
 
 from edgekv.runtime.blob import Blob, BlobEnding, File
@@ -49,19 +50,28 @@ request_from_asgi = Request.from_asgi
 async def send_response(response: Response, send: Send, *, head: bool = False) -> None:
     """Send ``response`` as one ASGI ``http.response.start`` plus body messages.
 
-    A buffered body gets a ``content-length`` unless one is set; a streamed body is sent as it
-    is produced (the server chunks it). ``head=True`` sends headers only. Null-body statuses
-    (101, 204, 205, 304) never carry a body. An exception raised by a streaming body after the
+    A buffered body gets the ``content-length`` of its bytes (a copied one is replaced); a
+    streamed body is sent as it is produced (the server chunks it). ``transfer-encoding`` is
+    never passed on, header names go out lowercase, and a ``date`` is added when absent (the
+    server's own Date header is off, so a fetched response's Date is not doubled).
+    ``head=True`` sends headers only. Null-body statuses (101, 204, 205, 304) never carry a
+    body. An exception raised by a streaming body after the
     headers went out is logged and the body ended, since the status can no longer change.
     Raises ``OSError("Body already used")`` if the Worker returned a response it had read.
     """
     content, stream = response._take()
     status = response._status
-    raw = response._headers.raw()
+    raw = [(name.lower(), value) for name, value in response._headers.raw()]
+    # The server frames the body: a Transfer-Encoding or a stale Content-Length copied from
+    # a fetched response must not reach the client next to the real framing.
+    raw = [(name, value) for name, value in raw if name != b"transfer-encoding"]
     if status in NULL_BODY_STATUSES:
         content, stream = None, None
-    elif stream is None and not any(name == b"content-length" for name, _ in raw):
+    elif stream is None:
+        raw = [(name, value) for name, value in raw if name != b"content-length"]
         raw.append((b"content-length", str(len(content or b"")).encode("ascii")))
+    if not any(name == b"date" for name, _ in raw):
+        raw.append((b"date", formatdate(usegmt=True).encode("ascii")))
     await send({"type": "http.response.start", "status": status, "headers": raw})
     if head or stream is None:
         await send({"type": "http.response.body", "body": b"" if head else content or b""})

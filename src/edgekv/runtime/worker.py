@@ -47,11 +47,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as _dt
 import inspect
 import logging
+import sys
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
+from urllib.parse import parse_qs
 
 from edgekv.clock import SYSTEM_CLOCK, Clock
 from edgekv.config import Config
@@ -64,7 +68,13 @@ from edgekv.durable_objects import (
 from edgekv.kv import KVNamespace
 from edgekv.limits import DEFAULT_LIMITS, Limits
 from edgekv.runtime import context
+from edgekv.runtime.assets import AssetsBinding, AssetServer
 from edgekv.runtime.context import Context, bind, set_default_env, unbind
+from edgekv.runtime.dependencies import (
+    DependencyError,
+    install_python_modules,
+    resolve_dependencies,
+)
 from edgekv.runtime.entrypoints import call_relaxed
 from edgekv.runtime.env import Env, add_durable_objects, build_env
 from edgekv.runtime.http import Receive, Scope, Send, send_response
@@ -79,13 +89,22 @@ from edgekv.runtime.loader import (
 from edgekv.runtime.request import Request
 from edgekv.runtime.response import Response
 from edgekv.runtime.tracebacks import error_page_html, user_traceback
+from edgekv.runtime.websocket import serve_websocket
 from edgekv.storage import Store, open_store
 
-__all__ = ["NOT_A_RESPONSE", "NO_FETCH_HANDLER", "WorkerRuntime"]
+__all__ = [
+    "NOT_A_RESPONSE",
+    "NO_FETCH_HANDLER",
+    "NO_SCHEDULED_HANDLER",
+    "ScheduledController",
+    "ScheduledOutcome",
+    "WorkerRuntime",
+]
 
 logger = logging.getLogger("edgekv.runtime")
 
 NO_FETCH_HANDLER = "Handler does not export a fetch() function."
+NO_SCHEDULED_HANDLER = "Handler does not export a scheduled() function"
 NOT_A_RESPONSE = (
     "Incorrect type for Promise: the Promise did not resolve to 'Response'."
 )
@@ -96,6 +115,37 @@ codec.register_passthrough(Request)
 codec.register_passthrough(Response)
 
 Invoker = Callable[[Request, Env, Context], Awaitable[Any]]
+
+
+class ScheduledController:
+    """What ``scheduled(controller, env, ctx)`` receives: ``cron``, ``scheduledTime`` (ms)."""
+
+    def __init__(self, cron: str, scheduled_time_ms: int) -> None:
+        self.cron = cron
+        self.scheduledTime = scheduled_time_ms
+        self.type = "scheduled"
+        self._no_retry = False
+
+    @property
+    def scheduled_time(self) -> int:
+        return self.scheduledTime
+
+    def noRetry(self) -> None:  # noqa: N802 - the JavaScript name
+        """Ask not to retry this event (recorded; edgekv never retries)."""
+        self._no_retry = True
+
+    no_retry = noRetry
+
+    def __repr__(self) -> str:
+        return f"ScheduledController(cron={self.cron!r}, scheduledTime={self.scheduledTime})"
+
+
+@dataclass(frozen=True)
+class ScheduledOutcome:
+    """The result of one scheduled event: ``"ok"`` or ``"exception"``, and ``noRetry()``."""
+
+    outcome: str
+    no_retry: bool = False
 
 
 def _request_factory(resource: Any, init: Any) -> Request:
@@ -129,9 +179,14 @@ class WorkerRuntime:
         self.worker: WorkerModule | None = None
         self.load_error: WorkerLoadError | None = None
         self.wait_until_timeout_seconds: float | None = None
+        self.assets: AssetServer | None = None
+        #: ``dev --test-scheduled``: ``/__scheduled?cron=...`` runs ``scheduled()``.
+        self.test_scheduled = False
         self._invoke: Invoker = self._failed
         self._kv_cache: dict[str, KVNamespace] = {}
         self._source_dir: Path | None = None
+        # A folder already on sys.path before this runtime (a test suite's, say) stays there.
+        self._keep_path = False
         self._background: set[asyncio.Task[Any]] = set()
         self._closed = False
 
@@ -181,6 +236,7 @@ class WorkerRuntime:
             limits=limits,
         )
         try:
+            await self._prepare_dependencies()
             self._load()
             if self.load_error is not None and not tolerate_load_errors:
                 raise self.load_error
@@ -194,7 +250,7 @@ class WorkerRuntime:
         """Wait briefly for ``waitUntil`` work, then close Durable Objects, stores, modules.
 
         Idempotent. The Worker's modules are evicted from ``sys.modules`` and its folder
-        leaves ``sys.path``.
+        leaves ``sys.path`` (unless it was there before the runtime opened).
         """
         if self._closed:
             return
@@ -216,7 +272,7 @@ class WorkerRuntime:
             with contextlib.suppress(Exception):
                 await fetch.aclose_clients()
             if self._source_dir is not None:
-                unload_worker(self._source_dir, remove_path=True)
+                unload_worker(self._source_dir, remove_path=not self._keep_path)
             if context._default_env is self.env:  # workers.env must not outlive its stores
                 context.set_default_env(context._UNSET)
 
@@ -243,8 +299,26 @@ class WorkerRuntime:
             raise RuntimeError("the Worker runtime is closed")
         if config is not None:
             self.config = config
+        try:
+            await self._prepare_dependencies()
+        except WorkerSetupError as exc:
+            logger.error("%s", exc)
         self._load()
         return self.load_error
+
+    async def _prepare_dependencies(self) -> None:
+        """``pyproject.toml`` dependencies and ``python_modules/`` (runtime.dependencies)."""
+        config = self.config
+        main_path = config.main_path
+        project_dir = config.config_dir or (main_path.parent if main_path else None)
+        if project_dir is None:
+            return
+        try:
+            await asyncio.to_thread(resolve_dependencies, project_dir,
+                                    config.state_paths().root)
+        except DependencyError as exc:
+            raise WorkerSetupError(str(exc)) from exc
+        install_python_modules(project_dir)
 
     def _load(self) -> None:
         config = self.config
@@ -262,7 +336,9 @@ class WorkerRuntime:
         main_path = config.main_path
         new_dir = main_path.resolve().parent if main_path is not None else None
         if self._source_dir is not None and self._source_dir != new_dir:
-            unload_worker(self._source_dir, remove_path=True)
+            unload_worker(self._source_dir, remove_path=not self._keep_path)
+        if new_dir is not None and new_dir != self._source_dir:
+            self._keep_path = str(new_dir) in sys.path
         self._source_dir = new_dir
         try:
             with self.load_context() if self.load_context is not None else contextlib.nullcontext():
@@ -275,6 +351,11 @@ class WorkerRuntime:
         if error is not None:
             worker = None
             logger.error("The Worker failed to load:\n%s", error.traceback_text.rstrip())
+        self.assets = None
+        if config.assets is not None and config.assets.directory is not None:
+            self.assets = AssetServer(config.assets, has_worker=True)
+            if config.assets.binding:
+                env._set(config.assets.binding, AssetsBinding(self.assets, Request))
         self.durable_objects.set_env(env)
         self.env = env
         self.worker = worker
@@ -333,6 +414,9 @@ class WorkerRuntime:
         request = resource if isinstance(resource, Request) and not init else Request(
             resource, **init
         )
+        assets = self.assets
+        if assets is not None and assets.route(request):
+            return await assets.fetch(request)
         env = self.env
         ctx = Context()
         token = bind(env, ctx)
@@ -350,16 +434,24 @@ class WorkerRuntime:
         """The ASGI application: one HTTP request to the Worker (lifespan accepted)."""
         kind = scope["type"]
         if kind != "http":
-            await self._non_http(kind, receive, send)
+            await self._non_http(kind, scope, receive, send)
             return
         env = self.env
         ctx = Context()
         request = Request.from_asgi(scope, receive)
+        special = await self._special_route(scope, request)
+        if special is not None:
+            await send_response(special, send, head=scope["method"] == "HEAD")
+            return
         # The binding stays set while the body is sent: a streamed body may read workers.env.
         token = bind(env, ctx)
         try:
             try:
-                response = await self._invoke(request, env, ctx)
+                assets = self.assets
+                if assets is not None and assets.route(request):
+                    response = await assets.fetch(request)
+                else:
+                    response = await self._invoke(request, env, ctx)
                 if not isinstance(response, Response):
                     raise TypeError(NOT_A_RESPONSE)
             except Exception as exc:  # noqa: BLE001 - any Worker error becomes the 500 page
@@ -372,6 +464,87 @@ class WorkerRuntime:
             unbind(token)
             if ctx.pending:
                 self._drain_later(ctx)
+
+    async def _special_route(self, scope: Scope, request: Request) -> Response | None:
+        """``/cdn-cgi/handler/scheduled`` (always) and ``/__scheduled`` (``--test-scheduled``)."""
+        path = scope.get("path", "")
+        if path == "/cdn-cgi/handler/scheduled":
+            params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            time_text = params.get("time", [None])[0]
+            outcome = await self.run_scheduled(
+                params.get("cron", [""])[0],
+                int(time_text) / 1000 if time_text and time_text.isdigit() else None,
+            )
+            status = 200 if outcome.outcome == "ok" else 500
+            if params.get("format", [None])[0] == "json":
+                return Response.json({"outcome": outcome.outcome, "noRetry": outcome.no_retry},
+                                     status=status)
+            return Response(outcome.outcome, status=status)
+        if path == "/__scheduled" and self.test_scheduled:
+            params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            await self.run_scheduled(params.get("cron", [""])[0])
+            return Response("Ran scheduled event")
+        return None
+
+    # -- scheduled ----------------------------------------------------------------------------
+
+    async def scheduled(
+        self, cron: str = "", scheduled_time: float | _dt.datetime | None = None
+    ) -> ScheduledOutcome:
+        """Run the Worker's ``scheduled(controller, env, ctx)`` once; raise what it raises.
+
+        ``scheduled_time`` is epoch seconds or a datetime (default: now, from the clock).
+        Returns the outcome (``noRetry()`` recorded). ``waitUntil`` work continues in the
+        background. Raises ``TypeError`` when the Worker has no scheduled handler.
+        """
+        if isinstance(scheduled_time, _dt.datetime):
+            seconds = scheduled_time.timestamp()
+        elif scheduled_time is None:
+            seconds = self.clock.now()
+        else:
+            seconds = float(scheduled_time)
+        controller = ScheduledController(cron, int(seconds * 1000))
+        env = self.env
+        ctx = Context()
+        token = bind(env, ctx)
+        try:
+            await self._invoke_scheduled(controller, env, ctx)
+        finally:
+            unbind(token)
+            if ctx.pending:
+                self._drain_later(ctx)
+        return ScheduledOutcome("ok", controller._no_retry)
+
+    async def run_scheduled(
+        self, cron: str = "", scheduled_time: float | None = None
+    ) -> ScheduledOutcome:
+        """:meth:`scheduled`, but an exception is logged and reported as ``"exception"``."""
+        try:
+            return await self.scheduled(cron, scheduled_time)
+        except Exception as exc:  # noqa: BLE001 - reported like workerd: outcome "exception"
+            logger.error("Uncaught exception in scheduled(%r):\n%s", cron,
+                         user_traceback(exc).rstrip())
+            return ScheduledOutcome("exception", False)
+
+    async def _invoke_scheduled(
+        self, controller: ScheduledController, env: Env, ctx: Context
+    ) -> None:
+        worker = self.worker
+        if worker is None:
+            assert self.load_error is not None
+            raise self.load_error
+        if worker.default is not None:
+            handler = getattr(worker.default(ctx, env), "scheduled", None)
+            if handler is None:
+                raise TypeError(NO_SCHEDULED_HANDLER)
+            result = call_relaxed(handler, controller, env, ctx)
+        else:
+            legacy = getattr(worker.module, "on_scheduled", None)
+            if legacy is None:
+                raise TypeError(NO_SCHEDULED_HANDLER)
+            result = call_relaxed(legacy, controller, env, ctx)
+        if inspect.isawaitable(result):
+            await result
 
     @property
     def asgi_app(self) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
@@ -405,7 +578,7 @@ class WorkerRuntime:
                          text.rstrip())
         return Response(error_page_html(title, text, note), status=500, headers=_HTML)
 
-    async def _non_http(self, kind: str, receive: Receive, send: Send) -> None:
+    async def _non_http(self, kind: str, scope: Scope, receive: Receive, send: Send) -> None:
         if kind == "lifespan":
             while True:
                 message = await receive()
@@ -415,7 +588,51 @@ class WorkerRuntime:
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         elif kind == "websocket":
-            await send({"type": "websocket.close", "code": 1011})
+            await self._websocket(scope, receive, send)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket upgrade: the Worker's ``fetch`` answers; a 101 with ``web_socket``
+        accepts and bridges the connection, anything else is sent as the refusal."""
+        message = await receive()
+        if message["type"] != "websocket.connect":
+            return
+        http_scope = {**scope, "type": "http", "method": "GET",
+                      "scheme": "https" if scope.get("scheme") == "wss" else "http"}
+
+        async def no_body() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        request = Request.from_asgi(http_scope, no_body)
+        env = self.env
+        ctx = Context()
+        token = bind(env, ctx)
+        try:
+            try:
+                response = await self._invoke(request, env, ctx)
+                if not isinstance(response, Response):
+                    raise TypeError(NOT_A_RESPONSE)
+            except Exception as exc:  # noqa: BLE001 - any Worker error becomes the 500 page
+                response = self._error_response(exc, http_scope)
+            socket = response.web_socket
+            if response.status == 101 and socket is not None:
+                await send({"type": "websocket.accept",
+                            "headers": [(k, v) for k, v in response.headers.raw()
+                                        if k == b"sec-websocket-protocol"]})
+                await serve_websocket(socket, receive, send)
+            elif "websocket.http.response" in scope.get("extensions", {}):
+                content, stream = response._take()
+                body = content or b""
+                if stream is not None:
+                    body = b"".join([bytes(c) async for c in stream])
+                await send({"type": "websocket.http.response.start",
+                            "status": response.status, "headers": response.headers.raw()})
+                await send({"type": "websocket.http.response.body", "body": body})
+            else:
+                await send({"type": "websocket.close", "code": 1008})
+        finally:
+            unbind(token)
+            if ctx.pending:
+                self._drain_later(ctx)
 
     # -- waitUntil --------------------------------------------------------------------------
 

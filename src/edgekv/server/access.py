@@ -1,5 +1,8 @@
 """``AccessLog``: one log line per HTTP request, like wrangler dev's ``GET / 200 OK (3ms)``.
 
+A WebSocket upgrade gets one line too, when it is answered (``GET /room/a 101 Switching
+Protocols (2.10ms)``, or the status of the refusal).
+
 The line is ``METHOD /path?query STATUS PHRASE (1.23ms)`` on the ``edgekv.dev`` logger at
 INFO; the time runs from the call until the app returns (the response has been sent by then;
 ``waitUntil`` work runs afterwards and is not counted, as on Cloudflare).
@@ -45,6 +48,9 @@ class AccessLog:
         self.log = log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and self.log.isEnabledFor(logging.INFO):
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http" or not self.log.isEnabledFor(logging.INFO):
             await self.app(scope, receive, send)
             return
@@ -66,3 +72,35 @@ class AccessLog:
             if query:
                 target = f"{target}?{query.decode('latin-1')}"
             self.log.info(format_line(scope["method"], target, status, elapsed_ms))
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket upgrade logs once, when it is answered: ``GET /chat 101 ...``."""
+        started = time.perf_counter()
+        logged = False
+
+        def note(status: int) -> None:
+            nonlocal logged
+            if logged:
+                return
+            logged = True
+            target = scope.get("path", "/")
+            query = scope.get("query_string")
+            if query:
+                target = f"{target}?{query.decode('latin-1')}"
+            elapsed_ms = (time.perf_counter() - started) * 1000.0
+            self.log.info(format_line("GET", target, status, elapsed_ms))
+
+        async def send_and_note(message: Message) -> None:
+            kind = message["type"]
+            if kind == "websocket.accept":
+                note(101)
+            elif kind == "websocket.http.response.start":
+                note(message["status"])
+            elif kind == "websocket.close":
+                note(403)  # closed before accepting: uvicorn answers 403
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            note(0)

@@ -37,6 +37,8 @@ def binding_rows(config: Config, vars_override: Mapping[str, Any] | None = None)
         rows.append((f"env.{do.name} ({where})", "Durable Object"))
     for kv in config.kv_namespaces:
         rows.append((f"env.{kv.binding} ({kv.local_id(preview=True)})", "KV Namespace"))
+    if config.assets is not None and config.assets.binding:
+        rows.append((f"env.{config.assets.binding}", "Assets"))
     overrides = dict(vars_override or {})
     values = {**config.vars, **config.secrets, **overrides}
     for name, value in values.items():

@@ -5,9 +5,11 @@
 - calls ``on_ready(url)`` once uvicorn accepts connections;
 - logs one line per request (``AccessLog``);
 - reloads the Worker in process when a source file, the config or ``.dev.vars`` changes
-  (watchfiles). ``load_config`` is called again first; a config error is logged and the
-  running Worker kept. The stores stay open, so no data is lost;
+  (watchfiles). ``load_config`` is called again first; a config error (or any other
+  exception from a reload) is logged and the running Worker kept; the watcher goes on. The stores stay open, so no data is lost;
 - sweeps expired KV records in the background (``sweep_forever``);
+- fires the config's ``triggers.crons`` on schedule (``CronScheduler``; ``run_crons=False``
+  turns that off, for the non-primary nodes of a cluster);
 - SIGINT/SIGTERM stop it gracefully (a second SIGINT forces it): uvicorn drains open
   connections, then the runtime (Durable Objects, stores, Worker modules) is closed.
   :meth:`DevServer.serve` then returns normally; it never re-raises the signal.
@@ -30,6 +32,7 @@ from edgekv.config import Config
 from edgekv.errors import ConfigError
 from edgekv.runtime.worker import WorkerRuntime
 from edgekv.server.access import AccessLog
+from edgekv.server.cron import CronScheduler
 from edgekv.server.management import not_found_app
 from edgekv.server.watch import WorkerFilter
 from edgekv.storage import Store, sweep_forever
@@ -76,6 +79,19 @@ def _http_impl() -> str:
     return "httptools"
 
 
+def _ws_impl() -> str:
+    # WebSocket upgrades reach the Worker (WebSocketPair, Durable Object hibernation).
+    try:
+        import websockets  # noqa: F401
+    except ImportError:
+        try:
+            import wsproto  # noqa: F401
+        except ImportError:
+            return "none"
+        return "wsproto"
+    return "websockets-sansio"
+
+
 class _Server(uvicorn.Server):
     """uvicorn without its own signal capture (it re-raises SIGINT after shutdown)."""
 
@@ -111,6 +127,7 @@ class DevServer:
         ssl_keyfile: str | None = None,
         on_close: Sequence[Callable[[], Awaitable[None]]] = (),
         graceful_shutdown_seconds: float = 5.0,
+        run_crons: bool = True,
     ) -> None:
         self.runtime = runtime
         self.app_wrapper = app_wrapper
@@ -127,6 +144,9 @@ class DevServer:
         self.on_ready = on_ready
         self.sweep_interval_seconds = sweep_interval_seconds
         self.watch_debounce_ms = watch_debounce_ms
+        #: Fire ``triggers.crons`` on schedule (a cluster sets this on its primary only).
+        self.run_crons = run_crons
+        self.crons = CronScheduler(runtime) if runtime is not None else None
         self.url: str | None = None
         self._server: _Server | None = None
         self._stop = asyncio.Event()
@@ -158,7 +178,10 @@ class DevServer:
         config = uvicorn.Config(
             AccessLog(app),
             http=_http_impl(),
-            ws="none",
+            ws=_ws_impl(),
+            # The runtime adds Date when the Worker's response has none (send_response), so
+            # a response fetched from an upstream is not sent with two Date headers.
+            date_header=False,
             lifespan="off",
             log_config=None,
             access_log=False,
@@ -173,6 +196,8 @@ class DevServer:
         helpers = [asyncio.create_task(self._sweep(), name="edgekv-sweep")]
         if self.watch_paths:
             helpers.append(asyncio.create_task(self._watch(), name="edgekv-watch"))
+        if self.run_crons and self.crons is not None:
+            helpers.append(asyncio.create_task(self.crons.run_forever(), name="edgekv-cron"))
         serving = asyncio.create_task(server.serve(sockets=[sock]), name="edgekv-uvicorn")
         try:
             while not server.started and not serving.done():
@@ -230,7 +255,13 @@ class DevServer:
         ):
             names = sorted({Path(path).name for _, path in changes})
             logger.info("Reloading local server... (%s changed)", ", ".join(names))
-            await self.reload()
+            try:
+                await self.reload()
+            except Exception as exc:  # noqa: BLE001 - the watcher must outlive any bad save
+                # Whatever a save breaks (an unreadable file, a storage fault while reloading),
+                # the last good Worker keeps serving and the next save is reloaded again.
+                logger.error("Reload failed (%s: %s); still serving the last good version.",
+                             type(exc).__name__, exc, exc_info=logger.isEnabledFor(logging.DEBUG))
 
     async def reload(self) -> bool:
         """Reload config and Worker now; True when the new code loaded."""

@@ -4,7 +4,9 @@ Everything edgekv serves besides the Worker lives under ``/cdn-cgi/edgekv/`` (Cl
 never hands ``/cdn-cgi/`` paths to a Worker, so nothing a Worker routes is shadowed):
 
 - ``/cdn-cgi/edgekv/health``: ``{"status": "ok"}``;
-- ``/cdn-cgi/edgekv/client/v4/...``: the v4 KV REST API (``edgekv.server.api``).
+- ``/cdn-cgi/edgekv/client/v4/...``: the v4 KV REST API (``edgekv.server.api``);
+- ``/cdn-cgi/edgekv/explorer/``: the data explorer (``edgekv.server.explorer``), over the
+  same credentials; given the Worker's ``runtime`` it shows its Durable Objects too.
 
 ``edgekv serve`` without a Worker also answers the API at ``/client/v4``, production's
 shape (``api_at_root=True``). In ``edgekv dev`` a ``LoopbackGuard`` protects the
@@ -14,16 +16,21 @@ management paths (they are open there); the Worker's routes are passed on untouc
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from edgekv.accounts import AccountRegistry
 from edgekv.server.api import DEFAULT_MAX_BODY_BYTES, ApiContext, Authenticator, KVApi
 from edgekv.server.api.asgi import Receive, Scope, Send, send_bytes
+from edgekv.server.explorer import EXPLORER_PREFIX, ExplorerApp
 from edgekv.server.guard import LoopbackGuard
 from edgekv.client.local import register_config_namespaces
 from edgekv.storage import Store
 
-__all__ = ["API_PREFIX", "MANAGEMENT_PREFIX", "ManagementPaths", "api_context", "not_found_app",
-           "register_config_namespaces"]
+if TYPE_CHECKING:
+    from edgekv.runtime.worker import WorkerRuntime
+
+__all__ = ["API_PREFIX", "EXPLORER_PREFIX", "MANAGEMENT_PREFIX", "ManagementPaths", "api_context",
+           "not_found_app", "register_config_namespaces"]
 
 MANAGEMENT_PREFIX = "/cdn-cgi/edgekv/"
 API_PREFIX = "/cdn-cgi/edgekv/client/v4"
@@ -41,11 +48,12 @@ class ManagementPaths:
     ``app`` (the Worker)."""
 
     def __init__(self, app: object, ctx: ApiContext, *, guard: LoopbackGuard | None = None,
-                 api_at_root: bool = False) -> None:
+                 api_at_root: bool = False, runtime: WorkerRuntime | None = None) -> None:
         self.app = app
         self.ctx = ctx
         self.guard = guard
         self.api = KVApi(ctx, API_PREFIX)
+        self.explorer = ExplorerApp(ctx, runtime)
         self.root_api = KVApi(ctx, "/client/v4") if api_at_root else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -70,6 +78,8 @@ class ManagementPaths:
                 return
         if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
             await self.api(scope, receive, send)
+        elif path == EXPLORER_PREFIX or path.startswith(EXPLORER_PREFIX + "/"):
+            await self.explorer(scope, receive, send)
         elif path.rstrip("/") == "/cdn-cgi/edgekv/health":
             await send_bytes(send, 200, _HEALTH, [(b"content-type", b"application/json")])
         else:

@@ -134,6 +134,21 @@ class Store(abc.ABC):
         records = await self.scan(space, prefix=prefix, start_after=start_after, limit=limit)
         return [(r.key, r.expiration, r.metadata) for r in records]
 
+    async def count(self, space: str, *, prefix: str = "") -> int:
+        """How many live records ``space`` holds (keys starting with ``prefix``).
+
+        O(number of records): callers that show it often cache it (the data explorer does).
+        This default pages through ``scan_keys``; backends override it with a native count.
+        """
+        total = 0
+        after: str | None = None
+        while True:
+            page = await self.scan_keys(space, prefix=prefix, start_after=after, limit=1000)
+            total += len(page)
+            if len(page) < 1000:
+                return total
+            after = page[-1][0]
+
     @abc.abstractmethod
     async def drop_space(self, space: str) -> None:
         """Delete every record of ``space``."""

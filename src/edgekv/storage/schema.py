@@ -60,8 +60,11 @@ SCHEMA_VERSION = len(_MIGRATIONS)
 def migrate(conn: sqlite3.Connection) -> None:
     """Bring the database up to ``SCHEMA_VERSION``; each step runs in its own transaction.
 
-    Raises ``RuntimeError`` if the file was written by a newer edgekv.
+    Raises ``RuntimeError`` if the file was written by a newer edgekv. A database already at
+    ``SCHEMA_VERSION`` is not write-locked (opening a store beside a busy writer must not wait).
     """
+    if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+        return
     conn.execute("BEGIN IMMEDIATE")
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -76,5 +79,6 @@ def migrate(conn: sqlite3.Connection) -> None:
             conn.execute(f"PRAGMA user_version = {number + 1}")
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise

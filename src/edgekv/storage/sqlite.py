@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from edgekv.clock import Clock
-from edgekv.errors import NamespaceNotFound, NamespaceTitleExists, StorageError
+from edgekv.errors import NamespaceNotFound, NamespaceTitleExists, StorageBusy, StorageError
 from edgekv.storage.base import LOCAL_ACCOUNT_ID, NamespaceInfo, Record, Store, prefix_upper_bound
+from edgekv.storage.faults import storage_error
 from edgekv.storage.schema import migrate
 
 __all__ = ["SqliteStore"]
@@ -33,7 +34,10 @@ __all__ = ["SqliteStore"]
 T = TypeVar("T")
 _make_record = functools.partial(tuple.__new__, Record)
 
-_LOCK_WAIT_SECONDS = 120.0  # how long the thread path keeps retrying a locked database
+# How long the thread path keeps retrying a locked database before StorageBusy. Writers
+# hold the lock only while writing (bulk loads parse and validate first), so a wait this
+# long means another process is stuck; the caller gets a clear error instead of a hang.
+_LOCK_WAIT_SECONDS = 10.0
 _INLINE_MAX_BYTES = 1 << 20  # values larger than this are written from a thread
 _INLINE_MAX_BATCH = 64  # batches with more records than this are written from a thread
 # Scans of at most this many rows run inline: a KV list page asks for 1000 keys + 1 look-ahead
@@ -52,17 +56,23 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
 class SqliteStore(Store):
     """A store in one SQLite file (or ``:memory:``)."""
 
-    def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
+    def __init__(
+        self, path: str | Path, clock: Clock | None = None, *,
+        lock_wait_seconds: float = _LOCK_WAIT_SECONDS,
+    ) -> None:
         super().__init__(clock)
         self.path = str(path)
+        self.lock_wait_seconds = lock_wait_seconds
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._slow = self._connect(timeout=30.0)
+        # SQLite's own busy handler waits at most 0.5 s per attempt; _run_waiting retries up to
+        # lock_wait_seconds in all, so a wait is bounded however long another process holds on.
+        self._slow = self._connect(timeout=min(0.5, lock_wait_seconds))
         try:
             self._prepare(self._slow)
         except (sqlite3.Error, RuntimeError) as exc:  # RuntimeError: a newer schema version
             self._slow.close()
-            raise StorageError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
+            raise storage_error(f"cannot open SQLite database {self.path!r}: {exc}", self.path, exc) from exc
         # An in-memory database exists once per connection: use a single one.
         self._fast = self._slow if self.path == ":memory:" else self._connect(timeout=0.0)
         self._slow_lock = threading.Lock()
@@ -97,13 +107,13 @@ class SqliteStore(Store):
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
         except sqlite3.Error as exc:
-            raise StorageError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
+            raise storage_error(f"cannot open SQLite database {self.path!r}: {exc}", self.path, exc) from exc
         try:  # a file that is not a database fails here, not at connect()
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA cache_size=-16000")  # 16 MB page cache per connection
         except sqlite3.Error as exc:
             conn.close()
-            raise StorageError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
+            raise storage_error(f"cannot open SQLite database {self.path!r}: {exc}", self.path, exc) from exc
         return conn
 
     # -- running work ----------------------------------------------------------------------
@@ -117,25 +127,32 @@ class SqliteStore(Store):
                 return fn(self._fast, *args)
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc):
-                    raise StorageError(str(exc)) from exc
+                    raise storage_error(str(exc), self.path, exc) from exc
             except sqlite3.Error as exc:
-                raise StorageError(str(exc)) from exc
+                raise storage_error(str(exc), self.path, exc) from exc
         return await asyncio.to_thread(self._run_waiting, fn, *args)
 
     def _run_waiting(self, fn: Callable[..., T], *args: Any) -> T:
-        deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+        deadline = time.monotonic() + self.lock_wait_seconds
         delay = 0.005
         with self._slow_lock:
             while True:
                 try:
                     return fn(self._slow, *args)
                 except sqlite3.OperationalError as exc:
-                    if not _is_busy(exc) or time.monotonic() > deadline:
-                        raise StorageError(str(exc)) from exc
+                    if not _is_busy(exc):
+                        raise storage_error(str(exc), self.path, exc) from exc
+                    if time.monotonic() > deadline:
+                        busy = StorageBusy(
+                            f"{self.path}: still locked by another writer after "
+                            f"{self.lock_wait_seconds:g} s"
+                        )
+                        busy.path = self.path  # type: ignore[attr-defined]
+                        raise busy from exc
                 except sqlite3.Error as exc:
-                    raise StorageError(str(exc)) from exc
-                time.sleep(delay)
-                delay = min(delay * 2, 0.25)
+                    raise storage_error(str(exc), self.path, exc) from exc
+                time.sleep(min(delay, max(deadline - time.monotonic(), 0.0)))
+                delay = min(delay * 2, 0.1)
 
     def _space_id(self, conn: sqlite3.Connection, space: str, create: bool) -> int | None:
         sid = self._space_ids.get(space)
@@ -192,7 +209,12 @@ class SqliteStore(Store):
         self, conn: sqlite3.Connection, space: str, key: str, value: bytes,
         expiration: int | None, metadata: str | None,
     ) -> None:
-        sid = self._space_id(conn, space, create=True)
+        sid = self._space_ids.get(space)
+        if sid is None:
+            # A new space: its row and the record commit together, so a failed put (a full
+            # disk, a damaged file) leaves nothing behind.
+            self._write_batch(conn, space, [Record(key, value, expiration, metadata)], [])
+            return
         conn.execute(
             "INSERT OR REPLACE INTO entries (space, key, value, expiration, metadata) "
             "VALUES (?, ?, ?, ?, ?)",
@@ -244,7 +266,8 @@ class SqliteStore(Store):
             )
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite already rolled back after a full disk or I/O error
+                conn.execute("ROLLBACK")
             self._space_ids.pop(space, None)  # the space row may have been rolled back
             raise
 
@@ -325,6 +348,15 @@ class SqliteStore(Store):
             self._select, "key, expiration, metadata", space, prefix, None, start_after, None,
             False, limit, inline=limit is not None and limit <= _INLINE_MAX_SCAN_ROWS,
         )
+
+    def _count(self, conn: sqlite3.Connection, space: str, prefix: str) -> int:
+        rows = self._select(conn, "COUNT(*)", space, prefix, None, None, None, False, None)
+        return int(rows[0][0]) if rows else 0
+
+    async def count(self, space: str, *, prefix: str = "") -> int:
+        # One COUNT(*) over the (space, key) primary-key range, on a worker thread: it reads
+        # every live row of the space (about 0.1 s per million keys), too long for the loop.
+        return await self._run(self._count, space, prefix, inline=False)
 
     def _drop_space(self, conn: sqlite3.Connection, space: str) -> None:
         sid = self._space_id(conn, space, create=False)
@@ -416,7 +448,8 @@ class SqliteStore(Store):
                     conn.execute("DELETE FROM entries WHERE space = ?", (sid,))
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite already rolled back after a full disk or I/O error
+                    conn.execute("ROLLBACK")
                 raise
 
         await self._run(run, inline=False)

@@ -38,3 +38,14 @@ class WorkerClient(httpx.AsyncClient):
         after ``timeout_seconds``.
         """
         await self.runtime.wait_background(timeout_seconds)
+
+    async def scheduled(
+        self, cron: str = "", scheduled_time: Any = None
+    ) -> Any:
+        """Run the Worker's ``scheduled(controller, env, ctx)`` once, as a Cron Trigger would.
+
+        ``scheduled_time`` is epoch seconds or a ``datetime`` (default: the runtime's clock).
+        Raises what the handler raises; returns the outcome (``.outcome == "ok"``,
+        ``.no_retry``). ``waitUntil`` work continues; ``wait_background()`` waits for it.
+        """
+        return await self.runtime.scheduled(cron, scheduled_time)

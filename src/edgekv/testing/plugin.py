@@ -68,7 +68,12 @@ from typing import Any
 
 import pytest
 
-__all__ = ["pytest_addoption", "pytest_configure"]
+__all__ = [
+    "pytest_addoption",
+    "pytest_collection_modifyitems",
+    "pytest_configure",
+    "pytest_load_initial_conftests",
+]
 
 _PYTEST_ASYNCIO = "pytest_asyncio.plugin"
 
@@ -142,6 +147,53 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     config.pluginmanager.register(fixtures.build(async_fixture), "edgekv-fixtures")
     _shims_for_python_workers(config)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: Any, args: Any) -> None:
+    """Install the shims before the first ``conftest.py`` imports ``workers``.
+
+    Options are not parsed yet: the known ones are copied from the early parse (the full
+    parse overwrites them later). Any problem is left for ``pytest_configure`` to meet again.
+    """
+    known = getattr(early_config, "known_args_namespace", None)
+    for name in ("edgekv_config", "edgekv_env"):
+        if not hasattr(early_config.option, name):
+            setattr(early_config.option, name, getattr(known, name, None))
+    try:
+        _shims_for_python_workers(early_config)
+    except Exception:  # noqa: BLE001 - reported by pytest_configure / the fixtures
+        return
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Give ``workers.env`` a Worker in tests that reach it without requesting ``env``.
+
+    workers-py's in-Worker suites define ``env`` in their own ``conftest.py`` as
+    ``workers.env``, or import ``env`` from ``workers``: such tests get the project's
+    runtime (``edgekv_runtime``) set up for them, so ``workers.env`` is the Worker's env.
+    """
+    for item in items:
+        names = getattr(item, "fixturenames", None)
+        if names is None or "edgekv_runtime" in names:
+            continue
+        if _reaches_workers_env(item):
+            names.append("edgekv_runtime")
+
+
+def _reaches_workers_env(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.get("env") if info is not None else None
+    if defs and not getattr(defs[-1].func, "_edgekv_fixture", False):  # aio.EDGEKV_FIXTURE_ATTR
+        return True  # a user's own env fixture (typically ``return workers.env``)
+    module = getattr(item, "module", None)
+    if module is None or "workers" not in sys.modules:
+        return False
+    shim = sys.modules["workers"]
+    return any(value is shim or value is getattr(shim, "env", None)
+               for value in vars(module).values())
 
 
 def _shims_for_python_workers(config: pytest.Config) -> None:

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from edgekv.durable_objects.websockets import WebSocketRequestResponsePair
+from edgekv.runtime.htmlrewriter import HTMLRewriter
 from edgekv.runtime.jsglobals import (
     JSON,
     URL,
@@ -17,6 +19,7 @@ from edgekv.runtime.jsglobals import (
     crypto,
     fetch,
 )
+from edgekv.runtime.websocket import WebSocket, WebSocketPair
 
 __all__ = [
     "JSON",
@@ -25,10 +28,14 @@ __all__ = [
     "Date",
     "File",
     "FormData",
+    "HTMLRewriter",
     "Headers",
     "Object",
     "Request",
     "Response",
+    "WebSocket",
+    "WebSocketPair",
+    "WebSocketRequestResponsePair",
     "console",
     "crypto",
     "fetch",

@@ -1,0 +1,5 @@
+"""``workers.wsgi``: run a Django/Flask (WSGI) app in a Worker (edgekv implementation)."""
+
+from edgekv.runtime.wsgi_adapter import build_environ, fetch
+
+__all__ = ["build_environ", "fetch"]

@@ -1,0 +1,83 @@
+"""``CronScheduler`` fires ``triggers.crons`` at the minute, through the DevServer."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from pathlib import Path
+
+from edgekv.config import load_config
+from edgekv.runtime.worker import WorkerRuntime
+from edgekv.server.cron import next_fire
+from edgekv.server.dev import DevServer
+
+ENTRY = """\
+from workers import Response, WorkerEntrypoint
+
+class Default(WorkerEntrypoint):
+    async def scheduled(self, controller, env, ctx):
+        await env.KV.put(controller.cron, str(controller.scheduledTime))
+
+    async def fetch(self):
+        return Response("ok")
+"""
+
+
+def test_next_fire_groups_crons_due_together() -> None:
+    import datetime as dt
+
+    moment = dt.datetime(2026, 12, 3, 9, 59, 30, tzinfo=dt.UTC)
+    when, due = next_fire(("*/1 * * * *", "0 * * * *", "0 0 * * *"), moment)
+    assert when == dt.datetime(2026, 12, 3, 10, 0, tzinfo=dt.UTC)
+    assert due == ["*/1 * * * *", "0 * * * *"]
+
+
+async def test_dev_server_fires_crons_on_schedule(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "entry.py").write_text(ENTRY)
+    (tmp_path / "wrangler.toml").write_text(
+        'name = "cron"\nmain = "src/entry.py"\ncompatibility_flags = ["python_workers"]\n'
+        'kv_namespaces = [{ binding = "KV", id = "kv" }]\n'
+        '[triggers]\ncrons = ["*/1 * * * *", "*/2 * * * *"]\n')
+    runtime = await WorkerRuntime.open(load_config(tmp_path, cwd=tmp_path, environ={}),
+                                       store_url="memory://")
+    # A wall clock 0.3 s before an even minute, so both triggers are due almost at once.
+    real = time.time()
+    target = (math.floor(real / 120) + 1) * 120
+    offset = target - 0.3 - real
+    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    server = DevServer(runtime, host="127.0.0.1", port=0, on_ready=ready.set_result)
+    server.crons._now = lambda: time.time() + offset
+    serving = asyncio.create_task(server.serve())
+    await asyncio.wait_for(ready, 10)
+    deadline = time.monotonic() + 10
+    while len(server.crons.fired) < 2 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert [cron for cron, _ in server.crons.fired] == ["*/1 * * * *", "*/2 * * * *"]
+    assert await runtime.env.KV.get("*/1 * * * *") == str(target * 1000)
+    assert await runtime.env.KV.get("*/2 * * * *") == str(target * 1000)
+    server.stop()
+    await asyncio.wait_for(serving, 10)
+
+
+async def test_run_crons_false_fires_nothing(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "entry.py").write_text(ENTRY)
+    (tmp_path / "wrangler.toml").write_text(
+        'name = "cron"\nmain = "src/entry.py"\ncompatibility_flags = ["python_workers"]\n'
+        'kv_namespaces = [{ binding = "KV", id = "kv" }]\n[triggers]\ncrons = ["* * * * *"]\n')
+    runtime = await WorkerRuntime.open(load_config(tmp_path, cwd=tmp_path, environ={}),
+                                       store_url="memory://")
+    real = time.time()
+    offset = (math.floor(real / 60) + 1) * 60 - 0.1 - real
+    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    server = DevServer(runtime, host="127.0.0.1", port=0, on_ready=ready.set_result,
+                       run_crons=False)
+    server.crons._now = lambda: time.time() + offset
+    serving = asyncio.create_task(server.serve())
+    await asyncio.wait_for(ready, 10)
+    await asyncio.sleep(0.4)
+    assert server.crons.fired == []
+    server.stop()
+    await asyncio.wait_for(serving, 10)
