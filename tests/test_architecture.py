@@ -12,7 +12,7 @@ PACKAGE = Path(edgekv.__file__).parent
 # Rank of each top-level part of the package; imports must not point to a higher rank.
 LAYERS = {
     "errors": 0, "limits": 0, "clock": 0, "suggest": 0,
-    "storage": 1, "config": 1,
+    "storage": 1, "config": 1, "edge": 1,
     "kv": 2, "durable_objects": 2, "accounts": 2,
     "runtime": 3,
     "client": 4, "server": 4, "strict": 4,

@@ -9,7 +9,8 @@
     │   ├── NamespaceTitleExists    a KV namespace with that title already exists
     │   ├── AccountNotFound         no account with that id
     │   ├── TokenNotFound           no API token with that id
-    │   └── StorageBusy             the store stayed locked by another writer past the bounded wait
+    │   ├── StorageBusy             the store stayed locked by another writer past the bounded wait
+    │   └── StoreUnavailable        the central store cannot be reached (edge cache: fail fast)
     ├── KVError                     Cloudflare's ``KV <OP> failed: <status> <text>`` (JS ``Error``)
     ├── KVTypeError (TypeError)     Cloudflare's binding-side ``TypeError`` texts
     ├── KVRangeError (ValueError)   where V8 throws ``RangeError`` (metadata nested too deep)
@@ -34,6 +35,7 @@ __all__ = [
     "NamespaceTitleExists",
     "StorageBusy",
     "StorageError",
+    "StoreUnavailable",
     "TokenNotFound",
 ]
 
@@ -80,6 +82,12 @@ class TokenNotFound(StorageError):
     def __init__(self, token_id: str) -> None:
         super().__init__(f"no API token with id {token_id!r}")
         self.token_id = token_id
+
+
+class StoreUnavailable(StorageError):
+    """The authoritative store behind an edge cache cannot be reached (down, timed out, or
+    its circuit breaker is open). The KV binding reports it as ``KV <OP> failed: 503 Service
+    Unavailable``; backends raise it for connection-level failures."""
 
 
 class KVError(EdgeKVError):

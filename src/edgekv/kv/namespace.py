@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Iterable
 from typing import Any
 
-from edgekv.errors import KVError, KVTypeError, StorageBusy, StorageError
+from edgekv.edge.store import CachedStore
+from edgekv.errors import KVError, KVTypeError, StorageBusy, StorageError, StoreUnavailable
 from edgekv.kv import jsjson
 from edgekv.kv.cursor import decode_cursor, encode_cursor
 from edgekv.kv.jsvalues import js_to_int32, js_to_string
@@ -52,7 +53,7 @@ class KVNamespace:
     ("0", "42") out of bulk-get results (spec §4.2); it is on by default, as in production.
     """
 
-    __slots__ = ("_clock", "_drop_index_keys", "_limits", "_space", "_store", "namespace_id")
+    __slots__ = ("_clock", "_drop_index_keys", "_edge", "_limits", "_space", "_store", "namespace_id")
 
     def __init__(
         self,
@@ -68,6 +69,9 @@ class KVNamespace:
         self._clock = store.clock
         self._drop_index_keys = drop_index_keys
         self.namespace_id = namespace_id
+        # Over an edge cache, reads pass the reader's cacheTtl and report a cacheStatus;
+        # over a single-node store they behave as Miniflare (cacheTtl checked, status null).
+        self._edge = store if isinstance(store, CachedStore) else None
 
     def __repr__(self) -> str:
         return f"<KvNamespace {self.namespace_id}>"
@@ -96,7 +100,7 @@ class KVNamespace:
         read_type, cache_ttl = _read_options(type_or_options, options)
         if isinstance(key, (list, tuple)):
             return await self._get_bulk(key, read_type, cache_ttl, with_metadata=False)
-        record = await self._get_one(key, cache_ttl)
+        record, _ = await self._get_one(key, cache_ttl)
         return None if record is None else _decode(record.value or b"", read_type)
 
     async def getWithMetadata(
@@ -109,20 +113,24 @@ class KVNamespace:
         read_type, cache_ttl = _read_options(type_or_options, options)
         if isinstance(key, (list, tuple)):
             return await self._get_bulk(key, read_type, cache_ttl, with_metadata=True)
-        record = await self._get_one(key, cache_ttl)
+        record, status = await self._get_one(key, cache_ttl)
         if record is None:
-            return JsDict(value=None, metadata=None, cacheStatus=None)
+            return JsDict(value=None, metadata=None, cacheStatus=status)
         value = _decode(record.value or b"", read_type)
-        return JsDict(value=value, metadata=_metadata(record), cacheStatus=None)
+        return JsDict(value=value, metadata=_metadata(record), cacheStatus=status)
 
     get_with_metadata = getWithMetadata
 
-    async def _get_one(self, key: Any, cache_ttl: int | None) -> Record | None:
+    async def _get_one(self, key: Any, cache_ttl: int | None) -> tuple[Record | None, str | None]:
+        """The record (``None`` when missing) and its cacheStatus (``None`` without an edge
+        cache)."""
         name = key if isinstance(key, str) else js_to_string(key)
         check_key(name, "GET", self._limits)
         check_cache_ttl(cache_ttl, "GET", self._limits)
         try:
-            return await self._store.get(self._space, name)
+            if self._edge is not None:
+                return await self._edge.get_with_status(self._space, name, cache_ttl)
+            return await self._store.get(self._space, name), None
         except StorageError as exc:
             raise service_failure("GET", exc) from exc
 
@@ -150,7 +158,12 @@ class KVNamespace:
                 break
         wanted = list(dict.fromkeys(names[:checked]))
         try:
-            records = await self._store.get_many(self._space, wanted) if wanted else {}
+            if not wanted:
+                records: dict[str, Record] = {}
+            elif self._edge is not None:
+                records = await self._edge.get_many(self._space, wanted, cache_ttl=cache_ttl)
+            else:
+                records = await self._store.get_many(self._space, wanted)
         except StorageError as exc:
             raise service_failure("GET_BULK", exc) from exc
         result: dict[str, Any] = {}
@@ -252,7 +265,10 @@ class KVNamespace:
 
     async def put_records(self, records: Iterable[Record]) -> None:
         """Store records made by ``prepare_put`` atomically: all of them, or none."""
-        await self._store.write_batch(self._space, records)
+        try:
+            await self._store.write_batch(self._space, records)
+        except StorageError as exc:
+            raise service_failure("PUT", exc) from exc
 
     def _check_put_options(
         self, expiration: int | None, expiration_ttl: int | None, metadata: Any
@@ -369,11 +385,13 @@ def service_failure(op: str, exc: StorageError) -> KVError:
     """The error a binding call gets when the store fails: the KV service's answer.
 
     A store that stayed locked past its bounded wait answers ``503 Service Unavailable``
-    (retry later); any other storage failure is ``500 Internal Server Error``, the generic
+    (retry later), and so does an edge cache whose central store is down (the 503
+    Cloudflare's KV answered during its June 2025 outage); any other storage failure is
+    ``500 Internal Server Error``, the generic
     reason text Cloudflare's binding shows for a backend failure. The cause stays chained
     for the server log.
     """
-    if isinstance(exc, StorageBusy):
+    if isinstance(exc, (StorageBusy, StoreUnavailable)):
         return KVError(op, 503, "Service Unavailable")
     return KVError(op, 500, "Internal Server Error")
 
