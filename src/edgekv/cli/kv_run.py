@@ -47,7 +47,7 @@ def open_client(project: Project, remote: bool) -> KVClient:
     """The project's local store, or the API that wrangler's variables (process
     environment, then the project's ``.env`` files) point at."""
     if not remote:
-        return LocalKV(project.state.kv_url, config=project.config)
+        return LocalKV(project.kv_url, config=project.config)
     config = project.config
     directory = config.config_dir or project.state.root.parent
     environ = read_environment(directory, config.env)
