@@ -86,8 +86,10 @@ def rss_tree(pid: int) -> int:
 
 
 def load(port: int, path: str, *, n: int, concurrency: int, keys: int = 1,
-         warmup: int = 500, expect: tuple[int, ...] = (200,)) -> dict[str, Any]:
+         warmup: int = 500, expect: tuple[int, ...] = (200,), method: str = "GET",
+         headers: tuple[str, ...] = (), body_size: int = 0) -> dict[str, Any]:
     """Run the load generator in its own process; its JSON result (raises on failure).
+    ``method``, ``headers`` ("Name: value") and ``body_size`` shape every request.
 
     The result also holds ``lat``: the sorted latencies in ns (for :func:`merge`).
     """
@@ -95,7 +97,9 @@ def load(port: int, path: str, *, n: int, concurrency: int, keys: int = 1,
         cmd = [sys.executable, str(BENCH / "_loadgen.py"), "--host", HOST, "--port", str(port),
                "--path", path, "--keys", str(keys), "--n", str(n), "--concurrency",
                str(concurrency), "--warmup", str(warmup), "--expect", *map(str, expect),
-               "--dump", dump.name]
+               "--dump", dump.name, "--method", method, "--body-size", str(body_size)]
+        for header in headers:
+            cmd += ["--header", header]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=900,
                               check=False)
         if done.returncode != 0:

@@ -31,4 +31,13 @@ if [ -z "${EDGEKV_C3_TEMPLATES:-}" ]; then
   fi
 fi
 
+# The real clients tests/acceptance/ drives (wrangler); without them those tests fail in CI.
+if [ -z "${EDGEKV_WRANGLER:-}" ]; then
+  if wrangler_bin=$(bash scripts/install-test-tools.sh 2>/tmp/edgekv-tools-setup.log); then
+    export EDGEKV_WRANGLER="$wrangler_bin"
+  else
+    echo "warning: installing wrangler failed; see /tmp/edgekv-tools-setup.log" >&2
+  fi
+fi
+
 .venv/bin/python -m pytest -q "$@"

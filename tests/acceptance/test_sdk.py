@@ -157,6 +157,9 @@ def test_binary_values(client: Cloudflare, live_server: LiveServer, ns: str) -> 
     assert client.kv.namespaces.values.get("b64", account_id=a, namespace_id=ns).read() == raw
     assert client.kv.namespaces.values.get("text", account_id=a,
                                            namespace_id=ns).read() == "héllo ✓".encode()
+    big = bytes(range(256)) * 8192 + b"\xff"  # 2 MiB and a byte
+    client.kv.namespaces.values.update("big", account_id=a, namespace_id=ns, value=big)
+    assert client.kv.namespaces.values.get("big", account_id=a, namespace_id=ns).read() == big
     # An empty value is a value.
     client.kv.namespaces.values.update("empty", account_id=a, namespace_id=ns, value=b"")
     assert client.kv.namespaces.values.get("empty", account_id=a, namespace_id=ns).read() == b""

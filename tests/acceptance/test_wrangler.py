@@ -189,8 +189,14 @@ def test_spec_recipe(wrangler: Wrangler, live_server: LiveServer) -> None:
     bulk_put = wrangler("kv", "bulk", "put", items, "--namespace-id", ns_id, "--remote")
     assert bulk_put.lines[-1] == "Success!"
     assert stored(live_server, ns_id, "b2") == (200, b"hi")
+    stored_keys = {k["name"]: k for k in live_server.api(
+        "GET", live_server.ns_path(ns_id) + "/keys").json()["result"]}
+    assert stored_keys["b2"]["metadata"] == {"x": 2}
+    assert before + 3599 <= stored_keys["b3"]["expiration"] <= int(time.time()) + 3601
     bulk_get = wrangler("kv", "bulk", "get", keys_file, "--namespace-id", ns_id, "--remote")
     assert bulk_get.json() == {"b1": "one", "b2": "hi", "nope": None}
+    # Remote `bulk get` prints the API's `result.values` as pretty JSON, then `Success!`.
+    assert bulk_get.out == '{\n  "b1": "one",\n  "b2": "hi",\n  "nope": null\n}\n\nSuccess!\n'
     assert "`wrangler kv bulk get` is an open beta command" in bulk_get.err
     bulk_delete = wrangler("kv", "bulk", "delete", keys_file, "--namespace-id", ns_id, "--remote",
                            "--force")
@@ -221,10 +227,12 @@ def test_spec_recipe(wrangler: Wrangler, live_server: LiveServer) -> None:
     again = wrangler("kv", "namespace", "create", "twice-recipe", ok=False)
     assert again.code == 1
     assert 'A KV namespace with the title "twice-recipe" already exists.' in again.err
-    for n in live_server.api("GET", live_server.ns_path(), params={"per_page": 1000}).json()[
-            "result"]:
-        if n["title"] == "twice-recipe":
-            live_server.api("DELETE", live_server.ns_path(n["id"]))
+    # Deleting by title (wrangler >= 4.65 resolves it through the list API).
+    by_name = wrangler("kv", "namespace", "delete", "twice-recipe", "-y")
+    assert by_name.lines[-1].startswith("Deleted KV namespace")
+    titles = [n["title"] for n in live_server.api("GET", live_server.ns_path(),
+                                                   params={"per_page": 1000}).json()["result"]]
+    assert "twice-recipe" not in titles
 
 
 def test_without_account_id_wrangler_asks_memberships(wrangler_bin: str, live_server: LiveServer,
@@ -303,3 +311,20 @@ def test_read_only_token_cannot_write(wrangler: Wrangler, live_server: LiveServe
             f"namespaces/{namespace}/values/k) failed.") in refused.err
     assert "Authentication error [code: 10000]" in refused.err
     assert stored(live_server, namespace, "k") == (200, b"v")
+
+
+def test_api_errors_reach_the_user_with_the_services_text(wrangler: Wrangler,
+                                                          live_server: LiveServer,
+                                                          namespace: str) -> None:
+    unknown = "0123456789abcdef0123456789abcdef"
+    listed = wrangler("kv", "key", "list", "--namespace-id", unknown, "--remote", ok=False)
+    assert listed.code == 1
+    assert (f"✘ [ERROR] A request to the Cloudflare API (/accounts/{live_server.account}/storage/"
+            f"kv/namespaces/{unknown}/keys) failed.") in listed.err
+    assert "list keys: 'namespace not found' [code: 10013]" in listed.err
+    short = wrangler("kv", "key", "put", "k", "v", "--namespace-id", namespace, "--remote",
+                     "--ttl", "30", ok=False)
+    assert short.code == 1
+    assert ("Invalid expiration_ttl of 30. Expiration TTL must be at least 60. [code: 10001]"
+            in short.err)
+    assert stored(live_server, namespace, "k")[0] == 404

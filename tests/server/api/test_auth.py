@@ -13,7 +13,7 @@ async def test_no_credential_is_refused_everywhere(api: Api) -> None:
     await api.client.put(f"{api.base}/{ns}/values/k", content=b"secret", headers=api.auth)
     for method, url in [("GET", api.base), ("GET", f"{api.base}/{ns}/values/k"),
                         ("GET", f"{api.base}/{ns}/keys"), ("PUT", f"{api.base}/{ns}/values/k"),
-                        ("GET", "/client/v4/memberships"), ("GET", "/client/v4/user")]:
+                        ("GET", "/client/v4/memberships")]:
         response = await api.client.request(method, url, content=b"x")
         assert response.status_code == 403, (method, url)
         assert response.json() == AUTH_ERROR
@@ -101,3 +101,9 @@ async def test_global_api_key(api: Api) -> None:
     assert (await api.client.post(url, json={"title": "t"}, headers=headers)).status_code == 200
     headers["X-Auth-Key"] = "0" * 37
     assert (await api.client.get(url, headers=headers)).status_code == 403
+
+
+async def test_user_without_a_credential_is_9109(api: Api) -> None:
+    response = await api.client.get("/client/v4/user", headers={"Authorization": "Bearer nope"})
+    assert response.status_code == 403
+    assert response.json()["errors"] == [{"code": 9109, "message": "Unauthorized to access requested resource"}]

@@ -100,6 +100,10 @@ class KVApi:
                 raise ApiError(405, 7001, "Method not allowed for this URI")
             access = await self.ctx.authenticator.access(request)
             if access is None:
+                if handler is identity.user:
+                    # wrangler asks /user while diagnosing a 10000 error and accepts 9109
+                    # there, so the user sees the original error rather than "/user failed"
+                    raise ApiError(403, 9109, "Unauthorized to access requested resource")
                 raise AUTH_ERROR
             params = match.groupdict()
             args: list[Any] = []

@@ -9,6 +9,7 @@ code   HTTP  meaning
 10000  403   authentication error: no valid credential, another account, or a
              read-only token writing (wrangler then diagnoses the credential)
 1000   401   ``/user/tokens/verify`` with an unknown, expired or revoked token
+9109   403   ``/user`` without a valid credential (wrangler accepts this code there)
 10001  400   bad input (a query, body or value the KV rules refuse)
 10009  404   key not found
 10013  404   namespace not found
