@@ -6,6 +6,7 @@ the management endpoints, and a second primary refused. docs/cluster.md states t
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import threading
@@ -185,3 +186,81 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_a_cached_read_keeps_its_cache_ttl(cluster: Cluster, http: httpx.Client) -> None:
+    a, b, _ = cluster.locations
+    write(http, a, "ttl", "v")
+    assert read(http, b, "ttl", cacheTtl=300)[2] == "MISS"
+    held = http.get(f"{b.url}/cdn-cgi/edgekv/cache", headers=cluster.auth,
+                    params={"namespace": NAMESPACE_ID, "key": "ttl"}).json()["result"]
+    assert held["ttl_seconds"] == 300 and 290 < held["ttl_left_seconds"] <= 300
+    assert read(http, b, "ttl", cacheTtl=60)[2] == "HIT"  # a lower cacheTtl shortens it
+    held = http.get(f"{b.url}/cdn-cgi/edgekv/cache", headers=cluster.auth,
+                    params={"namespace": NAMESPACE_ID, "key": "ttl"}).json()["result"]
+    assert held["ttl_seconds"] == 60
+
+
+def test_listen_connections_cut_then_caught_up(cluster: Cluster, http: httpx.Client) -> None:
+    """Every location's connections (LISTEN included) are terminated by the server; a write
+    made meanwhile still reaches every location: the listeners reconnect and catch up from
+    the outbox (and would at worst be stale for the TTL)."""
+    a, b, c = cluster.locations
+    write(http, a, "cut", "before")
+    for location in cluster.locations:
+        assert read(http, location, "cut")[1] == "before"
+    asyncio.run(_terminate_other_backends(cluster.store_url))
+    # the writer's pool reconnects on demand; retry once if its pooled connection was cut
+    wait_until(lambda: http.put(f"{a.url}/kv/cut", content="after").status_code == 200)
+    for location in (b, c):
+        wait_until(lambda loc=location: read(http, loc, "cut")[1] == "after", timeout=20)
+
+
+def test_a_late_committing_write_is_not_skipped(cluster: Cluster, http: httpx.Client) -> None:
+    """A transaction that took its version first but commits after a later write still
+    reaches every cache."""
+    a, b, c = cluster.locations
+    write(http, a, "late", "old")
+    for location in cluster.locations:
+        assert read(http, location, "late")[1] == "old"
+    asyncio.run(_late_commit(cluster, http))
+    for location in cluster.locations:
+        wait_until(lambda loc=location: read(http, loc, "late")[1] == "late-commit")
+        wait_until(lambda loc=location: read(http, loc, "early")[1] == "early-commit")
+
+
+async def _late_commit(cluster: Cluster, http: httpx.Client) -> None:
+    from edgekv.storage import Record
+    from edgekv.storage.postgres import PostgresStore
+
+    store = PostgresStore(cluster.store_url)
+    try:
+        conn = await store.connect()
+        try:
+            transaction = conn.transaction()
+            await transaction.start()
+            await store.write_in_transaction(conn, NAMESPACE_ID, [Record("late", b"late-commit", None, None)])
+            # a later write commits first (through a location, in a thread: http is sync)
+            await asyncio.to_thread(write, http, cluster.locations[1], "early", "early-commit")
+            await transaction.commit()
+        finally:
+            await conn.close()
+    finally:
+        await store.close()
+
+
+async def _terminate_other_backends(store_url: str) -> None:
+    from edgekv.storage.postgres import PostgresStore
+
+    store = PostgresStore(store_url)
+    try:
+        conn = await store.connect()
+        try:
+            cut = await conn.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = 'edgekv' AND pid <> pg_backend_pid()")
+            assert cut >= 3  # at least one LISTEN connection per location
+        finally:
+            await conn.close()
+    finally:
+        await store.close()
