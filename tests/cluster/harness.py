@@ -4,7 +4,9 @@ ports, over one PostgreSQL schema: what tests/cluster and bench/cluster.py run.
 Every location serves the same small Worker (``WORKER``): ``GET /kv/KEY?cacheTtl=N`` reads
 through the KV binding (the location's edge cache) and answers the value with its
 ``cacheStatus`` in ``x-cache-status`` (404 when missing); ``PUT /kv/KEY?ttl=N`` writes;
-``DELETE /kv/KEY`` deletes. Processes are stopped by pid; every wait is bounded.
+``DELETE /kv/KEY`` deletes. ``/counter/NAME`` is a Durable Object's ``fetch`` (it counts,
+and echoes method and body), ``/rpc/NAME?n=N`` its RPC ``add(n)`` (answering the count and
+the pid of the process that ran it), ``/rpc-fail/NAME`` an RPC that raises. Processes are stopped by pid; every wait is bounded.
 """
 
 from __future__ import annotations
@@ -25,15 +27,44 @@ __all__ = ["NAMESPACE_ID", "WORKER", "Cluster", "Location", "edgekv"]
 NAMESPACE_ID = "c1a5e0000000000000000000000000aa"
 
 WORKER = '''\
+import os
 from urllib.parse import parse_qs, urlparse
 
-from workers import Response, WorkerEntrypoint
+from workers import DurableObject, Response, WorkerEntrypoint
+
+
+class Counter(DurableObject):
+    async def fetch(self, request):
+        count = (await self.ctx.storage.get("count") or 0) + 1
+        await self.ctx.storage.put("count", count)
+        return Response(f"{count} {request.method} {await request.text()}",
+                        headers={"x-counter": str(count)})
+
+    async def add(self, n):
+        count = (await self.ctx.storage.get("count") or 0) + n
+        await self.ctx.storage.put("count", count)
+        return {"count": count, "pid": os.getpid()}
+
+    async def fail(self):
+        raise ValueError("the object said no")
 
 
 class Default(WorkerEntrypoint):
     async def fetch(self, request):
         url = urlparse(request.url)
         query = parse_qs(url.query)
+        try:
+            if url.path.startswith("/counter/"):
+                stub = self.env.COUNTER.getByName(url.path[len("/counter/"):])
+                return await stub.fetch(request)
+            if url.path.startswith("/rpc/"):
+                stub = self.env.COUNTER.getByName(url.path[len("/rpc/"):])
+                found = await stub.add(int(query["n"][0]))
+                return Response(f"{found['count']} {found['pid']}")
+            if url.path.startswith("/rpc-fail/"):
+                await self.env.COUNTER.getByName(url.path[len("/rpc-fail/"):]).fail()
+        except Exception as exc:
+            return Response(f"{type(exc).__name__}: {exc}", status=500)
         if not url.path.startswith("/kv/"):
             return Response("not found", status=404)
         key = url.path[len("/kv/"):]
@@ -66,6 +97,14 @@ main = "src/entry.py"
 compatibility_date = "2026-11-01"
 compatibility_flags = ["python_workers"]
 kv_namespaces = [{{ binding = "KV", id = "{NAMESPACE_ID}" }}]
+
+[[durable_objects.bindings]]
+name = "COUNTER"
+class_name = "Counter"
+
+[[migrations]]
+tag = "v1"
+new_sqlite_classes = ["Counter"]
 '''
 
 

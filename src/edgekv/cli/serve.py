@@ -183,6 +183,13 @@ def serve(directory: str | None, config_path: str | None, env_name: str | None, 
         api = api_context(store, open_without_credential=False, max_body_bytes=max_body)
         on_close: list[Any] = [] if runtime is not None else [store.close]
         if location is not None:
+            if runtime is not None and not location.primary:
+                from edgekv.server.do_forwarding import PrimaryForwarder
+
+                # No object runs here: stub calls go to the primary (docs/cluster.md).
+                forwarder = PrimaryForwarder(location)
+                runtime.durable_objects.remote = forwarder
+                on_close.append(forwarder.close)
             on_close.append(location.close)
         announcing: set[asyncio.Task[None]] = set()
         api_root = API_PREFIX if runtime is not None else "/client/v4"

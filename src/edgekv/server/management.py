@@ -13,7 +13,9 @@ never hands ``/cdn-cgi/`` paths to a Worker, so nothing a Worker routes is shado
   and behind an API token ``/cdn-cgi/edgekv/locations`` (the registry with each location's
   health), ``/cdn-cgi/edgekv/cache?namespace=&key=`` (what this location holds for one
   key) and ``/cdn-cgi/edgekv/locations/cache?namespace=&key=`` (the same, asked of every
-  live location: the data explorer's shape).
+  live location: the data explorer's shape); on the primary,
+  ``/cdn-cgi/edgekv/internal/do/{fetch,rpc}`` runs Durable Object calls forwarded by the
+  other locations (``edgekv.server.do_forwarding``, internal credential required).
 
 ``edgekv serve`` without a Worker also answers the API at ``/client/v4``, production's
 shape (``api_at_root=True``). In ``edgekv dev`` a ``LoopbackGuard`` protects the
@@ -42,8 +44,7 @@ __all__ = ["API_PREFIX", "EXPLORER_PREFIX", "MANAGEMENT_PREFIX", "ManagementPath
 
 MANAGEMENT_PREFIX = "/cdn-cgi/edgekv/"
 API_PREFIX = "/cdn-cgi/edgekv/client/v4"
-_CLUSTER_PATHS = ("/cdn-cgi/edgekv/metrics", "/cdn-cgi/edgekv/locations", "/cdn-cgi/edgekv/cache",
-                  "/cdn-cgi/edgekv/internal/")
+_CLUSTER_PATHS = ("/cdn-cgi/edgekv/metrics", "/cdn-cgi/edgekv/locations", "/cdn-cgi/edgekv/cache")
 _HEALTH = json.dumps({"status": "ok"}).encode()
 
 
@@ -62,6 +63,7 @@ class ManagementPaths:
                  location: ClusterLocation | None = None) -> None:
         self.app = app
         self.location = location
+        self.runtime = runtime
         self.ctx = ctx
         self.guard = guard
         self.api = KVApi(ctx, API_PREFIX)
@@ -94,6 +96,10 @@ class ManagementPaths:
             await self.explorer(scope, receive, send)
         elif path.rstrip("/") == "/cdn-cgi/edgekv/health":
             await send_bytes(send, 200, _HEALTH, [(b"content-type", b"application/json")])
+        elif self.location is not None and path.startswith("/cdn-cgi/edgekv/internal/do/"):
+            from edgekv.server.do_forwarding import internal_do_endpoint
+
+            await internal_do_endpoint(self.runtime, self.location, scope, receive, send)
         elif self.location is not None and path.startswith(_CLUSTER_PATHS):
             from edgekv.server.cluster_api import cluster_endpoint
 
