@@ -31,6 +31,8 @@ from edgekv.runtime.entrypoints import DurableObject
 from edgekv.runtime.loader import WorkerLoadError, WorkerModule
 from edgekv.storage import Store
 
+from edgekv.suggest import did_you_mean
+
 __all__ = [
     "Env",
     "UnavailableBinding",
@@ -50,7 +52,12 @@ class Env:
 
     def __getattr__(self, name: str) -> Any:
         # Only called when the attribute is missing.
-        raise AttributeError(f"env has no binding named {name!r}")
+        message = f"env has no binding named {name!r}"
+        if not name.startswith("_"):
+            close = did_you_mean(name, [k for k in self.__dict__ if not k.startswith("_")])
+            if close is not None:
+                message += f"; did you mean env.{close}?"
+        raise AttributeError(message)
 
     def __getitem__(self, name: str) -> Any:
         try:
