@@ -265,10 +265,7 @@ class KVNamespace:
 
     async def put_records(self, records: Iterable[Record]) -> None:
         """Store records made by ``prepare_put`` atomically: all of them, or none."""
-        try:
-            await self._store.write_batch(self._space, records)
-        except StorageError as exc:
-            raise service_failure("PUT", exc) from exc
+        await self._store.write_batch(self._space, records)
 
     def _check_put_options(
         self, expiration: int | None, expiration_ttl: int | None, metadata: Any
@@ -384,12 +381,11 @@ class KVNamespace:
 def service_failure(op: str, exc: StorageError) -> KVError:
     """The error a binding call gets when the store fails: the KV service's answer.
 
-    A store that stayed locked past its bounded wait answers ``503 Service Unavailable``
-    (retry later), and so does an edge cache whose central store is down (the 503
-    Cloudflare's KV answered during its June 2025 outage); any other storage failure is
-    ``500 Internal Server Error``, the generic
-    reason text Cloudflare's binding shows for a backend failure. The cause stays chained
-    for the server log.
+    A store that stayed locked past its bounded wait, or a central store an edge cache
+    cannot reach, answers ``503 Service Unavailable`` (retry later; what Cloudflare's KV
+    answered during its June 2025 outage); any other storage failure is ``500 Internal
+    Server Error``, the generic reason text Cloudflare's binding shows for a backend
+    failure. The cause stays chained for the server log.
     """
     if isinstance(exc, (StorageBusy, StoreUnavailable)):
         return KVError(op, 503, "Service Unavailable")
