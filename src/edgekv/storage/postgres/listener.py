@@ -271,6 +271,10 @@ class ChangeListener:
             # Too large for NOTIFY (or foreign): the rows are committed; read the outbox.
             await self._catch_up(conn)
             return
+        if self._floor is not None and int(notice.get("x", 0)) < self._floor:
+            # Its transaction had finished when the last catch-up took its snapshot, so that
+            # catch-up (or an earlier one) already delivered it: do not deliver it twice.
+            return
         version = int(notice["v"])
         at = notice.get("t")
         changes = [
