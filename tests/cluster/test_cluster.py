@@ -201,6 +201,26 @@ def test_a_cached_read_keeps_its_cache_ttl(cluster: Cluster, http: httpx.Client)
     assert held["ttl_seconds"] == 60
 
 
+def test_an_expired_record_is_never_served_from_a_cache(cluster: Cluster, http: httpx.Client) -> None:
+    """Expiration wins over cacheTtl. KV refuses TTLs under 60 s, so the record is written
+    straight into the central store with an expiration 2 s ahead."""
+    asyncio.run(_put_expiring(cluster.store_url, "expiring", seconds=2))
+    for location in cluster.locations:
+        assert read(http, location, "expiring", cacheTtl=300)[:2] == (200, "soon gone")
+    time.sleep(2.5)
+    for location in cluster.locations:
+        assert read(http, location, "expiring", cacheTtl=300)[0] == 404
+
+
+async def _put_expiring(store_url: str, key: str, *, seconds: int) -> None:
+    from edgekv.storage.postgres import PostgresStore
+
+    store = PostgresStore(store_url)
+    try:
+        await store.put(NAMESPACE_ID, key, b"soon gone", expiration=int(time.time()) + seconds)
+    finally:
+        await store.close()
+
 def test_listen_connections_cut_then_caught_up(cluster: Cluster, http: httpx.Client) -> None:
     """Every location's connections (LISTEN included) are terminated by the server; a write
     made meanwhile still reaches every location: the listeners reconnect and catch up from
