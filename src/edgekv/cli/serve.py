@@ -162,12 +162,14 @@ def serve(directory: str | None, config_path: str | None, env_name: str | None, 
                 warn("No account exists yet, so no request can authenticate. Create one with "
                      "`edgekv account create`, then a token with `edgekv token create --account ID`"
                      + (f" --persist-to {persist_to}" if persist_to else "") + ".")
-        except (WorkerSetupError, WorkerLoadError) as exc:
+        except (WorkerSetupError, WorkerLoadError, StorageError) as exc:
+            if location is not None:  # give the lease and the registry entry back first
+                await location.close()
+            if isinstance(exc, PrimaryLeaseHeld):
+                fail(f"Could not become the primary: {exc}.")
+            if isinstance(exc, StorageError):
+                fail(f"Could not open the state in {store_url or state.root}: {exc}")
             fail(str(exc))
-        except PrimaryLeaseHeld as exc:
-            fail(f"Could not become the primary: {exc}.")
-        except StorageError as exc:
-            fail(f"Could not open the state in {store_url or state.root}: {exc}")
         api = api_context(store, open_without_credential=False, max_body_bytes=max_body)
         on_close: list[Any] = [] if runtime is not None else [store.close]
         if location is not None:
