@@ -62,12 +62,13 @@ class ClusterLocation:
     ) -> None:
         if not store_url.startswith(("postgresql://", "postgres://")):
             raise StorageError("a cluster location needs a postgresql:// store (--store)")
-        from edgekv.storage.postgres import ChangeListener, LocationRegistry, PostgresStore
-
         self.name = name
         self.primary = primary
         self.clock = clock or SYSTEM_CLOCK
+        # open_store first: without asyncpg it raises BackendUnavailable naming the extra.
         central = open_store(store_url, clock=self.clock, read_url=read_url)
+        from edgekv.storage.postgres import ChangeListener, LocationRegistry, PostgresStore
+
         assert isinstance(central, PostgresStore)
         self.central: PostgresStore = central
         self.store = CachedStore(central, policy=policy, close_inner=False)
