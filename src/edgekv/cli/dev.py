@@ -176,6 +176,12 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
     _configure_logging(log_level)
     _print_banner(config, overrides)
     watch_paths = _watch_paths(config, base) if watch else []
+    debug = logging.getLogger("edgekv.dev")
+    debug.debug("Config file: %s%s", config.config_path, f" (env {config.env})" if config.env else "")
+    debug.debug("Worker entry: %s", config.main_path)
+    debug.debug("State folder: %s (KV %s, Durable Objects %s)", state.root, state.kv_db.name,
+                state.do_db.name)
+    debug.debug("Watched for reloads: %s", ", ".join(str(p) for p in watch_paths) or "nothing (--no-watch)")
 
     def ready(url: str) -> None:
         lock.update(address=url)

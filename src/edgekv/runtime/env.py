@@ -33,6 +33,8 @@ from edgekv.storage import Store
 
 from edgekv.suggest import did_you_mean
 
+from edgekv.runtime.tracing import TracedBinding, tracing_enabled
+
 __all__ = [
     "Env",
     "UnavailableBinding",
@@ -136,7 +138,7 @@ def build_env(
         ns = cache.get(ns_id)
         if ns is None:
             ns = cache[ns_id] = KVNamespace(kv_store, ns_id, limits=limits)
-        bindings[kv.binding] = ns
+        bindings[kv.binding] = TracedBinding("KV", kv.binding, ns) if tracing_enabled() else ns
     bindings.update(config.local_vars())
     bindings.update(vars_override or {})
     where = config.config_path.name if config.config_path is not None else "the configuration"

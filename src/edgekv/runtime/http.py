@@ -12,6 +12,7 @@ concept modules and adds the two conversions the dev server needs:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from email.utils import formatdate
 from typing import Any
@@ -33,6 +34,7 @@ __all__ = [
     "Response",
     "Scope",
     "Send",
+    "http_date",
     "request_from_asgi",
     "send_response",
 ]
@@ -47,6 +49,18 @@ logger = logging.getLogger("edgekv.runtime")
 request_from_asgi = Request.from_asgi
 
 
+_date_cache: tuple[int, bytes] = (0, b"")
+
+
+def http_date() -> bytes:
+    """The current time as an HTTP ``Date`` value, formatted once per second."""
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, formatdate(now, usegmt=True).encode("ascii"))
+    return _date_cache[1]
+
+
 async def send_response(response: Response, send: Send, *, head: bool = False) -> None:
     """Send ``response`` as one ASGI ``http.response.start`` plus body messages.
 
@@ -55,23 +69,30 @@ async def send_response(response: Response, send: Send, *, head: bool = False) -
     never passed on, header names go out lowercase, and a ``date`` is added when absent (the
     server's own Date header is off, so a fetched response's Date is not doubled).
     ``head=True`` sends headers only. Null-body statuses (101, 204, 205, 304) never carry a
-    body. An exception raised by a streaming body after the
-    headers went out is logged and the body ended, since the status can no longer change.
+    body. An exception raised by a streaming body after the headers went out is logged and
+    the body ended, since the status can no longer change.
     Raises ``OSError("Body already used")`` if the Worker returned a response it had read.
     """
     content, stream = response._take()
     status = response._status
-    raw = [(name.lower(), value) for name, value in response._headers.raw()]
-    # The server frames the body: a Transfer-Encoding or a stale Content-Length copied from
-    # a fetched response must not reach the client next to the real framing.
-    raw = [(name, value) for name, value in raw if name != b"transfer-encoding"]
     if status in NULL_BODY_STATUSES:
         content, stream = None, None
-    elif stream is None:
-        raw = [(name, value) for name, value in raw if name != b"content-length"]
+    buffered = stream is None and status not in NULL_BODY_STATUSES
+    # One pass: the server frames the body, so a Transfer-Encoding (or, for a buffered body,
+    # a stale Content-Length) copied from a fetched response must not reach the client.
+    raw: list[tuple[bytes, bytes]] = []
+    has_date = False
+    for name, value in response._headers.raw():
+        name = name.lower()
+        if name == b"transfer-encoding" or (buffered and name == b"content-length"):
+            continue
+        if name == b"date":
+            has_date = True
+        raw.append((name, value))
+    if buffered:
         raw.append((b"content-length", str(len(content or b"")).encode("ascii")))
-    if not any(name == b"date" for name, _ in raw):
-        raw.append((b"date", formatdate(usegmt=True).encode("ascii")))
+    if not has_date:
+        raw.append((b"date", http_date()))
     await send({"type": "http.response.start", "status": status, "headers": raw})
     if head or stream is None:
         await send({"type": "http.response.body", "body": b"" if head else content or b""})
