@@ -10,8 +10,8 @@
     │   ├── AccountNotFound         no account with that id
     │   ├── TokenNotFound           no API token with that id
     │   ├── StorageBusy             the store stayed locked by another writer past the bounded wait
-    │   ├── PrimaryLeaseHeld        another location holds the primary lease
-    │   └── StoreUnavailable        the central store cannot be reached (edge cache: fail fast)
+    │   ├── StoreUnavailable        the central store cannot be reached (edge cache: fail fast)
+    │   └── PrimaryLeaseHeld        another location holds the primary lease
     ├── KVError                     Cloudflare's ``KV <OP> failed: <status> <text>`` (JS ``Error``)
     ├── KVTypeError (TypeError)     Cloudflare's binding-side ``TypeError`` texts
     ├── KVRangeError (ValueError)   where V8 throws ``RangeError`` (metadata nested too deep)

@@ -28,7 +28,7 @@ T = TypeVar("T")
 
 def _run(project: Project, work: Callable[[AccountRegistry], Awaitable[T]]) -> T:
     async def main() -> T:
-        store = open_store(project.state.kv_url)
+        store = open_store(project.kv_url)
         try:
             return await work(AccountRegistry(store))
         finally:

@@ -33,7 +33,7 @@ def import_wrangler(path: str | None, project: Project) -> None:
 
     async def run() -> list[tuple[str, int]]:
         done = []
-        async with LocalKV(project.state.kv_url) as local:
+        async with LocalKV(project.kv_url) as local:
             now = int(local.store.clock.now())
             for namespace in namespaces:
                 records = list(namespace.records(now))

@@ -56,7 +56,7 @@ def open_client(project: Project, remote: bool) -> KVClient:
     """The project's local store, or the API that wrangler's variables (process
     environment, then the project's ``.env`` files) point at."""
     if not remote:
-        return LocalKV(project.state.kv_url, config=project.config)
+        return LocalKV(project.kv_url, config=project.config)
     config = project.config
     if project.env_files:  # --env-file replaces the .env files (the process still wins)
         environ = {**project.env_file_values(), **os.environ}

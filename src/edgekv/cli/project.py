@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,10 +32,18 @@ class Project:
     state: StatePaths
     cwd: Path = field(default_factory=Path.cwd)
     env_files: tuple[Path, ...] = ()
+    #: ``--store URL``: the store to work on instead of the state folder's (a cluster's
+    #: central ``postgresql://`` store).
+    store_url: str | None = None
 
     def env_file_values(self) -> dict[str, str]:
         """The variables of ``--env-file`` files, later files winning (``{}`` without any)."""
         return read_env_files(self.env_files)
+
+    @property
+    def kv_url(self) -> str:
+        """The KV store the command works on: ``--store``, else the state folder's."""
+        return self.store_url or self.state.kv_url
 
 
 def project_flags(func: F) -> F:
@@ -62,10 +71,14 @@ def project_options(func: F) -> F:
     """Add wrangler's global flags; the command receives ``project: Project`` instead."""
 
     @project_flags
+    @click.option("--store", "store_url", default=None, metavar="URL",
+                  help="Work on this store (e.g. a cluster's postgresql://...) instead of the state folder's.")
     @functools.wraps(func)
     def wrapper(config_path: str | None, env_name: str | None, cwd: str | None,
-                persist_to: str | None, env_files: tuple[str, ...] = (), **kwargs: Any) -> Any:
-        kwargs["project"] = load_project(config_path, env_name, cwd, persist_to, env_files)
+                persist_to: str | None, env_files: tuple[str, ...] = (),
+                store_url: str | None = None, **kwargs: Any) -> Any:
+        project = load_project(config_path, env_name, cwd, persist_to, env_files)
+        kwargs["project"] = dataclasses.replace(project, store_url=store_url) if store_url else project
         return func(**kwargs)
 
     return wrapper  # type: ignore[return-value]

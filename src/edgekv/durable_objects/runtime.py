@@ -34,6 +34,7 @@ from edgekv.durable_objects.errors import DurableObjectError
 from edgekv.durable_objects.host import NamespaceHost
 from edgekv.durable_objects.limits import DEFAULT_DO_LIMITS, DurableObjectLimits
 from edgekv.durable_objects.namespace import DurableObjectNamespace
+from edgekv.durable_objects.remote import RemoteObjects
 from edgekv.storage.base import Store
 
 __all__ = ["DurableObjectRuntime"]
@@ -67,6 +68,9 @@ class DurableObjectRuntime:
         self.eviction_interval_seconds = eviction_interval_seconds
         self.env: Any = None
         self.request_factory: RequestFactory | None = None
+        #: Set on a cluster location that is not the primary: every stub call goes there
+        #: and no object runs in this process (durable_objects/remote.py).
+        self.remote: RemoteObjects | None = None
         self.alarms = AlarmScheduler(store, self.clock, self._deliver_alarm, limits, alarm_poll_seconds)
         self.object_index = ObjectIndex(store)  # which objects exist, and their names (admin.py)
         self._hosts: dict[str, NamespaceHost] = {}  # by unique key

@@ -77,6 +77,9 @@ class DurableObjectStub:
         factory = self._host.runtime.request_factory
         if factory is not None and (init is not None or isinstance(request, str)):
             request = factory(request, init)
+        remote = self._host.runtime.remote
+        if remote is not None:  # a cluster location that is not the primary (docs/cluster.md)
+            return await remote.fetch(self._host.binding, self._id, request)
 
         def call(instance: Any) -> Any:
             handler = getattr(instance, "fetch", None)
@@ -88,6 +91,9 @@ class DurableObjectStub:
 
     async def _call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         args, kwargs = codec.clone(args), codec.clone(kwargs)
+        remote = self._host.runtime.remote
+        if remote is not None:
+            return await remote.call(self._host.binding, self._id, method, args, kwargs)
 
         def call(instance: Any) -> Any:
             handler = getattr(instance, method, None)

@@ -206,8 +206,13 @@ class WorkerRuntime:
         do_limits: DurableObjectLimits = DEFAULT_DO_LIMITS,
         idle_timeout_seconds: float = 70.0,
         tolerate_load_errors: bool = False,
+        kv_store: Store | None = None,
     ) -> Self:
-        """Open the stores, load the Worker, start Durable Objects (see module docstring)."""
+        """Open the stores, load the Worker, start Durable Objects (see module docstring).
+
+        ``kv_store``: an already open store for KV (a cluster location's edge cache) used
+        instead of opening ``store_url``; Durable Objects then use ``do_store_url`` (required).
+        The runtime closes it on ``close`` like a store it opened."""
         check_main(config.main_path, config.main)
         clock = clock or SYSTEM_CLOCK
         if store_url is None:
@@ -215,7 +220,10 @@ class WorkerRuntime:
             store_url = paths.kv_url
             do_store_url = do_store_url or paths.do_url
             state_dir = state_dir if state_dir is not None else paths.root
-        kv_store = open_store(store_url, clock=clock)
+        if kv_store is None:
+            kv_store = open_store(store_url, clock=clock)
+        elif do_store_url is None:
+            raise ValueError("kv_store= needs do_store_url= for Durable Object storage")
         shared = do_store_url is None or do_store_url == store_url
         do_store = kv_store if shared else open_store(str(do_store_url), clock=clock)
         do_runtime = DurableObjectRuntime(

@@ -8,6 +8,15 @@ never hands ``/cdn-cgi/`` paths to a Worker, so nothing a Worker routes is shado
 - ``/cdn-cgi/edgekv/explorer/``: the data explorer (``edgekv.server.explorer``), over the
   same credentials; given the Worker's ``runtime`` it shows its Durable Objects too.
 
+- with a cluster ``location`` (``edgekv serve --store postgresql://... --location NAME``,
+  docs/cluster.md): ``/cdn-cgi/edgekv/metrics`` (Prometheus text, open like ``health``),
+  and behind an API token ``/cdn-cgi/edgekv/locations`` (the registry with each location's
+  health), ``/cdn-cgi/edgekv/cache?namespace=&key=`` (what this location holds for one
+  key) and ``/cdn-cgi/edgekv/locations/cache?namespace=&key=`` (the same, asked of every
+  live location: the data explorer's shape); on the primary,
+  ``/cdn-cgi/edgekv/internal/do/{fetch,rpc}`` runs Durable Object calls forwarded by the
+  other locations (``edgekv.server.do_forwarding``, internal credential required).
+
 ``edgekv serve`` without a Worker also answers the API at ``/client/v4``, production's
 shape (``api_at_root=True``). In ``edgekv dev`` a ``LoopbackGuard`` protects the
 management paths (they are open there); the Worker's routes are passed on untouched.
@@ -28,12 +37,14 @@ from edgekv.storage import Store
 
 if TYPE_CHECKING:
     from edgekv.runtime.worker import WorkerRuntime
+    from edgekv.server.location import ClusterLocation
 
 __all__ = ["API_PREFIX", "EXPLORER_PREFIX", "MANAGEMENT_PREFIX", "ManagementPaths", "api_context",
            "not_found_app", "register_config_namespaces"]
 
 MANAGEMENT_PREFIX = "/cdn-cgi/edgekv/"
 API_PREFIX = "/cdn-cgi/edgekv/client/v4"
+_CLUSTER_PATHS = ("/cdn-cgi/edgekv/metrics", "/cdn-cgi/edgekv/locations", "/cdn-cgi/edgekv/cache")
 _HEALTH = json.dumps({"status": "ok"}).encode()
 
 
@@ -48,8 +59,11 @@ class ManagementPaths:
     ``app`` (the Worker)."""
 
     def __init__(self, app: object, ctx: ApiContext, *, guard: LoopbackGuard | None = None,
-                 api_at_root: bool = False, runtime: WorkerRuntime | None = None) -> None:
+                 api_at_root: bool = False, runtime: WorkerRuntime | None = None,
+                 location: ClusterLocation | None = None) -> None:
         self.app = app
+        self.location = location
+        self.runtime = runtime
         self.ctx = ctx
         self.guard = guard
         self.api = KVApi(ctx, API_PREFIX)
@@ -82,6 +96,14 @@ class ManagementPaths:
             await self.explorer(scope, receive, send)
         elif path.rstrip("/") == "/cdn-cgi/edgekv/health":
             await send_bytes(send, 200, _HEALTH, [(b"content-type", b"application/json")])
+        elif self.location is not None and path.startswith("/cdn-cgi/edgekv/internal/do/"):
+            from edgekv.server.do_forwarding import internal_do_endpoint
+
+            await internal_do_endpoint(self.runtime, self.location, scope, receive, send)
+        elif self.location is not None and path.startswith(_CLUSTER_PATHS):
+            from edgekv.server.cluster_api import cluster_endpoint
+
+            await cluster_endpoint(self.ctx, self.location, scope, receive, send)
         else:
             await send_bytes(send, 404, b"Not Found", [(b"content-type", b"text/plain; charset=utf-8")])
 

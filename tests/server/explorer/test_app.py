@@ -218,8 +218,8 @@ async def test_sql_tables_rows_and_a_read_only_console(dev: Explorer) -> None:
     drop = (await dev.send("POST", base + "/sql", json={"query": "DROP TABLE t"})).json()["result"]
     assert drop["rolled_back"] is True
     assert len((await dev.get(base + "/sql/tables")).json()["result"]) == 1
-    hidden = await dev.send("POST", base + "/sql", json={"query": "SELECT * FROM __cf_kv"})
-    assert hidden.json()["errors"][0]["message"] == "access to __cf_kv.key is prohibited: SQLITE_AUTH"
+    hidden = await dev.send("POST", base + "/sql", json={"query": "SELECT * FROM _cf_KV"})
+    assert hidden.json()["errors"][0]["message"] == "access to _cf_KV.key is prohibited: SQLITE_AUTH"
 
 
 async def test_alarms_and_object_description(dev: Explorer) -> None:
