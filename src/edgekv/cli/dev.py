@@ -91,6 +91,13 @@ def _configure_logging(level: str = "log") -> None:
     except (AttributeError, OSError, ValueError):  # stdout is not a file (a test runner)
         handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(_Formatter("%(message)s"))
+    # Every record (one access line per request) would otherwise look up the calling frame,
+    # the thread and the process; this handler shows none of them. These are the stdlib's
+    # documented switches for that (logging HOWTO, "Optimization").
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    logging._srcfile = None
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)

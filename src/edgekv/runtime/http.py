@@ -12,6 +12,7 @@ concept modules and adds the two conversions the dev server needs:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from email.utils import formatdate
 from typing import Any
@@ -34,6 +35,7 @@ __all__ = [
     "Scope",
     "Send",
     "request_from_asgi",
+    "http_date",
     "send_response",
 ]
 
@@ -45,6 +47,24 @@ Send = Callable[[Message], Awaitable[None]]
 logger = logging.getLogger("edgekv.runtime")
 
 request_from_asgi = Request.from_asgi
+
+_DROP_STREAMED = frozenset({b"transfer-encoding"})
+_DROP_BUFFERED = frozenset({b"transfer-encoding", b"content-length"})
+_date_cache: tuple[int, bytes] = (0, b"")
+
+
+def http_date() -> bytes:
+    """The current time as an HTTP ``Date`` value (RFC 9110 IMF-fixdate), as bytes.
+
+    Formatted once per second, not per response: the value only has one-second resolution.
+    """
+    global _date_cache
+    now = int(time.time())
+    second, text = _date_cache
+    if second != now:
+        text = formatdate(now, usegmt=True).encode("ascii")
+        _date_cache = (now, text)
+    return text
 
 
 async def send_response(response: Response, send: Send, *, head: bool = False) -> None:
@@ -61,17 +81,25 @@ async def send_response(response: Response, send: Send, *, head: bool = False) -
     """
     content, stream = response._take()
     status = response._status
-    raw = [(name.lower(), value) for name, value in response._headers.raw()]
-    # The server frames the body: a Transfer-Encoding or a stale Content-Length copied from
-    # a fetched response must not reach the client next to the real framing.
-    raw = [(name, value) for name, value in raw if name != b"transfer-encoding"]
-    if status in NULL_BODY_STATUSES:
+    null_body = status in NULL_BODY_STATUSES
+    if null_body:
         content, stream = None, None
-    elif stream is None:
-        raw = [(name, value) for name, value in raw if name != b"content-length"]
-        raw.append((b"content-length", str(len(content or b"")).encode("ascii")))
-    if not any(name == b"date" for name, _ in raw):
-        raw.append((b"date", formatdate(usegmt=True).encode("ascii")))
+    # One pass: names lowercased; the server frames the body, so a Transfer-Encoding (or, for
+    # a buffered body, a stale Content-Length) copied from a fetched response is dropped.
+    drop = _DROP_STREAMED if stream is not None or null_body else _DROP_BUFFERED
+    raw: list[tuple[bytes, bytes]] = []
+    has_date = False
+    for name, value in response._headers.raw():
+        name = name.lower()
+        if name in drop:
+            continue
+        if name == b"date":
+            has_date = True
+        raw.append((name, value))
+    if stream is None and not null_body:
+        raw.append((b"content-length", b"%d" % len(content or b"")))
+    if not has_date:
+        raw.append((b"date", http_date()))
     await send({"type": "http.response.start", "status": status, "headers": raw})
     if head or stream is None:
         await send({"type": "http.response.body", "body": b"" if head else content or b""})
