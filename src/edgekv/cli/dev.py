@@ -44,7 +44,13 @@ class _Formatter(logging.Formatter):
     """``[edgekv:info] message`` for edgekv's records; the Worker's own logs as they are."""
 
     def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
+        if self._fmt == "%(message)s" and not (record.exc_info or record.exc_text
+                                               or record.stack_info):
+            # What Formatter.format does for a bare message, without its generic steps
+            # (one access line per request goes through here).
+            text = record.message = record.getMessage()
+        else:
+            text = super().format(record)
         if record.name.startswith("edgekv"):
             return f"[edgekv:{record.levelname.lower()}] {text}"
         return text
