@@ -12,7 +12,7 @@ A temporary project whose Worker routes
 is served by a real ``edgekv dev`` subprocess; the client is ``bench/_loadgen.py`` in its own
 process (keep-alive, one request in flight per connection), at 1 and 10 connections, to one
 object and spread over ``--objects`` names (request i goes to ``o{i % objects}``). Ratios are
-to ``/ping`` on the same server in the same run (DESIGN.md rule 11); there is no peer here
+to ``/ping`` on the same server in the same run (ratios, not absolute figures); there is no peer here
 (the Miniflare peer serves KV only).
 
 Memory: RSS of the dev process before the first object exists and after every route has run

@@ -10,7 +10,7 @@ filled with the same keys and 100-byte values. Each operation is measured three 
 - ``store``: ``SqliteStore`` (the storage engine) from an asyncio coroutine;
 - ``kv``: the ``KVNamespace`` binding over that store (validation, decoding, JsDicts).
 
-Targets (DESIGN.md rule 11 wants ratios, measured in the same run) are judged on ``kv``.
+Targets (ratios against a baseline measured in the same run, docs/architecture.md) are judged on ``kv``.
 """
 
 from __future__ import annotations

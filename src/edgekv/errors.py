@@ -9,7 +9,8 @@
     │   ├── NamespaceTitleExists    a KV namespace with that title already exists
     │   ├── AccountNotFound         no account with that id
     │   ├── TokenNotFound           no API token with that id
-    │   └── StorageBusy             the store stayed locked by another writer past the bounded wait
+    │   ├── StorageBusy             the store stayed locked by another writer past the bounded wait
+    │   └── PrimaryLeaseHeld        another location holds the primary lease
     ├── KVError                     Cloudflare's ``KV <OP> failed: <status> <text>`` (JS ``Error``)
     ├── KVTypeError (TypeError)     Cloudflare's binding-side ``TypeError`` texts
     ├── KVRangeError (ValueError)   where V8 throws ``RangeError`` (metadata nested too deep)
@@ -32,6 +33,7 @@ __all__ = [
     "KVTypeError",
     "NamespaceNotFound",
     "NamespaceTitleExists",
+    "PrimaryLeaseHeld",
     "StorageBusy",
     "StorageError",
     "TokenNotFound",
@@ -118,3 +120,16 @@ class StorageBusy(StorageError):
 class KVRangeError(EdgeKVError, ValueError):
     """Raised where V8 throws ``RangeError`` in a binding call (``Maximum call stack size
     exceeded`` when ``JSON.stringify`` meets metadata nested deeper than its stack)."""
+
+
+class PrimaryLeaseHeld(StorageError):
+    """Another location holds the primary lease of a many-location deployment."""
+
+    def __init__(self, holder: str, url: str, expires_at: float) -> None:
+        super().__init__(
+            f"location {holder!r} ({url}) is the primary until {expires_at:.0f}; "
+            "a second primary refuses to start"
+        )
+        self.holder = holder
+        self.url = url
+        self.expires_at = expires_at

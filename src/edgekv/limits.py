@@ -1,6 +1,6 @@
 """Every numeric limit of Workers KV, in one frozen object.
 
-``DEFAULT_LIMITS`` are Cloudflare's production limits (spec kv-binding.md §7).
+``DEFAULT_LIMITS`` are Cloudflare's production limits (docs/kv-binding.md §7).
 ``TESTING_LIMITS`` shrinks the value and bulk-response sizes to 1 KiB, as Miniflare's
 test mode does, so that size tests stay fast.
 """

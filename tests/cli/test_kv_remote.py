@@ -95,7 +95,7 @@ def test_every_kv_command_with_remote(run, servers, use, tmp_path: Path) -> None
     missing = run("kv", "key", "get", "no such", "--namespace-id", ns, "--remote")
     assert missing.exit_code == 1 and missing.stdout == ""
     assert missing.stderr == (f"✘ [ERROR] Failed to fetch {live.base_url}/accounts/{live.account}/storage/"
-                              f"kv/namespaces/{ns}/values/no%20such - 404: Not Found\n\n")
+                              f"kv/namespaces/{ns}/values/no%20such - 404: Not Found);\n\n")
     keys = json.loads(ok(run("kv", "key", "list", "--namespace-id", ns, "--remote")).stdout)
     assert [k["name"] for k in keys] == ["bin", "sp ace/k"]
     assert keys[1]["metadata"] == {"a": 1} and abs(keys[1]["expiration"] - time.time() - 120) < 10
@@ -113,10 +113,11 @@ def test_every_kv_command_with_remote(run, servers, use, tmp_path: Path) -> None
     (tmp_path / "put.json").write_text(json.dumps(items))
     bulk_put = ok(run("kv", "bulk", "put", str(tmp_path / "put.json"), "--namespace-id", ns, "--remote"))
     assert bulk_put.stdout == (remote_header() + "Uploaded 0% (0 out of 1,500)\n"
+                               "Uploaded 66% (1,000 out of 1,500)\n"
                                "Uploaded 100% (1,500 out of 1,500)\nSuccess!\n")
     (tmp_path / "keys.json").write_text(json.dumps(["b0000", {"name": "b1499"}, "nope"]))
     got = ok(run("kv", "bulk", "get", str(tmp_path / "keys.json"), "--namespace-id", ns, "--remote"))
-    assert got.stdout == '{\n  "b0000": "v0",\n  "b1499": "v1499",\n  "nope": null\n}\n'
+    assert got.stdout == '{\n  "b0000": "v0",\n  "b1499": "v1499",\n  "nope": null\n}\n\nSuccess!\n'
     (tmp_path / "del.json").write_text(json.dumps([i["key"] for i in items[:1_200]]))
     bulk_delete = ok(run("kv", "bulk", "delete", str(tmp_path / "del.json"), "--namespace-id", ns,
                          "--remote", "--force"))
@@ -128,11 +129,15 @@ def test_every_kv_command_with_remote(run, servers, use, tmp_path: Path) -> None
 
     renamed = ok(run("kv", "namespace", "rename", "remote-ns", "--new-name", "renamed", "--remote"))
     assert renamed.stdout == (remote_header() + f'Renaming KV namespace {ns} to "renamed".\n'
-                              f'✨ Successfully renamed namespace ID "{ns}" to "renamed"\n')
+                              '✨ Successfully renamed namespace to "renamed"\n')
     exported = json.loads(ok(run("kv", "namespace", "export", "renamed", "--remote")).stdout)
     assert len(exported) == 301 and exported[-1]["key"] == "sp ace/k"
     gone = ok(run("kv", "namespace", "delete", "renamed", "--remote", "-y"))
-    assert gone.stdout == remote_header() + f"Deleting KV namespace {ns}.\nDeleted KV namespace {ns}.\n"
+    shown = f'name: "renamed" (id: "{ns}")'
+    assert gone.stdout == (remote_header() + f"About to delete remote KV namespace {shown}.\n"
+                           "This action is irreversible and will permanently delete all data in "
+                           f"the KV namespace.\n\nDeleting KV namespace {shown}.\n"
+                           f"Deleted KV namespace {shown}.\n")
     assert json.loads(ok(run("kv", "namespace", "list", "--remote")).stdout) == []
     unknown = run("kv", "namespace", "delete", "--namespace-id", ns, "--remote", "-y")
     assert unknown.exit_code == 1
@@ -175,7 +180,8 @@ def test_a_namespace_round_trips_between_two_servers(run, servers, use, tmp_path
     assert imported.stdout == (
         remote_header() + f'🌀 Created namespace "restored" with id "{restored}".\n'
         f'Importing "{tmp_path / "a.json"}" into KV namespace {restored}.\n'
-        "Uploaded 0% (0 out of 2,600)\nUploaded 100% (2,600 out of 2,600)\n"
+        "Uploaded 0% (0 out of 2,600)\nUploaded 38% (1,000 out of 2,600)\n"
+        "Uploaded 76% (2,000 out of 2,600)\nUploaded 100% (2,600 out of 2,600)\n"
         f"✨ Imported 2600 key-value pair(s) into KV namespace {restored}.\n")
     ok(run("kv", "namespace", "export", "restored", "--remote", "-o", str(tmp_path / "b.json")))
     assert (tmp_path / "a.json").read_text() == (tmp_path / "b.json").read_text()

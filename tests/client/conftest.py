@@ -38,7 +38,7 @@ class Faults:
     letting them reach the app, and records every request."""
 
     app: Any
-    plan: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    plan: list[tuple[Any, ...]] = field(default_factory=list)  # (status, headers[, body])
     seen: list[Seen] = field(default_factory=list)
     keep_bodies: bool = False
     ignore_page: bool = False  # act like a server that ignores ?page=
@@ -62,9 +62,10 @@ class Faults:
         if self.keep_bodies:
             entry.body = body
         if self.plan:
-            status, headers = self.plan.pop(0)
-            reply = json.dumps({"success": False, "errors": [{"code": 10000 + status, "message": "injected"}],
-                                "messages": [], "result": None}).encode()
+            status, headers, *raw = self.plan.pop(0)
+            reply = raw[0] if raw else json.dumps(
+                {"success": False, "errors": [{"code": 10000 + status, "message": "injected"}],
+                 "messages": [], "result": None}).encode()
             await send({"type": "http.response.start", "status": status,
                         "headers": [(b"content-type", b"application/json"),
                                     *((k.encode(), v.encode()) for k, v in headers.items())]})

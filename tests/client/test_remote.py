@@ -64,7 +64,7 @@ async def test_namespace_list_ends_with_a_server_that_ignores_pages(server: Serv
 async def test_values_text_bytes_metadata_expiration_and_odd_keys(server: Server) -> None:
     async with server.client() as kv:
         ns = (await kv.create_namespace("values")).id
-        odd = "sp ace/x?y%z#ü"
+        odd = "sp ace/x?y%z#ü!*'()"
         await kv.put(ns, odd, "text", expiration_ttl=120)
         await kv.put(ns, "bin", b"\x00\xff\xfe", metadata={"a": [1, "two"]})
         await kv.put(ns, "meta-text", "hello", metadata={"m": True})
@@ -77,14 +77,14 @@ async def test_values_text_bytes_metadata_expiration_and_odd_keys(server: Server
         assert await kv.get_with_metadata(ns, "missing") is None
         assert kv.missing_value_error(ns, "a b") == (
             f"Failed to fetch {BASE_URL}/accounts/{server.account}/storage/kv/namespaces/{ns}/values/a%20b"
-            " - 404: Not Found")
+            " - 404: Not Found);")  # sic: wrangler 4.86's text
         names = [r.key async for r in kv.list_keys(ns)]
         assert names == sorted(["bin", "meta-text", odd])
         await kv.delete(ns, odd)
         assert await kv.get(ns, odd) is None
     puts = [s for s in server.faults.seen if s.method == "PUT" and "/values/" in s.path]
     # encodeURIComponent-style key segment; the TTL as a query parameter
-    assert puts[0].path.endswith("/values/sp%20ace%2Fx%3Fy%25z%23%C3%BC?expiration_ttl=120")
+    assert puts[0].path.endswith("/values/sp%20ace%2Fx%3Fy%25z%23%C3%BC!*'()?expiration_ttl=120")
     assert unquote(puts[0].path.split("/values/")[1].split("?")[0]) == odd
 
 
@@ -142,9 +142,16 @@ async def test_bulk_put_splits_under_the_item_and_byte_limits(server: Server) ->
             await kv.put_bulk(ns, [big])
 
 
-async def test_bulk_put_of_10001_items_takes_two_requests(server: Server) -> None:
+async def test_bulk_put_of_10001_items(server: Server) -> None:
+    # bulk.test.ts "should put the key-values in batches of 1000 parsed from a file"
     async with server.client() as kv:
         ns = (await kv.create_namespace("big")).id
+        assert await kv.put_bulk(ns, _records(kv, ns, 10_001)) == 10_001
+        sizes = [s for s in server.faults.seen if s.method == "PUT" and s.path.endswith("/bulk")]
+        assert len(sizes) == 11
+    # asked for more than the API takes, a request still holds at most 10,000 items
+    server.faults.seen.clear()
+    async with server.client(bulk_max_items=50_000) as kv:
         assert await kv.put_bulk(ns, _records(kv, ns, 10_001)) == 10_001
         sizes = [s for s in server.faults.seen if s.method == "PUT" and s.path.endswith("/bulk")]
         assert len(sizes) == 2
@@ -297,3 +304,100 @@ async def test_edgekv_devs_open_api_needs_no_credential(tmp_path) -> None:
             assert await kv.account_id() == "edeed0000000000000000000000000c1"
     finally:
         await store.close()
+
+
+async def test_a_reply_that_is_not_an_envelope_is_reported_as_malformed(server: Server) -> None:
+    async with server.client(retries=0) as kv:
+        server.faults.plan = [(502, {}, b"<html>bad gateway</html>")]
+        with pytest.raises(ApiRequestFailed) as caught:
+            await kv.list_namespaces()
+    assert str(caught.value) == (
+        "Received a malformed response from the API\n<html>bad gateway</html>\n"
+        f"GET /accounts/{server.account}/storage/kv/namespaces -> 502 Bad Gateway")
+
+
+async def test_a_failed_value_read_is_wranglers_failed_to_fetch(server: Server) -> None:
+    async with server.client() as kv:
+        with pytest.raises(ApiRequestFailed) as caught:
+            await kv.get("0" * 32, "k")  # no such namespace: 404 with code 10013
+    assert str(caught.value) == (
+        f"Failed to fetch {BASE_URL}/accounts/{server.account}/storage/kv/namespaces/{'0' * 32}"
+        "/values/k - 404: Not Found);")
+
+
+async def test_several_accounts_without_an_account_id_is_an_error_listing_them(tmp_path) -> None:
+    import httpx
+
+    from edgekv.accounts import AccountRegistry
+    from edgekv.client import RemoteSettings
+    from edgekv.server.management import ManagementPaths, api_context, not_found_app
+    from edgekv.storage import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'dev.sqlite3'}")
+    try:
+        other = (await AccountRegistry(store).create_account("other")).account
+        app = ManagementPaths(not_found_app, api_context(store, open_without_credential=True))
+        settings = RemoteSettings(base_url="http://127.0.0.1/cdn-cgi/edgekv/client/v4")
+        async with RemoteKV(settings, transport=httpx.ASGITransport(app=app)) as kv:
+            with pytest.raises(RemoteSetupError) as caught:
+                await kv.list_namespaces()
+    finally:
+        await store.close()
+    assert str(caught.value).startswith("More than one account available")
+    assert f"`other`: `{other.id}`" in str(caught.value)
+    assert "`Local account`: `edeed0000000000000000000000000c1`" in str(caught.value)
+
+
+async def test_retry_after_as_a_date_or_garbage(server: Server) -> None:
+    import email.utils
+
+    async with server.client() as kv:
+        soon = email.utils.formatdate(time.time() + 30, usegmt=True)
+        server.faults.plan = [(429, {"Retry-After": soon}), (429, {"Retry-After": "soon-ish"}),
+                              (503, {"Retry-After": "nan"})]
+        await kv.list_namespaces()
+    assert 25 <= server.waits[0] <= 31 and server.waits[1:] == [1.0, 2.0]
+
+
+async def test_unsuccessful_keys_are_sent_again(server: Server) -> None:
+    """The API may report keys it could not write (``unsuccessful_keys``): they are retried."""
+    import httpx
+
+    app = server.faults.app
+    resent: list[bytes] = []
+
+    async def flaky(scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] != "http" or not scope["path"].endswith("/bulk") or scope["method"] != "PUT":
+            await app(scope, receive, send)
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        resent.append(body)
+
+        async def replay():  # type: ignore[no-untyped-def]
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def rewrite(message):  # type: ignore[no-untyped-def]
+            if message["type"] == "http.response.body" and len(resent) == 1:
+                message = {**message, "body": json.dumps({
+                    "success": True, "errors": [], "messages": [],
+                    "result": {"successful_key_count": 1, "unsuccessful_keys": ["k00001"]}}).encode()}
+            elif message["type"] == "http.response.start" and len(resent) == 1:
+                message = {**message, "headers": [(b"content-type", b"application/json")]}
+            await send(message)
+
+        await app(scope, replay, rewrite)
+
+    async with RemoteKV(server.settings(), transport=httpx.ASGITransport(app=flaky),
+                        sleep=lambda s: _no_wait()) as kv:
+        ns = (await kv.create_namespace("flaky")).id
+        assert await kv.put_bulk(ns, _records(kv, ns, 3)) == 3
+    assert len(resent) == 2 and [i["key"] for i in json.loads(resent[1])] == ["k00001"]
+
+
+async def _no_wait() -> None:
+    return None

@@ -15,12 +15,14 @@ from edgekv.storage import Store, open_store
 NOW = 1000  # Miniflare's tests freeze the clock here
 TIME_FUTURE = 1500
 
-BACKENDS = ["memory", "sqlite"]
+BACKENDS = ["memory", "sqlite", "postgres"]
 
 
 @pytest.fixture(params=BACKENDS)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A storage URL for each backend under test."""
+    """A storage URL for each backend under test (postgres: a schema of its own)."""
+    if request.param == "postgres":
+        return str(request.getfixturevalue("pg_url"))
     return "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'kv.sqlite3'}"
 
 

@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -83,7 +84,12 @@ class KVModelMachine(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         self.tmp = tempfile.mkdtemp(prefix="edgekv-prop-")
         self.clock = FakeClock(1_000_000.25)  # a fractional start: now is floored for TTLs
-        url = "memory://" if self.backend == "memory" else f"sqlite:///{self.tmp}/kv.sqlite3"
+        if self.backend == "postgres":  # a fresh schema on the session's cluster per example
+            cluster = PostgresMachine.cluster
+            assert cluster is not None, "the postgres_cluster fixture did not run"
+            url = cluster.url(cluster.new_schema())
+        else:
+            url = "memory://" if self.backend == "memory" else f"sqlite:///{self.tmp}/kv.sqlite3"
         self.store: Store = open_store(url, clock=self.clock)
         self.kv = KVNamespace(self.store, NAMESPACE, limits=TESTING_LIMITS)
         self.model: dict[str, Entry] = {}
@@ -247,6 +253,16 @@ class SqliteMachine(KVModelMachine):
     backend = "sqlite"
 
 
+class PostgresMachine(KVModelMachine):
+    backend = "postgres"
+    cluster: Any = None  # the session's PostgresCluster, set by _postgres_machine_cluster
+
+
+@pytest.fixture
+def _postgres_machine_cluster(postgres_cluster: Any) -> None:
+    PostgresMachine.cluster = postgres_cluster
+
+
 _SETTINGS = settings(
     max_examples=60,
     stateful_step_count=40,
@@ -258,3 +274,8 @@ TestMemoryAgreesWithModel = MemoryMachine.TestCase
 TestMemoryAgreesWithModel.settings = _SETTINGS
 TestSqliteAgreesWithModel = SqliteMachine.TestCase
 TestSqliteAgreesWithModel.settings = _SETTINGS
+# Fewer examples on PostgreSQL: every step is a few network round trips.
+TestPostgresAgreesWithModel = pytest.mark.usefixtures("_postgres_machine_cluster")(
+    PostgresMachine.TestCase
+)
+TestPostgresAgreesWithModel.settings = settings(_SETTINGS, max_examples=12)

@@ -148,7 +148,7 @@ DIVERGENCES: dict[str, str] = {
     "bulk meta falsy": (
         "miniflare 4.20260426 answers a bare '' for a falsy value in bulk getWithMetadata; "
         "Miniflare HEAD (commit 1035f745, 2026-07-28) returns {value, metadata}, which edgekv "
-        "follows (spec kv-binding.md 4.4, catalogue item 20)"
+        "follows (docs/kv-binding.md, catalogue)"
     ),
     "bulk meta falsy json": "the same bug for JSON falsy values (0, false)",
 }

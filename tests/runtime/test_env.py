@@ -256,3 +256,13 @@ async def test_unsupported_binding_kinds_name_kind_and_config_entry(
 
 def test_env_without_bindings_is_truthy() -> None:
     assert Env() and len(Env()) == 0
+
+
+def test_a_mistyped_binding_name_gets_a_suggestion() -> None:
+    from edgekv.runtime.env import Env
+
+    env = Env({"CACHE": object(), "TODO": object()})
+    with pytest.raises(AttributeError, match=r"^env has no binding named 'CAHCE'; did you mean env.CACHE\?$"):
+        env.CAHCE  # noqa: B018
+    with pytest.raises(AttributeError, match=r"^env has no binding named 'NOTHING_LIKE_IT'$"):
+        env.NOTHING_LIKE_IT  # noqa: B018

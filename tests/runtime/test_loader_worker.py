@@ -195,7 +195,7 @@ async def test_import_error_page_then_fixed_file_after_reload(
     assert isinstance(runtime.load_error, WorkerLoadError)
     await runtime.env.KV.put("kept", "still here")
     async with client(runtime) as http:
-        response = await http.get("/")
+        response = await http.get("/", headers={"Accept": "text/html"})
         assert response.status_code == 500
         assert response.headers["content-type"].startswith("text/html")
         page = response.text
@@ -260,7 +260,11 @@ async def test_uncaught_exception_answers_500_page_and_logs(
     """)
     caplog.set_level(logging.ERROR, logger="edgekv.runtime")
     async with client(runtime) as http:
-        response = await http.get("/x")
+        response = await http.get("/x", headers={"Accept": "text/html,application/xhtml+xml"})
+        plain = await http.get("/x")  # curl and fetch() ask for */*: the traceback as text
+    assert plain.status_code == 500 and plain.headers["content-type"].startswith("text/plain")
+    assert plain.text.startswith('ValueError: bad path </x>\n\nTraceback')
+    assert 'helper("/x")' in plain.text and "edgekv/runtime/worker.py" not in plain.text
     assert response.status_code == 500
     assert "ValueError: bad path &lt;/x&gt;" in response.text
     assert "helper(&quot;/x&quot;)" in response.text or "helper(\"/x\")" in response.text
@@ -284,7 +288,7 @@ async def test_non_response_return_is_a_type_error(open_worker: OpenWorker) -> N
     with pytest.raises(TypeError, match="did not resolve to 'Response'"):
         await runtime.fetch("http://worker.test/")
     async with client(runtime) as http:
-        response = await http.get("/")
+        response = await http.get("/", headers={"Accept": "text/html"})
     assert response.status_code == 500
     assert NOT_A_RESPONSE.replace("'", "&#x27;") in response.text
 

@@ -120,3 +120,29 @@ async def test_outbound_connection_failure_reports_error_then_close() -> None:
     ws.addEventListener("close", lambda e: (kinds.append(f"close {e.code}"), closed.set()))
     await asyncio.wait_for(closed.wait(), 5)
     assert kinds == ["error", "close 1006"]
+
+
+async def test_listener_raising_base_exception_keeps_delivering(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # 14-websocket-stream-consumer calls ctx.abort() (a BaseException) from a listener
+    from edgekv.durable_objects.errors import DurableObjectAbort
+
+    client, server = WebSocketPair.new().object_values()
+    client.accept()
+    server.accept()
+    got: list[str] = []
+    done = asyncio.Event()
+
+    def on_message(event) -> None:  # type: ignore[no-untyped-def]
+        got.append(event.data)
+        if event.data == "abort":
+            raise DurableObjectAbort("WebSocket closed")
+        done.set()
+
+    server.addEventListener("message", on_message)
+    client.send("abort")
+    client.send("after")
+    await asyncio.wait_for(done.wait(), 2)
+    assert got == ["abort", "after"]
+    assert "Uncaught exception in a WebSocket message handler" in caplog.text

@@ -108,3 +108,18 @@ async def test_fetched_response_passes_through_correctly(served: int, path: str)
     assert body == BODY
     assert dict(headers)["content-length"] == str(len(BODY))
     assert dict(headers)["date"] == "Thu, 03 Dec 2026 10:00:00 GMT"
+
+
+async def test_other_apps_get_one_date_header_too() -> None:
+    # uvicorn's Date is off; DateHeader adds one to responses that are not the Worker's.
+    server = DevServer(None, host="127.0.0.1", port=0, run_crons=False)
+    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    server.on_ready = ready.set_result
+    serving = asyncio.create_task(server.serve())
+    url = await asyncio.wait_for(ready, 10)
+    try:
+        headers, _ = await _raw_get(int(url.rsplit(":", 1)[1]), "/anything")
+        assert [name for name, _ in headers].count("date") == 1
+    finally:
+        server.stop()
+        await asyncio.wait_for(serving, 10)

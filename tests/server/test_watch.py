@@ -20,6 +20,8 @@ def test_filter(tmp_path: Path) -> None:
     assert accept(Change.modified, f"{p}/.dev.vars")
     assert accept(Change.modified, f"{p}/.dev.vars.staging")
     assert accept(Change.modified, f"{p}/.env")
+    assert accept(Change.modified, f"{p}/pyproject.toml")  # dependencies resolve again
+    assert not accept(Change.modified, f"{p}/public/index.html")  # assets: read per request
     assert not accept(Change.modified, f"{p}/README.md")
     assert not accept(Change.modified, f"{p}/.edgekv/kv.sqlite3")
     assert not accept(Change.modified, f"{p}/.edgekv/do/x.py")

@@ -178,3 +178,82 @@ async def test_non_upgrade_answer_refuses_the_websocket(served: tuple[str, Worke
         async with connect(base + "/nowhere"):
             pass
     assert info.value.response.status_code == 404
+
+
+FASTAPI_ENTRY = """\
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+from workers import WorkerEntrypoint, asgi
+
+app = FastAPI()
+LOG = []
+
+
+@app.get("/")
+async def root():
+    return {"ok": True}
+
+
+@app.websocket("/ws/{room}")
+async def chat(websocket: WebSocket, room: str):
+    if room == "closed":
+        await websocket.close(code=1008)
+        return
+    await websocket.accept()
+    await websocket.send_text(f"joined {room}")
+    try:
+        while True:
+            text = await websocket.receive_text()
+            if text == "quit":
+                await websocket.close(code=4001, reason="bye")
+                return
+            await websocket.send_text(text.upper())
+    except WebSocketDisconnect as exc:
+        LOG.append(exc.code)
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        if (request.headers.get("upgrade") or "").lower() == "websocket":
+            return await asgi.websocket(app, request, self.env)
+        return await asgi.fetch(app, request, self.env)
+"""
+
+
+async def test_fastapi_websocket_endpoint_through_asgi_websocket(tmp_path: Path) -> None:
+    # workers-py SDK asgi.websocket (process_websocket): a FastAPI WebSocket route in a Worker
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "entry.py").write_text(FASTAPI_ENTRY)
+    (tmp_path / "wrangler.toml").write_text(
+        'name = "fa"\nmain = "src/entry.py"\ncompatibility_flags = ["python_workers"]\n')
+    runtime = await WorkerRuntime.open(load_config(tmp_path, cwd=tmp_path, environ={}),
+                                       store_url="memory://")
+    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    server = DevServer(runtime, host="127.0.0.1", port=0, on_ready=ready.set_result,
+                       run_crons=False)
+    serving = asyncio.create_task(server.serve())
+    base = (await asyncio.wait_for(ready, 10)).replace("http://", "ws://")
+    try:
+        async with connect(base + "/ws/lobby") as ws:
+            assert await asyncio.wait_for(ws.recv(), 5) == "joined lobby"
+            await ws.send("hello")
+            assert await asyncio.wait_for(ws.recv(), 5) == "HELLO"
+            await ws.send("quit")
+            await asyncio.wait_for(ws.wait_closed(), 5)
+            assert (ws.close_code, ws.close_reason) == (4001, "bye")
+        from websockets.exceptions import InvalidStatus
+
+        with pytest.raises(InvalidStatus) as info:
+            async with connect(base + "/ws/closed"):
+                pass
+        assert info.value.response.status_code == 403
+        async with connect(base + "/ws/second") as ws:
+            assert await asyncio.wait_for(ws.recv(), 5) == "joined second"
+        module = runtime.worker.module  # type: ignore[union-attr]
+        for _ in range(50):
+            if module.LOG:
+                break
+            await asyncio.sleep(0.05)
+        assert module.LOG == [1000]  # the client's close reached the app as a disconnect
+    finally:
+        server.stop()
+        await asyncio.wait_for(serving, 10)

@@ -1,4 +1,5 @@
-"""Shared fixtures for the storage engine tests: a factory that opens either backend."""
+"""Shared fixtures for the storage engine tests: a factory that opens any backend
+(``postgres`` uses the session's PostgreSQL cluster, one schema per store)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from edgekv.storage import Store, open_store
 
 StoreFactory = Callable[..., Awaitable[Store]]
 
-BACKENDS = ["memory", "sqlite"]
+BACKENDS = ["memory", "sqlite", "postgres"]
 
 
 def store_url(backend: str, directory: Path, name: str = "x.sqlite3") -> str:
@@ -20,6 +21,10 @@ def store_url(backend: str, directory: Path, name: str = "x.sqlite3") -> str:
     if backend == "memory":
         return "memory://"
     return f"sqlite:///{directory / name}"
+
+
+def _sql_name(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name.lower())
 
 
 @pytest.fixture
@@ -33,7 +38,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def make_store(backend: str, tmp_path: Path, clock: FakeClock) -> AsyncIterator[StoreFactory]:
+async def make_store(
+    backend: str, tmp_path: Path, clock: FakeClock, request: pytest.FixtureRequest
+) -> AsyncIterator[StoreFactory]:
     """A factory: ``await make_store()`` opens a fresh store of the parametrized backend.
 
     Every store opened through it is closed at teardown. ``name`` picks another SQLite file
@@ -41,10 +48,18 @@ async def make_store(backend: str, tmp_path: Path, clock: FakeClock) -> AsyncIte
     """
     opened: list[Store] = []
     counter = iter(range(1_000_000))
+    schema_prefix = ""
+    if backend == "postgres":  # one schema per name, so ``name`` reopens the same data
+        cluster = request.getfixturevalue("postgres_cluster")
+        schema_prefix = cluster.new_schema()
 
     async def factory(*, name: str | None = None, clock_: FakeClock | None = None) -> Store:
         file_name = name or f"x{next(counter)}.sqlite3"
-        store = open_store(store_url(backend, tmp_path, file_name), clock=clock_ or clock)
+        if backend == "postgres":
+            url = cluster.url(f"{schema_prefix}_{_sql_name(file_name)}")
+        else:
+            url = store_url(backend, tmp_path, file_name)
+        store = open_store(url, clock=clock_ or clock)
         opened.append(store)
         return store
 

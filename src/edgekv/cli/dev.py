@@ -155,21 +155,22 @@ def _run(coro: Any) -> None:
               help="Run scheduled() on GET /__scheduled?cron=... (as wrangler dev does).")
 def dev(directory: str | None, config_path: str | None, env_name: str | None, cwd: str | None,
         persist_to: str | None, ip: str | None, port: int | None, variables: tuple[str, ...],
-        watch: bool, log_level: str, strict: bool, test_scheduled: bool = False) -> None:
+        watch: bool, log_level: str, strict: bool, test_scheduled: bool = False,
+        env_files: tuple[str, ...] = ()) -> None:
     """Serve the Python Worker of DIR (default: the current folder) on 127.0.0.1:8787."""
     base = Path(cwd).resolve() if cwd else Path.cwd()
     if config_path is None and directory is not None:
         config_path_or_dir: str | None = str((base / directory).resolve())
     else:
         config_path_or_dir = config_path
-    project = load_project(config_path_or_dir, env_name, cwd, persist_to)
+    project = load_project(config_path_or_dir, env_name, cwd, persist_to, env_files)
     config = project.config
     if config.config_path is None:
         folder = Path(config_path_or_dir) if config_path_or_dir else base
         fail(f"No wrangler.toml, wrangler.json or wrangler.jsonc in {folder} or its parents.\n"
              "Create a project with `edgekv init`, or save this as wrangler.toml:\n\n"
              + starter_config(worker_name(folder)).rstrip("\n"))
-    overrides = _parse_vars(variables)
+    overrides = {**project.env_file_values(), **_parse_vars(variables)}
     target = Path(config_path_or_dir) if config_path_or_dir else base
     if not target.is_absolute():
         target = base / target
@@ -188,6 +189,12 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
     _configure_logging(log_level)
     _print_banner(config, overrides)
     watch_paths = _watch_paths(config, base) if watch else []
+    debug = logging.getLogger("edgekv.dev")
+    debug.debug("Config file: %s%s", config.config_path, f" (env {config.env})" if config.env else "")
+    debug.debug("Worker entry: %s", config.main_path)
+    debug.debug("State folder: %s (KV %s, Durable Objects %s)", state.root, state.kv_db.name,
+                state.do_db.name)
+    debug.debug("Watched for reloads: %s", ", ".join(str(p) for p in watch_paths) or "nothing (--no-watch)")
 
     def ready(url: str) -> None:
         lock.update(address=url)

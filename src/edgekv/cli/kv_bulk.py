@@ -17,12 +17,13 @@ from typing import IO, Any
 
 import click
 
-from edgekv.cli.kv_run import print_location, run_kv
+from edgekv.cli.kv_key import metadata_option
+from edgekv.cli.kv_run import input_path, print_location, run_kv
 from edgekv.cli.output import banner, fail, info, is_interactive, warn
 from edgekv.cli.project import Project, project_options
 from edgekv.cli.targets import describe_namespace, resolve_namespace_id, target_options
 from edgekv.client import KVClient
-from edgekv.client.bulk import BulkLoad, bulk_rules, read_bulk_file, read_keys, store_bulk
+from edgekv.client.bulk import BulkDefaults, BulkLoad, bulk_rules, read_bulk_file, read_keys, store_bulk
 from edgekv.client.bulkfile import BulkFileError
 from edgekv.client.jsonout import pretty
 
@@ -35,8 +36,9 @@ def bulk() -> None:
 
 
 @contextlib.contextmanager
-def open_input(filename: str) -> Iterator[IO[str]]:
-    """The file named on the command line (``-``: stdin), or a wrangler-style failure."""
+def open_input(project: Project, filename: str) -> Iterator[IO[str]]:
+    """The file named on the command line (``-``: stdin; else relative to ``--cwd``, as
+    wrangler reads it), or a wrangler-style failure."""
     if filename == "-":  # UTF-8 whatever the locale; bad bytes are reported, not replaced
         wrapper = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", newline="")
         try:
@@ -45,7 +47,7 @@ def open_input(filename: str) -> Iterator[IO[str]]:
             wrapper.detach()  # leave sys.stdin open
         return
     try:
-        handle = open(filename, encoding="utf-8", newline="")  # noqa: SIM115 - closed below
+        handle = open(input_path(project, filename), encoding="utf-8", newline="")  # noqa: SIM115
     except OSError as exc:
         fail(f'Could not read file "{filename}": {exc.strerror}')
     with handle:
@@ -79,23 +81,26 @@ class ProgressReport:
             info(f"{self.verb} {done * 100 // total}% ({done:,} out of {total:,})")
 
 
-def load_file(project: Project, remote: bool, namespace_id: str, filename: str,
-              *, skip_expired: bool = False,
-              write_guard: contextlib.AbstractContextManager[Any] | None = None) -> BulkLoad:
-    """Read and check a bulk file whole, then store it; a bad file is reported as wrangler
-    does. The input is read before any store or connection is opened, so a slow input
-    holds nothing, and Ctrl-C while reading (a ``KeyboardInterrupt`` from here) stored
-    nothing."""
+def load_file(project: Project, remote: bool, namespace_id: str | None, filename: str,
+              *, title: str | None = None, on_namespace: Any = None, skip_expired: bool = False,
+              write_guard: contextlib.AbstractContextManager[Any] | None = None,
+              defaults: BulkDefaults | None = None) -> BulkLoad:
+    """Read and check a bulk file whole, then store it in ``namespace_id`` (or the namespace
+    titled ``title``, created when there is none); a bad file is reported as wrangler does.
+    The input is read before any store or connection is opened, so a slow input holds
+    nothing, and Ctrl-C while reading (a ``KeyboardInterrupt`` from here) stored nothing."""
     shown = "stdin" if filename == "-" else filename
-    with open_input(filename) as handle, progress_ticker(sys.stderr.isatty() and not remote) as tick:
+    spinner = sys.stderr.isatty() and not remote  # remote runs print wrangler's progress lines
+    with open_input(project, filename) as handle, progress_ticker(spinner) as tick:
         try:
-            load = read_bulk_file(handle, shown, bulk_rules(namespace_id), on_item=tick,
-                                  skip_expired=skip_expired)
+            load = read_bulk_file(handle, shown, bulk_rules(namespace_id or ""), on_item=tick,
+                                  skip_expired=skip_expired, defaults=defaults)
         except BulkFileError as exc:
             fail(str(exc))
 
     async def work(client: KVClient) -> BulkLoad:
-        return await store_bulk(client, namespace_id, load,
+        return await store_bulk(client, namespace_id, load, title=title,
+                                on_namespace=on_namespace,
                                 progress=ProgressReport("Uploaded") if remote else None,
                                 write_guard=write_guard)
 
@@ -107,9 +112,16 @@ def load_file(project: Project, remote: bool, namespace_id: str, filename: str,
 
 @bulk.command("put")
 @click.argument("filename")
+@click.option("--ttl", type=int, default=None,
+              help="Time (seconds) for which items without their own expiration stay visible.")
+@click.option("--expiration", type=int, default=None,
+              help="Epoch seconds at which items without their own expiration expire.")
+@click.option("--metadata", default=None,
+              help="A JSON object given to items that carry no metadata of their own.")
 @target_options
 @project_options
-def put(filename: str, target: Any, remote: bool, project: Project) -> None:
+def put(filename: str, ttl: int | None, expiration: int | None, metadata: str | None,
+        target: Any, remote: bool, project: Project) -> None:
     """Upload the key-value pairs of FILENAME (a JSON array; ``-`` for stdin).
 
     The whole input is read, parsed and validated first; only then is the store's write lock
@@ -117,12 +129,19 @@ def put(filename: str, target: Any, remote: bool, project: Project) -> None:
     lock, and Ctrl-C says what happened: before the write nothing is stored (exit 130); once
     the local write has begun it completes and everything is stored.
     """
+    defaults = None
+    if ttl is not None or expiration is not None or metadata is not None:
+        # wrangler accepts these flags and ignores them; edgekv gives them to the items that
+        # set none of their own (docs/cli.md)
+        defaults = BulkDefaults(expiration=expiration, expiration_ttl=ttl,
+                                metadata=metadata_option(metadata))
     namespace_id = resolve_namespace_id(project, target, remote)
     banner()
     print_location(remote)
     guard = _SigintDeferred()
     try:
-        load = load_file(project, remote, namespace_id, filename, write_guard=guard)
+        load = load_file(project, remote, namespace_id, filename, write_guard=guard,
+                         defaults=defaults)
     except KeyboardInterrupt:
         if guard.entered:
             raise
@@ -166,7 +185,7 @@ def get(filename: str, target: Any, remote: bool, project: Project) -> None:
     """Print the values of the keys listed in FILENAME as JSON (locally each value is
     ``{"value": ...}``; remotely the API's map of values, as wrangler prints them)."""
     namespace_id = resolve_namespace_id(project, target, remote)
-    with open_input(filename) as handle:
+    with open_input(project, filename) as handle:
         try:
             keys = read_keys(handle, "stdin" if filename == "-" else filename)
         except BulkFileError as exc:
@@ -177,8 +196,8 @@ def get(filename: str, target: Any, remote: bool, project: Project) -> None:
 
     found = run_kv(project, remote, work)
     texts = {k: None if v is None else v.decode("utf-8", "replace") for k, v in found.items()}
-    if remote:
-        info(pretty(texts))
+    if remote:  # the API's map, then wrangler's "Success!" after a blank line
+        info(pretty(texts) + "\n\nSuccess!")
     else:
         info(pretty({k: {"value": v} for k, v in texts.items()}))
 
@@ -192,7 +211,7 @@ def delete(filename: str, force: bool, target: Any, remote: bool, project: Proje
     """Delete the keys listed in FILENAME (strings or {"name"} objects)."""
     namespace_id = resolve_namespace_id(project, target, remote)
     shown = "stdin" if filename == "-" else filename
-    with open_input(filename) as handle:
+    with open_input(project, filename) as handle:
         try:
             keys = read_keys(handle, shown)
         except BulkFileError as exc:

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from edgekv.cli.kv_run import print_location, run_kv
+from edgekv.cli.kv_run import input_path, print_location, run_kv
 from edgekv.cli.output import banner, fail, info
 from edgekv.cli.project import Project, project_options
 from edgekv.cli.targets import describe_namespace, resolve_namespace_id, target_options
@@ -27,7 +27,8 @@ def key() -> None:
     """Individually manage Workers KV key-value pairs."""
 
 
-def _metadata(text: str | None) -> Any:
+def metadata_option(text: str | None) -> Any:
+    """The ``--metadata`` flag's JSON object (wrangler's checks and texts)."""
     if text is None:
         return None
     try:
@@ -56,12 +57,12 @@ def put(key_name: str, value: str | None, path: str | None, ttl: int | None,
     """Write a single KEY with VALUE (or the contents of --path)."""
     if (value is None) == (path is None):
         fail("Exactly one of the arguments value and path is required")
-    meta = _metadata(metadata)
+    meta = metadata_option(metadata)
     namespace_id = resolve_namespace_id(project, target, remote)
     data: bytes | str
     if path is not None:
         try:
-            with open(path, "rb") as handle:  # stop one byte past the limit (/dev/zero)
+            with open(input_path(project, path), "rb") as handle:  # stop one byte past the limit
                 data = handle.read(DEFAULT_LIMITS.max_value_size_bytes + 1)
         except OSError as exc:
             fail(f"Could not read {path}: {exc.strerror}")

@@ -5,20 +5,29 @@ report its failures as wrangler does."""
 from __future__ import annotations
 
 import asyncio
+import os
 import functools
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from edgekv.cli.output import fail, info, resource_location
 from edgekv.cli.project import Project
-from edgekv.client import ApiRequestFailed, KVClient, LocalKV, RemoteKV, RemoteSettings, RemoteSetupError
+from edgekv.client import (
+    ApiRequestFailed,
+    KVClient,
+    LocalKV,
+    RemoteKV,
+    RemoteSettings,
+    RemoteSetupError,
+)
 from edgekv.client.bulkfile import BulkFileError
 from edgekv.client.settings import read_environment
 from edgekv.errors import KVError, KVSyntaxError, KVTypeError
 
-__all__ = ["location_options", "open_client", "print_location", "run_kv"]
+__all__ = ["input_path", "location_options", "open_client", "print_location", "run_kv"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -32,7 +41,7 @@ def location_options(func: F) -> F:
     @click.option("--local", is_flag=True, default=False,
                   help="Use the project's local store (the default; the one `edgekv dev` serves).")
     @click.option("--remote", is_flag=True, default=False,
-                  help="Use the v4 API at CLOUDFLARE_API_BASE_URL (an `edgekv serve`, or Cloudflare).")
+                  help="Use the v4 API at CLOUDFLARE_API_BASE_URL (`edgekv serve`, Cloudflare).")
     @functools.wraps(func)
     def wrapper(local: bool, remote: bool, **kwargs: Any) -> Any:
         if local and remote:
@@ -49,9 +58,16 @@ def open_client(project: Project, remote: bool) -> KVClient:
     if not remote:
         return LocalKV(project.state.kv_url, config=project.config)
     config = project.config
-    directory = config.config_dir or project.state.root.parent
-    environ = read_environment(directory, config.env)
+    if project.env_files:  # --env-file replaces the .env files (the process still wins)
+        environ = {**project.env_file_values(), **os.environ}
+    else:
+        environ = read_environment(config.config_dir or project.cwd, config.env)
     return RemoteKV(RemoteSettings.from_environ(environ))
+
+
+def input_path(project: Project, name: str) -> Path:
+    """A file named on the command line, relative to ``--cwd`` as wrangler resolves it."""
+    return project.cwd / name  # an absolute ``name`` stays as it is
 
 
 def print_location(remote: bool) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,6 +13,7 @@ import click
 
 from edgekv.cli.output import fail, warn
 from edgekv.config import Config, StatePaths, load_config
+from edgekv.config.dotenv import parse_dotenv
 from edgekv.errors import ConfigError
 
 __all__ = ["Project", "load_project", "project_flags", "project_options"]
@@ -22,15 +23,24 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass(frozen=True)
 class Project:
-    """A loaded project: its config (maybe empty) and where its local state lives."""
+    """A loaded project: its config (maybe empty), where its local state lives, and the
+    folder the command runs in (``--cwd``, else the process's), against which relative file
+    arguments resolve."""
 
     config: Config
     state: StatePaths
+    cwd: Path = field(default_factory=Path.cwd)
+    env_files: tuple[Path, ...] = ()
+
+    def env_file_values(self) -> dict[str, str]:
+        """The variables of ``--env-file`` files, later files winning (``{}`` without any)."""
+        return read_env_files(self.env_files)
 
 
 def project_flags(func: F) -> F:
     """Add wrangler's global flags (``-c/--config``, ``-e/--env``, ``--cwd``,
-    ``--persist-to``) as the parameters ``config_path``, ``env_name``, ``cwd``, ``persist_to``."""
+    ``--persist-to``, ``--env-file``) as the parameters ``config_path``, ``env_name``, ``cwd``,
+    ``persist_to``, ``env_files``."""
     for decorator in reversed((
         click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
                      default=None, help="Path to the Wrangler configuration file."),
@@ -40,6 +50,9 @@ def project_flags(func: F) -> F:
                      help="Run as if edgekv was started in this directory."),
         click.option("--persist-to", type=click.Path(file_okay=False), default=None,
                      help="Directory for local persistence (default: .edgekv next to the config)."),
+        click.option("--env-file", "env_files", multiple=True, type=click.Path(dir_okay=False),
+                     help="A .env file to load (repeatable; later files win): the Worker's "
+                          "variables in dev/serve, CLOUDFLARE_* settings for --remote."),
     )):
         func = decorator(func)
     return func
@@ -51,15 +64,26 @@ def project_options(func: F) -> F:
     @project_flags
     @functools.wraps(func)
     def wrapper(config_path: str | None, env_name: str | None, cwd: str | None,
-                persist_to: str | None, **kwargs: Any) -> Any:
-        kwargs["project"] = load_project(config_path, env_name, cwd, persist_to)
+                persist_to: str | None, env_files: tuple[str, ...] = (), **kwargs: Any) -> Any:
+        kwargs["project"] = load_project(config_path, env_name, cwd, persist_to, env_files)
         return func(**kwargs)
 
     return wrapper  # type: ignore[return-value]
 
 
+def read_env_files(paths: tuple[Path, ...]) -> dict[str, str]:
+    """The variables of ``paths`` in order (later files win). Fails naming an unreadable file."""
+    found: dict[str, str] = {}
+    for path in paths:
+        try:
+            found.update(parse_dotenv(path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"Could not read the env file {path}: {getattr(exc, 'strerror', None) or exc}")
+    return found
+
+
 def load_project(config_path: str | None, env_name: str | None, cwd: str | None,
-                 persist_to: str | None) -> Project:
+                 persist_to: str | None, env_files: tuple[str, ...] = ()) -> Project:
     """Load the config like wrangler (reporting every mistake, never a traceback)."""
     base = Path(cwd).resolve() if cwd else Path.cwd()
     target = Path(config_path) if config_path else base
@@ -78,4 +102,8 @@ def load_project(config_path: str | None, env_name: str | None, cwd: str | None,
         state.ensure()
     except OSError as exc:
         fail(f"Could not create the state folder {state.root}: {exc.strerror or exc}")
-    return Project(config=config, state=state)
+    files = tuple(base / Path(f).expanduser() for f in env_files)
+    for path in files:
+        if not path.is_file():
+            fail(f"The env file {path} does not exist.")
+    return Project(config=config, state=state, cwd=base, env_files=files)

@@ -23,8 +23,7 @@ import click
 from edgekv.accounts import AccountRegistry
 from edgekv.cli.dev import _configure_logging, _LOG_LEVELS, _parse_vars, _run
 from edgekv.cli.output import banner, fail, info, warn
-from edgekv.cli.project import load_project, project_flags
-from edgekv.config.dotenv import parse_dotenv
+from edgekv.cli.project import load_project, project_flags, read_env_files
 from edgekv.config.lock import StateFolderLocked, StateLock
 from edgekv.config.state import state_paths
 from edgekv.errors import StorageError
@@ -55,16 +54,6 @@ def parse_size(text: str) -> int:
     return int(match.group(1)) * _UNITS[(match.group(2) or "").lower()]
 
 
-def _env_file_vars(paths: tuple[str, ...]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for path in paths:
-        try:
-            found.update(parse_dotenv(Path(path).read_text(encoding="utf-8")))
-        except OSError as exc:
-            fail(f"Could not read the env file {path}: {exc.strerror or exc}")
-    return found
-
-
 @click.command("serve")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, exists=True))
 @project_flags
@@ -74,8 +63,6 @@ def _env_file_vars(paths: tuple[str, ...]) -> dict[str, str]:
               help="Port to listen on.")
 @click.option("--var", "variables", multiple=True, metavar="KEY:VALUE",
               help="A key-value pair added to the Worker's env; repeatable.")
-@click.option("--env-file", "env_files", multiple=True, type=click.Path(dir_okay=False),
-              help="A .env file whose variables are added to the Worker's env; repeatable.")
 @click.option("--tls-cert", type=click.Path(dir_okay=False, exists=True), default=None,
               help="Serve HTTPS with this certificate (PEM); needs --tls-key.")
 @click.option("--tls-key", type=click.Path(dir_okay=False, exists=True), default=None,
@@ -99,7 +86,7 @@ def serve(directory: str | None, config_path: str | None, env_name: str | None, 
     config = None
     if with_worker:
         target = config_path or str((base / str(directory)).resolve())
-        project = load_project(target, env_name, cwd, persist_to)
+        project = load_project(target, env_name, cwd, persist_to, env_files)
         config, state = project.config, project.state
     else:
         state = state_paths(None, persist_to, cwd=base)
@@ -107,7 +94,8 @@ def serve(directory: str | None, config_path: str | None, env_name: str | None, 
             state.ensure()
         except OSError as exc:
             fail(f"Could not create the state folder {state.root}: {exc.strerror or exc}")
-    overrides = {**_env_file_vars(env_files), **_parse_vars(variables)}
+    files = tuple(base / Path(f) for f in env_files)
+    overrides = {**read_env_files(files), **_parse_vars(variables)}
     host = resolve_host(ip)
     lock = StateLock(state.root)
     try:  # before any store opens: one server per state folder (docs/reliability.md)

@@ -18,4 +18,5 @@ from edgekv.client.local import LocalKV
 from edgekv.client.remote import RemoteKV
 from edgekv.client.settings import RemoteSettings
 
-__all__ = ["ApiRequestFailed", "KVClient", "LocalKV", "RemoteKV", "RemoteSettings", "RemoteSetupError"]
+__all__ = ["ApiRequestFailed", "KVClient", "LocalKV", "RemoteKV", "RemoteSettings",
+           "RemoteSetupError"]

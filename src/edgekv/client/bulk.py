@@ -9,7 +9,6 @@ the last item has been checked. ``export`` writes the bulk-file form of every re
 
 from __future__ import annotations
 
-import base64
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,19 +18,19 @@ from edgekv.client.bulkfile import (
     KEY_VALUE_INTERFACE,
     BulkFileError,
     describe_js,
+    export_item,
     iter_json_array,
     parse_key_item,
     parse_put_item,
 )
 from edgekv.client.kvclient import KVClient, Progress
 from edgekv.errors import KVError, KVTypeError
-from edgekv.kv import KVNamespace, jsjson
+from edgekv.kv import KVNamespace
 from edgekv.limits import DEFAULT_LIMITS, Limits
 from edgekv.storage import Record, open_store
 
-__all__ = ["BulkLoad", "bulk_rules", "export_item", "export_items", "load_bulk_file", "read_bulk_file",
-           "read_keys", "store_bulk",
-           "validated_records"]
+__all__ = ["BulkDefaults", "BulkLoad", "bulk_rules", "export_item", "export_items", "load_bulk_file",
+           "read_bulk_file", "read_keys", "store_bulk", "validated_records"]
 
 _MAX_LISTED_ERRORS = 12
 
@@ -44,6 +43,7 @@ def validated_records(
     on_item: Callable[[], None] = lambda: None,
     warnings: list[str] | None = None,
     skip_expired: list[str] | None = None,
+    defaults: BulkDefaults | None = None,
 ) -> Iterator[Record]:
     """Yield the records of a ``bulk put`` file, checked as ``put`` would check them.
 
@@ -71,10 +71,16 @@ def validated_records(
                 f"The item at index {index} contains unexpected properties: "
                 f"{describe_js(list(parsed.unexpected))}."
             )
+        expiration, expiration_ttl, metadata = parsed.expiration, parsed.expiration_ttl, parsed.metadata
+        if defaults is not None:
+            if expiration is None and expiration_ttl is None:
+                expiration, expiration_ttl = defaults.expiration, defaults.expiration_ttl
+            if metadata is None:
+                metadata = defaults.metadata
         try:
             record = kv.prepare_put(
-                parsed.key, parsed.value, expiration=parsed.expiration,
-                expiration_ttl=parsed.expiration_ttl, metadata=parsed.metadata,
+                parsed.key, parsed.value, expiration=expiration,
+                expiration_ttl=expiration_ttl, metadata=metadata,
             )
         except (KVError, KVTypeError) as exc:
             if (skip_expired is not None and isinstance(exc, KVError)
@@ -89,9 +95,15 @@ def validated_records(
     if shape_errors:
         listed = shape_errors[:_MAX_LISTED_ERRORS]
         more = "\n..." if len(shape_errors) > _MAX_LISTED_ERRORS else ""
+        rules = ""
+        if value_errors:  # every bad item in one run: the rule errors too, with their count
+            rules = (f"\nAlso, {len(value_errors)} item(s) cannot be stored:\n"
+                     + "\n".join(value_errors[:_MAX_LISTED_ERRORS])
+                     + (f"\n... and {len(value_errors) - _MAX_LISTED_ERRORS} more"
+                        if len(value_errors) > _MAX_LISTED_ERRORS else ""))
         raise BulkFileError(
             f'Unexpected JSON input from "{filename}".\n{KEY_VALUE_INTERFACE}\n'
-            + "\n".join(listed) + more
+            + "\n".join(listed) + more + rules
         )
     if value_errors:
         listed = value_errors[:_MAX_LISTED_ERRORS]
@@ -102,12 +114,25 @@ def validated_records(
         )
 
 
+@dataclass(frozen=True)
+class BulkDefaults:
+    """What ``kv bulk put --ttl/--expiration/--metadata`` give items that set none of their
+    own (an item's own expiration or TTL, and its own metadata, win)."""
+
+    expiration: int | None = None
+    expiration_ttl: int | None = None
+    metadata: Any = None
+
+
 @dataclass
 class BulkLoad:
-    """A bulk file read and checked (``records``), then what storing it did: items stored,
-    warnings, keys skipped as expired."""
+    """A bulk file read and checked (``records``), then what storing it did: the namespace
+    (and whether it was created for the load), items stored, warnings, keys skipped as
+    expired."""
 
     records: list[Record] = field(default_factory=list)
+    namespace_id: str = ""
+    created: bool = False
     stored: int = 0
     warnings: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
@@ -126,6 +151,7 @@ def read_bulk_file(
     *,
     on_item: Callable[[], None] = lambda: None,
     skip_expired: bool = False,
+    defaults: BulkDefaults | None = None,
 ) -> BulkLoad:
     """Read and check a whole bulk file (synchronously: no event loop, no store).
 
@@ -133,36 +159,67 @@ def read_bulk_file(
     load = BulkLoad()
     load.records = list(validated_records(stream, filename, rules, on_item=on_item,
                                           warnings=load.warnings,
-                                          skip_expired=load.expired if skip_expired else None))
+                                          skip_expired=load.expired if skip_expired else None,
+                                          defaults=defaults))
     return load
 
 
-async def store_bulk(client: KVClient, namespace_id: str, load: BulkLoad, *,
-                     progress: Progress | None = None,
-                     write_guard: contextlib.AbstractContextManager[Any] | None = None) -> BulkLoad:
-    """Store what ``read_bulk_file`` checked: one transaction locally (all or none).
-    ``write_guard`` is entered around the write alone (the CLI defers Ctrl-C there)."""
-    with write_guard if write_guard is not None else contextlib.nullcontext():
-        load.stored = await client.put_bulk(namespace_id, load.records, progress=progress)
+async def store_bulk(
+    client: KVClient,
+    namespace_id: str | None,
+    load: BulkLoad,
+    *,
+    title: str | None = None,
+    on_namespace: Callable[[str, bool], None] | None = None,
+    progress: Progress | None = None,
+    write_guard: contextlib.AbstractContextManager[Any] | None = None,
+) -> BulkLoad:
+    """Store what ``read_bulk_file`` checked in ``namespace_id``, or (with ``title``
+    instead) in the namespace with that title, created when there is none (and deleted
+    again if the write fails). One transaction locally (all or none). ``on_namespace(id,
+    created)`` hears which namespace it is before the write; ``write_guard`` is entered
+    around the write alone (the CLI defers Ctrl-C there)."""
+    if namespace_id is None:
+        if title is None:
+            raise ValueError("store_bulk needs a namespace id or a title")
+        found = await client.namespace_by_title(title)
+        if found is None:
+            found = await client.create_namespace(title)
+            load.created = True
+        namespace_id = found.id
+    load.namespace_id = namespace_id
+    if on_namespace is not None:
+        on_namespace(namespace_id, load.created)
+    try:
+        with write_guard if write_guard is not None else contextlib.nullcontext():
+            load.stored = await client.put_bulk(namespace_id, load.records, progress=progress)
+    except BaseException:
+        if load.created:  # a namespace made for a load that failed goes again
+            await client.delete_namespace(namespace_id)
+        raise
     load.records = []
     return load
 
 
 async def load_bulk_file(
     client: KVClient,
-    namespace_id: str,
+    namespace_id: str | None,
     stream: IO[str],
     filename: str,
     *,
+    title: str | None = None,
+    on_namespace: Callable[[str, bool], None] | None = None,
     on_item: Callable[[], None] = lambda: None,
     progress: Progress | None = None,
     skip_expired: bool = False,
 ) -> BulkLoad:
     """``read_bulk_file`` then ``store_bulk``: everything is read and checked before the
-    store is touched. Raises ``BulkFileError`` (nothing stored) if any item is wrong."""
-    load = read_bulk_file(stream, filename, client.validator(namespace_id), on_item=on_item,
-                          skip_expired=skip_expired)
-    return await store_bulk(client, namespace_id, load, progress=progress)
+    store is touched (a bad file creates no namespace). Raises ``BulkFileError`` (nothing
+    stored) if any item is wrong."""
+    load = read_bulk_file(stream, filename, client.validator(namespace_id or ""),
+                          on_item=on_item, skip_expired=skip_expired)
+    return await store_bulk(client, namespace_id, load, title=title, on_namespace=on_namespace,
+                            progress=progress)
 
 
 def read_keys(stream: IO[str], filename: str) -> list[str]:
@@ -184,21 +241,8 @@ def read_keys(stream: IO[str], filename: str) -> list[str]:
     return keys
 
 
-def export_item(record: Record) -> dict[str, Any]:
-    """A record as a ``bulk put`` item: the value as text when it is UTF-8, else base64."""
-    raw = record.value or b""
-    try:
-        item: dict[str, Any] = {"key": record.key, "value": raw.decode("utf-8")}
-    except UnicodeDecodeError:
-        item = {"key": record.key, "value": base64.b64encode(raw).decode("ascii"), "base64": True}
-    if record.expiration is not None:
-        item["expiration"] = record.expiration
-    if record.metadata is not None:
-        item["metadata"] = jsjson.parse(record.metadata)
-    return item
-
-
-async def export_items(client: KVClient, namespace_id: str, prefix: str = "") -> AsyncIterator[dict[str, Any]]:
+async def export_items(client: KVClient, namespace_id: str,
+                       prefix: str = "") -> AsyncIterator[dict[str, Any]]:
     """The namespace's records as bulk-file items, in key order (flat memory)."""
     async for record in client.export(namespace_id, prefix):
         yield export_item(record)

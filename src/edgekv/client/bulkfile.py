@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from edgekv.errors import EdgeKVError
+from edgekv.kv import jsjson
+from edgekv.storage import Record
 
 __all__ = [
     "KEY_VALUE_INTERFACE",
@@ -22,6 +24,7 @@ __all__ = [
     "BulkFileError",
     "BulkItem",
     "describe_js",
+    "export_item",
     "iter_json_array",
     "parse_key_item",
     "parse_put_item",
@@ -247,3 +250,17 @@ def parse_key_item(item: Any) -> str | None:
     if isinstance(item, dict) and isinstance(item.get("name"), str):
         return str(item["name"])
     return None
+
+
+def export_item(record: Record) -> dict[str, Any]:
+    """A record as a ``bulk put`` item: the value as text when it is UTF-8, else base64."""
+    raw = record.value or b""
+    try:
+        item: dict[str, Any] = {"key": record.key, "value": raw.decode("utf-8")}
+    except UnicodeDecodeError:
+        item = {"key": record.key, "value": base64.b64encode(raw).decode("ascii"), "base64": True}
+    if record.expiration is not None:
+        item["expiration"] = record.expiration
+    if record.metadata is not None:
+        item["metadata"] = jsjson.parse(record.metadata)
+    return item

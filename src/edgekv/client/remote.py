@@ -4,13 +4,14 @@ Any server that speaks the API works: ``edgekv serve`` (``…/client/v4``), ``ed
 (``…/cdn-cgi/edgekv/client/v4``) or Cloudflare itself. The requests are the ones wrangler
 4.86 sends (docs/cli.md, "Remote"):
 
-- keys in a path are percent-encoded as ``encodeURIComponent`` would (``quote(key, safe="")``);
+- keys in a path are percent-encoded as ``encodeURIComponent`` does;
 - a value is a raw body (``text/plain;charset=UTF-8`` for text, no type for bytes), or
   multipart/form-data with a ``value`` part and a ``metadata`` field when it has metadata;
 - ``GET …/keys?prefix=`` follows ``result_info.cursor`` until it is empty; namespace lists
   ask ``per_page=1000&order=title&direction=asc`` page after page until one is empty;
-- ``DELETE …/bulk`` takes JSON arrays of 1,000 keys, as wrangler sends them; ``PUT …/bulk``
-  gets as many items as fit under the API's limits (10,000 items and 100 MB per request).
+- ``PUT …/bulk`` and ``DELETE …/bulk`` (JSON arrays) take 1,000 items per request, as
+  wrangler sends them (so its progress lines are the same), and a bulk write request never
+  passes the API's limits (10,000 items, 100 MB): big values split it further.
 
 A reply of 429 (waiting as its ``Retry-After`` asks, at most ``max_retry_after``) or 5xx,
 or a connection that fails, is retried with a doubling delay, ``retries`` times at most;
@@ -21,7 +22,6 @@ a namespace create, which is not idempotent, is retried only on 429. Failures ra
 from __future__ import annotations
 
 import asyncio
-import base64
 import email.utils
 import http
 import json
@@ -35,6 +35,7 @@ from urllib.parse import quote
 import httpx
 
 from edgekv import __version__
+from edgekv.client.bulkfile import export_item
 from edgekv.client.errors import ApiRequestFailed, RemoteSetupError
 from edgekv.client.kvclient import KVClient, Progress
 from edgekv.client.settings import RemoteSettings
@@ -45,10 +46,11 @@ from edgekv.kv.validation import check_key
 from edgekv.limits import DEFAULT_LIMITS, Limits
 from edgekv.storage import NamespaceInfo, Record, Store, open_store
 
-__all__ = ["API_MAX_BULK_BYTES", "API_MAX_BULK_ITEMS", "RemoteKV"]
+__all__ = ["API_MAX_BULK_BYTES", "API_MAX_BULK_ITEMS", "WRANGLER_BULK_ITEMS", "RemoteKV"]
 
 API_MAX_BULK_ITEMS = 10_000
 API_MAX_BULK_BYTES = 100_000_000
+WRANGLER_BULK_ITEMS = 1_000  # wrangler's items per bulk request (API_MAX / 10)
 _DELETE_CHUNK = 1_000  # wrangler's chunk for DELETE …/bulk
 _BULK_GET = 100  # the API's bulk read limit
 _TITLE_EXISTS = 10014
@@ -59,7 +61,9 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 def _segment(text: str) -> str:
-    return quote(text, safe="")
+    """``encodeURIComponent(text)``: what wrangler puts in a path (``quote(text, safe="")``
+    plus the five marks JavaScript leaves alone, so URLs in messages are wrangler's)."""
+    return quote(text, safe="!*'()")
 
 
 def _metadata_text(value: Any) -> str | None:
@@ -75,18 +79,15 @@ def _reason(response: httpx.Response) -> str:
         return ""
 
 
+def _fetch_failed(url: str, status: int, reason: str) -> str:
+    """wrangler's text for a value read that failed. 4.86 ends it with ``);`` (a typo in its
+    source), kept so that scripts matching wrangler's output match edgekv's."""
+    return f"Failed to fetch {url} - {status}: {reason});"
+
+
 def _bulk_item(record: Record) -> bytes:
     """One ``PUT …/bulk`` item as JSON (ASCII, so a lone surrogate in a key survives)."""
-    raw = record.value or b""
-    try:
-        item: dict[str, Any] = {"key": record.key, "value": raw.decode("utf-8")}
-    except UnicodeDecodeError:
-        item = {"key": record.key, "value": base64.b64encode(raw).decode("ascii"), "base64": True}
-    if record.expiration is not None:
-        item["expiration"] = record.expiration
-    if record.metadata is not None:
-        item["metadata"] = jsjson.parse(record.metadata)
-    return json.dumps(item, separators=(",", ":")).encode("ascii")
+    return json.dumps(export_item(record), separators=(",", ":")).encode("ascii")
 
 
 class RemoteKV(KVClient):
@@ -106,7 +107,7 @@ class RemoteKV(KVClient):
         transport: httpx.AsyncBaseTransport | None = None,
         limits: Limits = DEFAULT_LIMITS,
         clock: Clock = SYSTEM_CLOCK,
-        bulk_max_items: int = API_MAX_BULK_ITEMS,
+        bulk_max_items: int = WRANGLER_BULK_ITEMS,
         bulk_max_bytes: int = API_MAX_BULK_BYTES,
         delete_chunk: int = _DELETE_CHUNK,
         retries: int = 5,
@@ -120,7 +121,7 @@ class RemoteKV(KVClient):
         self.settings = settings
         self.base_url = settings.base_url.rstrip("/")
         self.limits = limits
-        self.bulk_max_items = bulk_max_items
+        self.bulk_max_items = min(bulk_max_items, API_MAX_BULK_ITEMS)
         self.bulk_max_bytes = bulk_max_bytes
         self.delete_chunk = delete_chunk
         self.retries = retries
@@ -157,12 +158,15 @@ class RemoteKV(KVClient):
         if response is not None:
             header = response.headers.get("retry-after")
             if header:
-                try:
+                try:  # seconds, or an HTTP date
                     wait = float(header)
                 except ValueError:
-                    when = email.utils.parsedate_to_datetime(header) if header else None
-                    wait = when.timestamp() - time.time() if when is not None else 0.0
-                return min(max(wait, 0.0), self.max_retry_after)
+                    try:
+                        wait = email.utils.parsedate_to_datetime(header).timestamp() - time.time()
+                    except (TypeError, ValueError, OverflowError):
+                        wait = self.backoff * (2 ** attempt)  # unreadable: the usual backoff
+                if wait == wait:  # not NaN
+                    return min(max(wait, 0.0), self.max_retry_after)
         return float(min(self.backoff * (2 ** attempt), self.max_backoff))
 
     async def _send(self, method: str, path: str, *, params: dict[str, Any] | None = None,
@@ -177,7 +181,8 @@ class RemoteKV(KVClient):
                 response = await self._http.request(method, url, params=params, content=content,
                                                     headers=all_headers)
             except httpx.TransportError as exc:
-                if attempt >= self.retries or not (idempotent or isinstance(exc, httpx.ConnectError)):
+                retry = idempotent or isinstance(exc, httpx.ConnectError)  # never sent
+                if attempt >= self.retries or not retry:
                     detail = str(exc) or type(exc).__name__
                     raise ApiRequestFailed(f"A request to the Cloudflare API ({path}) failed.\n"
                                            f"{detail}") from None
@@ -199,9 +204,10 @@ class RemoteKV(KVClient):
             body = None
         errors = body.get("errors") if isinstance(body, dict) else None
         if isinstance(errors, list) and errors:
-            lines = [f"{e.get('message')} [code: {e.get('code')}]" if isinstance(e, dict) else str(e)
-                     for e in errors]
-            codes = tuple(e["code"] for e in errors if isinstance(e, dict) and isinstance(e.get("code"), int))
+            lines = [f"{e.get('message')} [code: {e.get('code')}]" if isinstance(e, dict)
+                     else str(e) for e in errors]
+            codes = tuple(e["code"] for e in errors
+                          if isinstance(e, dict) and isinstance(e.get("code"), int))
             return ApiRequestFailed(
                 f"A request to the Cloudflare API ({path}) failed.\n" + "\n".join(lines),
                 status=response.status_code, codes=codes,
@@ -362,10 +368,8 @@ class RemoteKV(KVClient):
                 codes = []
             if _KEY_NOT_FOUND in codes:
                 return None
-        raise ApiRequestFailed(
-            f"Failed to fetch {self.base_url}{path} - {response.status_code}: {_reason(response)}",
-            status=response.status_code,
-        )
+        raise ApiRequestFailed(_fetch_failed(self.base_url + path, response.status_code,
+                                             _reason(response)), status=response.status_code)
 
     async def get_with_metadata(self, namespace_id: str, key: str) -> Record | None:
         found = await self.get(namespace_id, key)
@@ -382,8 +386,8 @@ class RemoteKV(KVClient):
 
     def missing_value_error(self, namespace_id: str, key: str) -> str | None:
         account = self._account or "<account>"
-        return (f"Failed to fetch {self.base_url}/accounts/{_segment(account)}/storage/kv/namespaces/"
-                f"{_segment(namespace_id)}/values/{_segment(key)} - 404: Not Found")
+        return _fetch_failed(f"{self.base_url}/accounts/{_segment(account)}/storage/kv/namespaces/"
+                             f"{_segment(namespace_id)}/values/{_segment(key)}", 404, "Not Found")
 
     async def list_keys(self, namespace_id: str, prefix: str = "") -> AsyncIterator[Record]:
         path = f"{await self._namespace(namespace_id)}/keys"
@@ -452,11 +456,14 @@ class RemoteKV(KVClient):
         for attempt in range(self.retries + 1):
             envelope = await self._call("PUT", path, body=b"[" + b",".join(pending) + b"]")
             result = envelope.get("result") or {}
-            failed = set(result.get("unsuccessful_keys") or []) if isinstance(result, dict) else set()
+            failed = (set(result.get("unsuccessful_keys") or []) if isinstance(result, dict)
+                      else set())
             if not failed:
                 return
             # The API asks to retry the keys it could not write.
             pending = [item for item in pending if json.loads(item)["key"] in failed]
+            if not pending:  # it named keys this request did not send
+                return
             if attempt < self.retries:
                 await self._sleep(self._retry_delay(None, attempt))
         raise ApiRequestFailed(f"A request to the Cloudflare API ({path}) failed.\n"
@@ -468,7 +475,8 @@ class RemoteKV(KVClient):
         found: dict[str, bytes | None] = {}
         for start in range(0, len(keys), _BULK_GET):
             chunk = keys[start : start + _BULK_GET]
-            values = ((await self._call("POST", path, body={"keys": chunk})).get("result") or {}).get("values") or {}
+            envelope = await self._call("POST", path, body={"keys": chunk})
+            values = (envelope.get("result") or {}).get("values") or {}
             for k in chunk:
                 value = values.get(k)
                 found[k] = None if value is None else str(value).encode("utf-8", "surrogatepass")

@@ -1,8 +1,8 @@
 """``KVNamespace``: the Workers KV binding, with Cloudflare's semantics, limits and texts.
 
-Behaviour follows shared/spec/kv-binding.md §1-§8. Methods are coroutines; every error is
+Behaviour follows docs/kv-binding.md §1-§5. Methods are coroutines; every error is
 raised at ``await``. Calling conventions follow Cloudflare's Python SDK (spec
-python-workers.md §2.2): the read type as a positional string, inside an options dict or as
+docs/python-workers.md): the read type as a positional string, inside an options dict or as
 the ``type=`` keyword; options as a dict, as keyword arguments (camelCase or snake_case), or
 ``None``. ``None`` stands for JS ``null`` wherever JS would convert a value.
 """

@@ -1,4 +1,4 @@
-"""Argument checks of the KV binding, with Cloudflare's exact texts (spec kv-binding.md §2.3).
+"""Argument checks of the KV binding, with Cloudflare's exact texts (docs/kv-binding.md §2).
 
 Binding-side checks (workerd) raise ``KVTypeError`` or a 414 ``KVError``; service-side checks
 (the KV backend, simulated by Miniflare) raise ``KVError`` with the backend's status text.

@@ -9,7 +9,8 @@ Differences from Cloudflare, both deliberate:
 * the lifespan protocol runs once per application and event loop (Cloudflare runs startup and
   shutdown around every request); per-request cost stays small, and ``scope["state"]`` is a
   shallow copy of the lifespan state as ASGI requires. :func:`shutdown_apps` ends lifespans;
-* WebSocket upgrades are not supported yet (:func:`websocket` raises).
+* :func:`websocket` runs an app's WebSocket endpoint and returns the 101 response (the
+  SDK's ``asgi.websocket``); the socket is accepted only once the app accepts.
 
 A response the app streams (``more_body=True``) is returned as soon as its first chunk is
 sent; the rest flows through the returned response's body while the app keeps running.
@@ -26,7 +27,6 @@ from urllib.parse import unquote, urlsplit
 
 from edgekv.runtime.context import Context
 from edgekv.runtime.entrypoints import WorkerEntrypoint
-from edgekv.runtime.errors import RuntimeShimError
 from edgekv.runtime.headers import Headers
 from edgekv.runtime.request import Request
 from edgekv.runtime.response import Response
@@ -261,8 +261,72 @@ async def _drain(chunks: asyncio.Queue[bytes | None]) -> AsyncIterator[bytes]:
 
 
 async def websocket(app: ASGIApp, request: Request, env: Any = None) -> Response:
-    """WebSocket upgrades through ASGI are not supported on edgekv yet."""
-    raise RuntimeShimError("workers.asgi.websocket is not supported by edgekv yet")
+    """Run ``app``'s WebSocket endpoint for an upgrade ``request``; return the 101 response.
+
+    The app gets a ``websocket`` scope (with ``env``) and ``websocket.connect``; frames the
+    client sends arrive as ``websocket.receive``, a close as ``websocket.disconnect``. What
+    the app sends goes to the client. If the app closes before accepting, the answer is 403,
+    as ASGI servers do. The app keeps running after this returns, as long as the socket.
+    """
+    from edgekv.runtime.websocket import WebSocketPair
+
+    client, server = WebSocketPair.new().object_values()
+    inbox: asyncio.Queue[Message] = asyncio.Queue()
+    inbox.put_nowait({"type": "websocket.connect"})
+    decided: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+    def on_message(event: Any) -> None:
+        key = "text" if isinstance(event.data, str) else "bytes"
+        inbox.put_nowait({"type": "websocket.receive", key: event.data})
+
+    def on_close(event: Any) -> None:
+        inbox.put_nowait({"type": "websocket.disconnect", "code": event.code,
+                          "reason": event.reason})
+
+    server.addEventListener("message", on_message)
+    server.addEventListener("close", on_close)
+
+    async def send(message: Message) -> None:
+        kind = message["type"]
+        if kind == "websocket.accept":
+            if not decided.done():
+                server.accept()
+                decided.set_result(True)
+        elif kind == "websocket.send":
+            data = message.get("bytes")
+            server.send(data if data is not None else message.get("text", ""))
+        elif kind == "websocket.close":
+            if not decided.done():
+                decided.set_result(False)
+            else:
+                server.close(message.get("code", 1000), message.get("reason") or "")
+
+    scope = _scope_for(request, env, None)
+    scope["type"] = "websocket"
+    scope["scheme"] = "wss" if scope.get("scheme") == "https" else "ws"
+    scope.pop("method", None)
+    protocols = request.headers.get("sec-websocket-protocol")
+    scope["subprotocols"] = [p.strip() for p in protocols.split(",")] if protocols else []
+
+    async def run() -> None:
+        try:
+            await app(scope, inbox.get, send)
+        except Exception as exc:
+            if not decided.done():
+                decided.set_exception(exc)
+                return
+            logger.exception("Exception in ASGI WebSocket application")
+            server.close(1011, "Internal Error")
+        finally:
+            if not decided.done():
+                decided.set_result(False)
+
+    task = asyncio.ensure_future(run())
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+    if not await decided:
+        return Response(None, status=403)
+    return Response(None, status=101, web_socket=client)
 
 
 def entrypoint(app: ASGIApp) -> type[WorkerEntrypoint]:

@@ -31,6 +31,10 @@ from edgekv.runtime.entrypoints import DurableObject
 from edgekv.runtime.loader import WorkerLoadError, WorkerModule
 from edgekv.storage import Store
 
+from edgekv.suggest import did_you_mean
+
+from edgekv.runtime.tracing import TracedBinding, tracing_enabled
+
 __all__ = [
     "Env",
     "UnavailableBinding",
@@ -50,7 +54,12 @@ class Env:
 
     def __getattr__(self, name: str) -> Any:
         # Only called when the attribute is missing.
-        raise AttributeError(f"env has no binding named {name!r}")
+        message = f"env has no binding named {name!r}"
+        if not name.startswith("_"):
+            close = did_you_mean(name, [k for k in self.__dict__ if not k.startswith("_")])
+            if close is not None:
+                message += f"; did you mean env.{close}?"
+        raise AttributeError(message)
 
     def __getitem__(self, name: str) -> Any:
         try:
@@ -129,7 +138,7 @@ def build_env(
         ns = cache.get(ns_id)
         if ns is None:
             ns = cache[ns_id] = KVNamespace(kv_store, ns_id, limits=limits)
-        bindings[kv.binding] = ns
+        bindings[kv.binding] = TracedBinding("KV", kv.binding, ns) if tracing_enabled() else ns
     bindings.update(config.local_vars())
     bindings.update(vars_override or {})
     where = config.config_path.name if config.config_path is not None else "the configuration"

@@ -34,8 +34,8 @@ __all__ = [
     "Response",
     "Scope",
     "Send",
-    "request_from_asgi",
     "http_date",
+    "request_from_asgi",
     "send_response",
 ]
 
@@ -48,23 +48,17 @@ logger = logging.getLogger("edgekv.runtime")
 
 request_from_asgi = Request.from_asgi
 
-_DROP_STREAMED = frozenset({b"transfer-encoding"})
-_DROP_BUFFERED = frozenset({b"transfer-encoding", b"content-length"})
+
 _date_cache: tuple[int, bytes] = (0, b"")
 
 
 def http_date() -> bytes:
-    """The current time as an HTTP ``Date`` value (RFC 9110 IMF-fixdate), as bytes.
-
-    Formatted once per second, not per response: the value only has one-second resolution.
-    """
+    """The current time as an HTTP ``Date`` value, formatted once per second."""
     global _date_cache
     now = int(time.time())
-    second, text = _date_cache
-    if second != now:
-        text = formatdate(now, usegmt=True).encode("ascii")
-        _date_cache = (now, text)
-    return text
+    if _date_cache[0] != now:
+        _date_cache = (now, formatdate(now, usegmt=True).encode("ascii"))
+    return _date_cache[1]
 
 
 async def send_response(response: Response, send: Send, *, head: bool = False) -> None:
@@ -75,29 +69,28 @@ async def send_response(response: Response, send: Send, *, head: bool = False) -
     never passed on, header names go out lowercase, and a ``date`` is added when absent (the
     server's own Date header is off, so a fetched response's Date is not doubled).
     ``head=True`` sends headers only. Null-body statuses (101, 204, 205, 304) never carry a
-    body. An exception raised by a streaming body after the
-    headers went out is logged and the body ended, since the status can no longer change.
+    body. An exception raised by a streaming body after the headers went out is logged and
+    the body ended, since the status can no longer change.
     Raises ``OSError("Body already used")`` if the Worker returned a response it had read.
     """
     content, stream = response._take()
     status = response._status
-    null_body = status in NULL_BODY_STATUSES
-    if null_body:
+    if status in NULL_BODY_STATUSES:
         content, stream = None, None
-    # One pass: names lowercased; the server frames the body, so a Transfer-Encoding (or, for
-    # a buffered body, a stale Content-Length) copied from a fetched response is dropped.
-    drop = _DROP_STREAMED if stream is not None or null_body else _DROP_BUFFERED
+    buffered = stream is None and status not in NULL_BODY_STATUSES
+    # One pass: the server frames the body, so a Transfer-Encoding (or, for a buffered body,
+    # a stale Content-Length) copied from a fetched response must not reach the client.
     raw: list[tuple[bytes, bytes]] = []
     has_date = False
     for name, value in response._headers.raw():
         name = name.lower()
-        if name in drop:
+        if name == b"transfer-encoding" or (buffered and name == b"content-length"):
             continue
         if name == b"date":
             has_date = True
         raw.append((name, value))
-    if stream is None and not null_body:
-        raw.append((b"content-length", b"%d" % len(content or b"")))
+    if buffered:
+        raw.append((b"content-length", str(len(content or b"")).encode("ascii")))
     if not has_date:
         raw.append((b"date", http_date()))
     await send({"type": "http.response.start", "status": status, "headers": raw})

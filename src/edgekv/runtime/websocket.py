@@ -233,7 +233,10 @@ class WebSocket:
             kind, payload = await queue.get()
             try:
                 await self._deliver(kind, payload)
-            except Exception:  # noqa: BLE001 - a failing listener does not stop the socket
+            except asyncio.CancelledError:
+                raise
+            except BaseException:  # noqa: BLE001 - a failing listener (or ctx.abort() in a
+                # Durable Object's listener) does not stop the socket's event delivery
                 logger.exception("Uncaught exception in a WebSocket %s handler", kind)
             if kind == "close":
                 # A pair end stays CLOSING until the Worker answers with close() (workerd);

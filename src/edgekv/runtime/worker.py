@@ -580,6 +580,9 @@ class WorkerRuntime:
             path = scope.get("path", "/")
             logger.error("Uncaught exception in %s %s:\n%s", scope.get("method"), path,
                          text.rstrip())
+        if not _wants_html(scope):  # curl, fetch(), test clients: the traceback as text
+            return Response(f"{title}\n\n{text.rstrip()}\n\n{note}\n", status=500,
+                            headers={"content-type": "text/plain; charset=utf-8"})
         return Response(error_page_html(title, text, note), status=500, headers=_HTML)
 
     async def _non_http(self, kind: str, scope: Scope, receive: Receive, send: Send) -> None:
@@ -655,3 +658,11 @@ class WorkerRuntime:
                 await asyncio.gather(*list(self._background), return_exceptions=True)
 
         await asyncio.wait_for(settle(), timeout_seconds)
+
+
+def _wants_html(scope: Scope) -> bool:
+    """Whether the client asked for HTML (a browser's ``Accept`` names ``text/html``)."""
+    for name, value in scope.get("headers", ()):
+        if name.lower() == b"accept":
+            return b"text/html" in value.lower()
+    return False

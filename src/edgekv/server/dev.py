@@ -33,6 +33,7 @@ from edgekv.errors import ConfigError
 from edgekv.runtime.worker import WorkerRuntime
 from edgekv.server.access import AccessLog
 from edgekv.server.cron import CronScheduler
+from edgekv.server.dateheader import DateHeader
 from edgekv.server.management import not_found_app
 from edgekv.server.watch import WorkerFilter
 from edgekv.storage import Store, sweep_forever
@@ -176,7 +177,7 @@ class DevServer:
         if self.app_wrapper is not None:
             app = self.app_wrapper(app)
         config = uvicorn.Config(
-            AccessLog(app),
+            AccessLog(DateHeader(app)),
             http=_http_impl(),
             ws=_ws_impl(),
             # The runtime adds Date when the Worker's response has none (send_response), so

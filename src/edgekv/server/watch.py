@@ -1,7 +1,8 @@
 """Which file changes reload the Worker.
 
-A change to a ``.py`` file, to a wrangler config file, or to ``.dev.vars*``/``.env*`` under the
-watched folders reloads the Worker. The state folder (``.edgekv``: SQLite files change on
+A change to a ``.py`` file, to a wrangler config file, to ``pyproject.toml`` (its
+dependencies are resolved again) or to ``.dev.vars*``/``.env*`` under the watched folders
+reloads the Worker. Static assets need no reload: they are read from disk per request. The state folder (``.edgekv``: SQLite files change on
 every write), virtualenvs, ``python_modules`` (vendored for Cloudflare), caches and VCS
 folders are ignored.
 """
@@ -34,5 +35,6 @@ class WorkerFilter(DefaultFilter):
         return (
             name.endswith(".py")
             or name in CONFIG_FILE_NAMES
+            or name == "pyproject.toml"
             or name.startswith((".dev.vars", ".env"))
         )

@@ -28,7 +28,8 @@ Fixtures (all function-scoped; none is autouse):
   is the same object.
 - ``worker``: an ``httpx.AsyncClient`` (base URL ``http://localhost``) whose requests go
   straight into the Worker's ``fetch``, like vitest's ``SELF``. ``await
-  worker.wait_background()`` waits for ``ctx.waitUntil`` work.
+  worker.wait_background()`` waits for ``ctx.waitUntil`` work; ``await
+  worker.scheduled(cron="*/5 * * * *", scheduled_time=...)`` runs ``scheduled()`` once.
 - ``clock`` (alias of ``fake_clock``): an ``edgekv.clock.FakeClock`` starting at the current
   second. Requesting it makes the test's runtime use it, so ``clock.advance(61)`` expires keys
   without sleeping. Tests that don't request it use the real clock.
@@ -36,6 +37,12 @@ Fixtures (all function-scoped; none is autouse):
   ``worker`` (``.fetch(url)`` returns the Worker's own ``Response``; ``.worker`` holds its
   classes). ``edgekv_runtime_factory``: ``await edgekv_runtime_factory(vars=..., env=...,
   limits=..., config=...)`` opens another one. ``edgekv_config``: the loaded wrangler config.
+
+Cloudflare's in-Worker suites (workers-py) run as they are: the shims are installed before
+the first ``conftest.py`` loads (so it may ``import workers``), and a test that reaches
+``workers.env`` without requesting ``env`` (its conftest defines ``env`` as
+``workers.env``, or its module imports ``workers`` or ``env`` from it) gets the project's
+runtime set up for it.
 
 Each test gets its own SQLite files under its ``tmp_path`` (as ``edgekv dev`` stores them, so a
 failed test's data can be inspected there); KV and Durable Object storage never leak between

@@ -1,0 +1,43 @@
+"""``DateHeader``: every HTTP response leaves with exactly one ``Date`` header.
+
+uvicorn's own Date header is off (it would double the ``Date`` of a response a Worker
+fetched and returned as is); the Worker runtime adds one when a Worker's response has none,
+and this wrapper does the same for every other app the server mounts (the REST API).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from edgekv.runtime.http import http_date
+
+__all__ = ["DateHeader"]
+
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
+
+
+class DateHeader:
+    """Wrap an ASGI app; add ``date`` to an ``http.response.start`` that has none."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Receive,
+                       send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_date(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                if not any(name.lower() == b"date" for name, _ in headers):
+                    headers.append((b"date", http_date()))
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_date)
