@@ -105,7 +105,8 @@ class DevServer:
     """Serve ``runtime`` on ``host:port`` until a signal (see module docstring).
 
     ``edgekv serve`` uses it too: ``app_wrapper`` puts edgekv's own paths in front of the
-    Worker (``ManagementPaths``), ``runtime=None`` serves no Worker (the API alone, sweeping
+    Worker (``ManagementPaths``; its own answers must carry a ``Date``, which uvicorn does not
+    add here), ``runtime=None`` serves no Worker (the API alone, sweeping
     ``store``), ``ssl_certfile``/``ssl_keyfile`` turn on TLS, ``on_close`` callbacks run
     after the runtime closed.
     """
@@ -173,11 +174,14 @@ class DevServer:
             raise
         port = sock.getsockname()[1]
         self.url = display_url(self.host, port, tls=self.ssl_certfile is not None)
-        app: Any = self.runtime.asgi_app if self.runtime is not None else not_found_app
+        # Every response leaves with one Date: the Worker runtime adds its own (send_response),
+        # ManagementPaths dates edgekv's own answers, and the 404 app is wrapped here. The
+        # Worker's path is not wrapped: it is the hot path and never lacks a Date.
+        app: Any = self.runtime.asgi_app if self.runtime is not None else DateHeader(not_found_app)
         if self.app_wrapper is not None:
             app = self.app_wrapper(app)
         config = uvicorn.Config(
-            AccessLog(DateHeader(app)),
+            AccessLog(app),
             http=_http_impl(),
             ws=_ws_impl(),
             # The runtime adds Date when the Worker's response has none (send_response), so
