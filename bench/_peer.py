@@ -33,8 +33,10 @@ from typing import Any, Self
 __all__ = [
     "BENCH",
     "ROOT",
+    "BareFloor",
     "EdgekvDev",
     "Peer",
+    "cpu_seconds",
     "edgekv_cli",
     "fmt_row",
     "load",
@@ -266,14 +268,17 @@ class EdgekvDev:
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
 
-    def __enter__(self) -> Self:
+    def command(self) -> list[str]:
+        """The command line of the server process."""
         args = ["dev", str(self.project), "--ip", HOST, "--port", "0",
                 "--persist-to", str(self.state), *self.extra_args]
         python = str(Path(sys.executable))
         if self.quiet:
-            cmd = [python, "-c", _QUIET, *args]
-        else:
-            cmd = [python, "-m", "edgekv", *args]
+            return [python, "-c", _QUIET, *args]
+        return [python, "-m", "edgekv", *args]
+
+    def __enter__(self) -> Self:
+        cmd = self.command()
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, cwd=self.project)
@@ -310,6 +315,29 @@ class EdgekvDev:
 
     def log_lines(self) -> int:
         return sum(1 for _ in self.log.open("rb"))
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used so far (all its threads)."""
+        return cpu_seconds(self.pid)
+
+
+class BareFloor(EdgekvDev):
+    """``bench/_floor.py``: the bare ASGI app on uvicorn over the same SQLite file."""
+
+    def __init__(self, db: Path, namespace: str, log: Path) -> None:
+        super().__init__(db.parent, db.parent, log)
+        self.db = db
+        self.namespace = namespace
+
+    def command(self) -> list[str]:
+        return [sys.executable, str(BENCH / "_floor.py"), "--db", str(self.db),
+                "--namespace", self.namespace]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (from /proc, so no psutil needed)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def edgekv_cli(*args: str, cwd: Path) -> None:

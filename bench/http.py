@@ -16,6 +16,16 @@ first then edgekv at each concurrency. Target: edgekv >= 3x the peer's requests/
 p99 at both concurrencies (PASS/MISS). Memory: RSS of the edgekv dev process after warm-up
 and after 100,000 requests in total.
 
+Server CPU per request (``--cpu-rounds``, first): the floor is ``bench/_floor.py``, a bare
+ASGI app on the same uvicorn settings (httptools, uvloop, no access log) reading the same row
+of the same SQLite file with the same PRAGMAs and answering the same body and headers. For
+each server, the (user + system) CPU time of its process (``/proc/PID/stat``) is read before
+and after a run of ``--cpu-n`` requests at ``--cpu-c`` connections (after a warm-up), and
+divided by the requests served. Runs alternate floor, edgekv, edgekv without access log,
+``--cpu-rounds`` times; the medians are printed with the ratio to the floor (target: edgekv
+within 1.25x). CPU time per request is robust to other load on the machine; requests/s,
+printed next to it, is not (the client shares the cores). ``--cpu-only`` stops there.
+
 Caveats printed with the results: the machine has 2 cores, so the client competes with the
 server for CPU; the peer is node (Miniflare) + workerd, several processes and threads that can
 use both cores, while edgekv dev is one Python process (one event loop). ``edgekv dev`` logs
@@ -29,6 +39,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -40,7 +51,17 @@ from typing import Any
 _HERE = os.path.realpath(os.path.dirname(__file__))
 sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != _HERE] + [_HERE]
 
-from _peer import EdgekvDev, Peer, edgekv_cli, fmt_row, load, merge, rss_tree
+from _peer import (
+    BareFloor,
+    EdgekvDev,
+    Peer,
+    cpu_seconds,
+    edgekv_cli,
+    fmt_row,
+    load,
+    merge,
+    rss_tree,
+)
 
 WRANGLER = """\
 name = "bench-http"
@@ -73,6 +94,8 @@ class Default(WorkerEntrypoint):
 '''
 
 PREFIX = "bench/k"
+NAMESPACE_ID = "be7c4e1a0d2b4f3a9c8d7e6f5a4b3c2d"
+CPU_TARGET = 1.25  # edgekv's server CPU per request, at most this many times the floor's
 HEADER = (f"{'server / route':<46} {'req/s':>9} {'rounds req/s':>15} {'p50 ms':>8} "
           f"{'p90 ms':>8} {'p99 ms':>8}")
 
@@ -90,6 +113,62 @@ def make_project(root: Path, keys: int, value: str) -> tuple[Path, Path]:
     return project, state
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def cpu_floor(root: Path, project: Path, state: Path, path: str, args: Any) -> None:
+    """Server CPU time per request: edgekv dev (access log on and off) against the floor."""
+    n, c = args.cpu_n, args.cpu_c
+    # One edgekv server per state folder (it holds a lock on it): the quiet one gets a copy.
+    quiet_state = root / "state-cpu-quiet"
+    if not quiet_state.exists():
+        shutil.copytree(state, quiet_state)
+    with contextlib.ExitStack() as stack:
+        servers = {
+            "floor": stack.enter_context(
+                BareFloor(state / "kv.sqlite3", NAMESPACE_ID, root / "floor.log")),
+            "edgekv": stack.enter_context(EdgekvDev(project, state, root / "cpu-dev.log")),
+            "quiet": stack.enter_context(
+                EdgekvDev(project, quiet_state, root / "cpu-quiet.log", quiet_access_log=True)),
+        }
+        print(f"CPU per request: {args.cpu_rounds} rounds of {n:,} GET /get at c={c} per "
+              f"server, alternating; floor pid {servers['floor'].pid}, edgekv pid "
+              f"{servers['edgekv'].pid}, edgekv without access log pid {servers['quiet'].pid}")
+        for server in servers.values():
+            load(server.port, path, n=2000, concurrency=c, keys=args.keys, warmup=0)
+        cpu: dict[str, list[float]] = {name: [] for name in servers}
+        rps: dict[str, list[float]] = {name: [] for name in servers}
+        for _ in range(args.cpu_rounds):
+            for name, server in servers.items():
+                before = cpu_seconds(server.pid)
+                result = load(server.port, path, n=n, concurrency=c, keys=args.keys, warmup=0)
+                spent = cpu_seconds(server.pid) - before
+                # warmup=0 still sends one request per connection before the measured ones
+                cpu[name].append(spent / (n + c) * 1e6)
+                rps[name].append(result["rps"])
+    floor_us = _median(cpu["floor"])
+    labels = {"floor": "floor (bare ASGI + sqlite3, no log)",
+              "edgekv": "edgekv dev, access log on",
+              "quiet": "edgekv dev, access log off"}
+    print(f"{'server':<40} {'CPU us/req':>11} {'rounds':>13} {'x floor':>8} {'req/s':>8}")
+    for name in servers:
+        us = _median(cpu[name])
+        spread = f"{min(cpu[name]):.0f}-{max(cpu[name]):.0f}"
+        print(f"{labels[name]:<40} {us:>11.1f} {spread:>13} {us / floor_us:>8.2f} "
+              f"{_median(rps[name]):>8,.0f}")
+    ratio = _median(cpu["edgekv"]) / floor_us
+    quiet = _median(cpu["quiet"]) / floor_us
+    verdict = "PASS" if ratio <= CPU_TARGET else "MISS"
+    print(f"edgekv / floor server CPU per request: {ratio:.2f}x with the access log, "
+          f"{quiet:.2f}x without (target <= {CPU_TARGET}x: {verdict}); medians of "
+          f"{args.cpu_rounds} rounds, CPU = user+system time of the server process / requests; "
+          "req/s is shared-core noise")
+    print()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
@@ -105,6 +184,12 @@ def main() -> int:
                         help="skip the edgekv server with the access log turned off")
     parser.add_argument("--no-peer", action="store_true", help="measure edgekv alone")
     parser.add_argument("--peer-home", default=None, help="default: $PEER_HOME or /tmp/peer")
+    parser.add_argument("--cpu-rounds", type=int, default=5,
+                        help="rounds of the CPU-per-request comparison with the floor (0: skip)")
+    parser.add_argument("--cpu-n", type=int, default=5000, help="requests per CPU run")
+    parser.add_argument("--cpu-c", type=int, default=10, help="connections of a CPU run")
+    parser.add_argument("--cpu-only", action="store_true",
+                        help="only the CPU-per-request comparison with the floor")
     args = parser.parse_args()
     if args.quick:
         args.n1, args.n10, args.mem_requests = 3_000, 6_000, 20_000
@@ -118,6 +203,10 @@ def main() -> int:
     with contextlib.ExitStack() as stack:
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="edgekv-bench-")))
         project, state = make_project(root, args.keys, value)
+        if args.cpu_rounds > 0:
+            cpu_floor(root, project, state, path, args)
+            if args.cpu_only:
+                return 0
         peer = stack.enter_context(Peer(args.peer_home, enabled=not args.no_peer))
         if peer.port is not None:
             peer.fill([f"{PREFIX}{i}" for i in range(args.keys)], value.encode())
@@ -132,11 +221,13 @@ def main() -> int:
         print(f"edgekv dev on 127.0.0.1:{dev.port} (pid {dev.pid}), default logging "
               "(one access line per request, stdout to a file)")
         if not args.no_quiet:
+            quiet_state = root / "state-quiet"  # one server per state folder (its lock)
+            shutil.copytree(state, quiet_state)
             quiet = stack.enter_context(
-                EdgekvDev(project, state, root / "dev-quiet.log", quiet_access_log=True))
+                EdgekvDev(project, quiet_state, root / "dev-quiet.log", quiet_access_log=True))
             servers["quiet"] = quiet.port
             print(f"edgekv dev on 127.0.0.1:{quiet.port} (pid {quiet.pid}), edgekv.dev "
-                  "logger at WARNING (no access lines); same store")
+                  "logger at WARNING (no access lines); a copy of the store")
 
         for port in servers.values():
             load(port, path, n=2000, concurrency=10, keys=args.keys, warmup=0)

@@ -45,7 +45,13 @@ class _Formatter(logging.Formatter):
     """``[edgekv:info] message`` for edgekv's records; the Worker's own logs as they are."""
 
     def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
+        if self._fmt == "%(message)s" and not (record.exc_info or record.exc_text
+                                               or record.stack_info):
+            # What Formatter.format does for a bare message, without its generic steps
+            # (one access line per request goes through here).
+            text = record.message = record.getMessage()
+        else:
+            text = super().format(record)
         if record.name.startswith("edgekv"):
             return f"[edgekv:{record.levelname.lower()}] {text}"
         return text
@@ -92,6 +98,13 @@ def _configure_logging(level: str = "log") -> None:
     except (AttributeError, OSError, ValueError):  # stdout is not a file (a test runner)
         handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(_Formatter("%(message)s"))
+    # Every record (one access line per request) would otherwise look up the calling frame,
+    # the thread and the process; this handler shows none of them. These are the stdlib's
+    # documented switches for that (logging HOWTO, "Optimization").
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    logging._srcfile = None
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)

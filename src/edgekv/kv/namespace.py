@@ -97,6 +97,10 @@ class KVNamespace:
         ``"stream"``. A list of keys returns a ``dict`` in request order.
         Raises ``KVTypeError``, ``KVError``, ``KVSyntaxError`` with Cloudflare's texts.
         """
+        if type(key) is str and type_or_options is MISSING and not options:
+            # get("key"): text, no cacheTtl; the same checks as below, without option parsing.
+            record, _ = await self._get_one(key, None)
+            return None if record is None else (record.value or b"").decode("utf-8", "replace")
         if key is MISSING:
             raise missing_argument("get", 1)
         read_type, cache_ttl = _read_options(type_or_options, options)

@@ -24,7 +24,7 @@ from edgekv.runtime.ffi import JsBuffer
 from edgekv.runtime.formdata import FormData, encode_multipart, parse_form
 from edgekv.runtime.headers import Headers
 
-__all__ = ["BODY_USED_MESSAGE", "Body", "BodyStream", "extract_body", "tee"]
+__all__ = ["BODY_USED_MESSAGE", "TEXT_PLAIN", "Body", "BodyStream", "extract_body", "tee"]
 
 BODY_USED_MESSAGE = "Body already used"
 TEXT_PLAIN = "text/plain;charset=UTF-8"

@@ -94,6 +94,14 @@ class Headers:
         self._list = None
         return self
 
+    @classmethod
+    def from_pairs(cls, pairs: Iterable[tuple[str, str]] | None) -> Headers:
+        """Trusted fast constructor: ``pairs`` already lowercase and trimmed (not checked)."""
+        self = cls.__new__(cls)
+        self._raw = None
+        self._list = list(pairs) if pairs is not None else []
+        return self
+
     # -- internal ----------------------------------------------------------------------------
 
     def _pairs(self) -> list[tuple[str, str]]:

@@ -25,13 +25,14 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
-from edgekv.runtime.body import Body, extract_body
+from edgekv.runtime.body import TEXT_PLAIN, Body, extract_body
 from edgekv.runtime.headers import Headers
 
 __all__ = ["NULL_BODY_STATUSES", "REDIRECT_STATUSES", "HybridJson", "Response"]
 
 NULL_BODY_STATUSES = frozenset({101, 204, 205, 304})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_TEXT_HEADERS = (("content-type", TEXT_PLAIN),)
 
 
 class HybridJson:
@@ -69,6 +70,20 @@ class Response(Body):
         headers: Any = None,
         web_socket: Any = None,
     ) -> None:
+        if headers is None and not status_text and web_socket is None and (
+            status is None or type(status) is int and 200 <= status <= 599
+        ):
+            # The common Worker answer, Response("text") or Response(b"...", status=404): no
+            # options to validate, so skip the general path (same result, fewer allocations).
+            code = status or 200
+            if code not in NULL_BODY_STATUSES:
+                body_type = type(body)
+                if body_type is str:
+                    self._init_fast(code, body.encode("utf-8"), _TEXT_HEADERS)
+                    return
+                if body_type is bytes or body is None:
+                    self._init_fast(code, body, None)
+                    return
         if isinstance(body, Response):
             if status is not None or status_text or headers is not None:
                 raise ValueError(
@@ -93,6 +108,18 @@ class Response(Body):
         self._redirected = False
         self.web_socket = web_socket
         self._init_body(content, stream)
+
+    def _init_fast(self, code: int, content: bytes | None,
+                   headers: tuple[tuple[str, str], ...] | None) -> None:
+        self._status = code
+        self._status_text = ""
+        self._headers = Headers.from_pairs(headers)
+        self._url = ""
+        self._redirected = False
+        self.web_socket = None
+        self._content = content
+        self._stream = None
+        self._used = False
 
     @classmethod
     def _build(

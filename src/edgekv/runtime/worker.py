@@ -109,6 +109,8 @@ NOT_A_RESPONSE = (
     "Incorrect type for Promise: the Promise did not resolve to 'Response'."
 )
 _HTML = [(b"content-type", b"text/html; charset=utf-8")]
+# The paths ``_special_route`` may answer; every other request skips it.
+_SPECIAL_PATHS = frozenset({"/cdn-cgi/handler/scheduled", "/__scheduled"})
 
 # Requests and responses cross Durable Object RPC by reference (stub.fetch(request) & co).
 codec.register_passthrough(Request)
@@ -449,10 +451,12 @@ class WorkerRuntime:
         env = self.env
         ctx = Context()
         request = Request.from_asgi(scope, receive)
-        special = await self._special_route(scope, request)
-        if special is not None:
-            await send_response(special, send, head=scope["method"] == "HEAD")
-            return
+        head = scope["method"] == "HEAD"
+        if scope.get("path") in _SPECIAL_PATHS:
+            special = await self._special_route(scope, request)
+            if special is not None:
+                await send_response(special, send, head=head)
+                return
         # The binding stays set while the body is sent: a streamed body may read workers.env.
         token = bind(env, ctx)
         try:
@@ -467,7 +471,7 @@ class WorkerRuntime:
             except Exception as exc:  # noqa: BLE001 - any Worker error becomes the 500 page
                 response = self._error_response(exc, scope)
             try:
-                await send_response(response, send, head=scope["method"] == "HEAD")
+                await send_response(response, send, head=head)
             except OSError as exc:  # the Worker returned a response whose body it had read
                 await send_response(self._error_response(exc, scope), send)
         finally:

@@ -48,11 +48,12 @@ class AccessLog:
         self.log = log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and self.log.isEnabledFor(logging.INFO):
-            await self._websocket(scope, receive, send)
+        kind = scope["type"]
+        if not self.log.isEnabledFor(logging.INFO) or (kind != "http" and kind != "websocket"):
+            await self.app(scope, receive, send)  # nothing to log: no wrapper, no clock
             return
-        if scope["type"] != "http" or not self.log.isEnabledFor(logging.INFO):
-            await self.app(scope, receive, send)
+        if kind == "websocket":
+            await self._websocket(scope, receive, send)
             return
         started = time.perf_counter()
         status = 0

@@ -2,7 +2,9 @@
 
 uvicorn's own Date header is off (it would double the ``Date`` of a response a Worker
 fetched and returned as is); the Worker runtime adds one when a Worker's response has none,
-and this wrapper does the same for every other app the server mounts (the REST API).
+and this wrapper does the same for every other app the server mounts: ``ManagementPaths``
+wraps edgekv's own paths (REST API, explorer, health), ``DevServer`` the 404 app it serves
+without a Worker. The Worker's path is not wrapped (the hot path; it has its Date already).
 """
 
 from __future__ import annotations

@@ -106,7 +106,8 @@ class DevServer:
     """Serve ``runtime`` on ``host:port`` until a signal (see module docstring).
 
     ``edgekv serve`` uses it too: ``app_wrapper`` puts edgekv's own paths in front of the
-    Worker (``ManagementPaths``), ``runtime=None`` serves no Worker (the API alone, sweeping
+    Worker (``ManagementPaths``; its own answers must carry a ``Date``, which uvicorn does not
+    add here), ``runtime=None`` serves no Worker (the API alone, sweeping
     ``store``), ``ssl_certfile``/``ssl_keyfile`` turn on TLS, ``on_close`` callbacks run
     after the runtime closed. Every request to the Worker passes ``RequestLimits`` (body size,
     client disconnect, quiet shutdown; ``max_body_bytes``); the paths of ``app_wrapper`` are
@@ -178,15 +179,18 @@ class DevServer:
             raise
         port = sock.getsockname()[1]
         self.url = display_url(self.host, port, tls=self.ssl_certfile is not None)
-        # The limits guard the Worker; edgekv's own paths (app_wrapper) answer oversized
+        # Every response leaves with one Date: the Worker runtime adds its own (send_response),
+        # ManagementPaths dates edgekv's own answers, RequestLimits its 413s, and the 404 app is
+        # wrapped here. The Worker's path is not wrapped: it is the hot path and never lacks a
+        # Date. The limits guard the Worker; edgekv's own paths (app_wrapper) answer oversized
         # bodies themselves, with the REST API's JSON errors.
         limits = RequestLimits(
-            self.runtime.asgi_app if self.runtime is not None else not_found_app,
+            self.runtime.asgi_app if self.runtime is not None else DateHeader(not_found_app),
             max_body_bytes=self.max_body_bytes,
         )
         app: Any = self.app_wrapper(limits) if self.app_wrapper is not None else limits
         config = uvicorn.Config(
-            AccessLog(DateHeader(app)),
+            AccessLog(app),
             http=_http_impl(),
             ws=_ws_impl(),
             # The runtime adds Date when the Worker's response has none (send_response), so

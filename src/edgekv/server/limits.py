@@ -25,6 +25,8 @@ import contextlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from edgekv.runtime.http import http_date
+
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "RequestLimits", "parse_size"]
 
 Scope = MutableMapping[str, Any]
@@ -63,7 +65,7 @@ def parse_size(text: str) -> int:
 async def _respond(send: Send, status: int, body: bytes, content_type: bytes) -> None:
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", content_type), (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),
+        (b"connection", b"close"), (b"date", http_date()),
     ]})
     await send({"type": "http.response.body", "body": body})
 

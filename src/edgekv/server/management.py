@@ -31,6 +31,7 @@ from edgekv.accounts import AccountRegistry
 from edgekv.server.api import DEFAULT_MAX_BODY_BYTES, ApiContext, Authenticator, KVApi
 from edgekv.server.api.asgi import Receive, Scope, Send, send_bytes
 from edgekv.server.explorer import EXPLORER_PREFIX, ExplorerApp
+from edgekv.server.dateheader import DateHeader
 from edgekv.server.guard import LoopbackGuard
 from edgekv.client.local import register_config_namespaces
 from edgekv.storage import Store
@@ -69,17 +70,27 @@ class ManagementPaths:
         self.api = KVApi(ctx, API_PREFIX)
         self.explorer = ExplorerApp(ctx, runtime)
         self.root_api = KVApi(ctx, "/client/v4") if api_at_root else None
+        # The Worker's responses carry their own Date; edgekv's answers get one here.
+        self._own = DateHeader(self._route_own)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path: str = scope["path"]
-            if path.startswith(MANAGEMENT_PREFIX):
-                await self._management(scope, receive, send, path)
-                return
-            if self.root_api is not None and (path == "/client/v4" or path.startswith("/client/v4/")):
-                await self.root_api(scope, receive, send)
+            if path.startswith(MANAGEMENT_PREFIX) or (
+                self.root_api is not None
+                and (path == "/client/v4" or path.startswith("/client/v4/"))
+            ):
+                await self._own(scope, receive, send)
                 return
         await self.app(scope, receive, send)  # type: ignore[operator]
+
+    async def _route_own(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """edgekv's own paths (dated by ``_own``; the server adds no Date of its own)."""
+        path: str = scope["path"]
+        if path.startswith(MANAGEMENT_PREFIX):
+            await self._management(scope, receive, send, path)
+        elif self.root_api is not None:
+            await self.root_api(scope, receive, send)
 
     async def _management(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         if self.guard is not None:
