@@ -228,13 +228,12 @@ async def test_durable_object_of_another_worker_is_a_placeholder(
 async def test_unsupported_binding_kinds_name_kind_and_config_entry(
     open_project: OpenProject,
 ) -> None:
-    # python-workers-examples 04-query-d1 (env.DB.prepare), 09-workers-ai (env.AI.run),
-    # 10-workflows: touching the binding says which kind and which config entry.
+    # python-workers-examples 09-workers-ai (env.AI.run), an R2 bucket: touching the
+    # binding says which kind and which config entry (D1 and Workflows run locally now).
     runtime = await open_project(BASE + textwrap.dedent("""
-        [[d1_databases]]
+        [[r2_buckets]]
         binding = "DB"
-        database_name = "quotes"
-        database_id = "408cddb7"
+        bucket_name = "quotes"
         [ai]
         binding = "AI"
         [[queues.producers]]
@@ -242,11 +241,11 @@ async def test_unsupported_binding_kinds_name_kind_and_config_entry(
         queue = "jobs"
     """), entry="X = 1\n")
     with pytest.raises(RuntimeError) as info:
-        runtime.env.DB.prepare("SELECT 1")
+        runtime.env.DB.get("x")
     assert str(info.value) == (
-        "env.DB is not available in edgekv: it is a D1 Database binding (d1_databases[0] in "
-        "wrangler.toml), and edgekv does not run d1_databases locally (it runs KV namespaces, "
-        "Durable Objects, static assets, vars and secrets)")
+        "env.DB is not available in edgekv: it is a R2 Bucket binding (r2_buckets[0] in "
+        "wrangler.toml), and edgekv does not run r2_buckets locally (it runs KV namespaces, "
+        "Durable Objects, D1, Workflows, static assets, vars and secrets)")
     with pytest.raises(RuntimeError, match=r"it is an AI binding \(ai in wrangler.toml\)"):
         await runtime.env.AI.run("@cf/model", {})
     with pytest.raises(RuntimeError, match=r"Queue binding \(queues.producers\[0\]"):

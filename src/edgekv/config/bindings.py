@@ -17,7 +17,12 @@ from types import MappingProxyType
 from typing import Any
 
 from edgekv.config.diagnostics import Diagnostics, js_json
-from edgekv.config.model import DurableObjectBinding, KVNamespaceBinding
+from edgekv.config.model import (
+    D1DatabaseBinding,
+    DurableObjectBinding,
+    KVNamespaceBinding,
+    WorkflowBinding,
+)
 from edgekv.config.validation import MISSING, unexpected_fields
 
 __all__ = [
@@ -26,9 +31,11 @@ __all__ = [
     "check_unique_binding_names",
     "english_list",
     "suggest_binding_name",
+    "validate_d1_databases",
     "validate_durable_objects",
     "validate_kv_namespaces",
     "validate_vars",
+    "validate_workflows",
 ]
 
 #: Binding fields in wrangler's order (``friendlyBindingNames``), with their display names.
@@ -333,3 +340,82 @@ def check_python_identifiers(d: Diagnostics, names: Iterable[tuple[str, str]]) -
         )
 
 
+
+
+_D1_KEYS = ("binding", "database_name", "database_id", "preview_database_id",
+            "migrations_dir", "migrations_table", "database_internal_env", "remote")
+_WORKFLOW_KEYS = ("binding", "name", "class_name", "script_name", "remote", "limits")
+
+
+def _entries(d: Diagnostics, field: str, value: object) -> list[tuple[str, dict[str, Any]]]:
+    """The object entries of a binding array, each with its path; errors for the rest."""
+    if value is MISSING:
+        return []
+    if not isinstance(value, list):
+        d.error(f'The field "{field}" should be an array but got {js_json(value)}.', field)
+        return []
+    found = []
+    for i, entry in enumerate(value):
+        path = f"{field}[{i}]"
+        if not isinstance(entry, dict):
+            d.error(f'"{path}" bindings should be objects, but got {js_json(entry)}', path)
+            continue
+        found.append((path, entry))
+    return found
+
+
+def _string_field(d: Diagnostics, path: str, entry: Mapping[str, Any], key: str,
+                  *, required: bool) -> bool:
+    value = entry.get(key, MISSING)
+    if value is MISSING and not required:
+        return True
+    if not isinstance(value, str):
+        d.error(f'"{path}" bindings should have a string "{key}" field but got '
+                f"{js_json(entry)}.", path)
+        return False
+    return True
+
+
+def validate_d1_databases(d: Diagnostics, value: object, prefix: str = ""
+                          ) -> tuple[D1DatabaseBinding, ...]:
+    """Valid ``d1_databases`` entries (wrangler's ``validateD1Binding``); errors for the rest.
+
+    ``binding`` is required; a local database needs one of ``database_id``,
+    ``preview_database_id`` or ``database_name`` to name its file (wrangler provisions
+    the id on deploy, so none is an error only when all are missing).
+    """
+    result = []
+    for path, entry in _entries(d, f"{prefix}d1_databases", value):
+        ok = _string_field(d, path, entry, "binding", required=True)
+        for key in ("database_name", "database_id", "preview_database_id", "migrations_dir",
+                    "migrations_table"):
+            ok = _string_field(d, path, entry, key, required=False) and ok
+        unexpected_fields(d, path, entry.keys(), _D1_KEYS, path=path)
+        if ok:
+            result.append(D1DatabaseBinding(
+                binding=entry["binding"],
+                database_name=entry.get("database_name"),
+                database_id=entry.get("database_id"),
+                preview_database_id=entry.get("preview_database_id"),
+                migrations_dir=entry.get("migrations_dir"),
+                migrations_table=entry.get("migrations_table"),
+            ))
+    return tuple(result)
+
+
+def validate_workflows(d: Diagnostics, value: object, prefix: str = ""
+                       ) -> tuple[WorkflowBinding, ...]:
+    """Valid ``workflows`` entries (wrangler's ``validateWorkflowBinding``): ``binding``,
+    ``name`` and ``class_name`` are required strings."""
+    result = []
+    for path, entry in _entries(d, f"{prefix}workflows", value):
+        ok = True
+        for key in ("binding", "name", "class_name"):
+            ok = _string_field(d, path, entry, key, required=True) and ok
+        ok = _string_field(d, path, entry, "script_name", required=False) and ok
+        unexpected_fields(d, path, entry.keys(), _WORKFLOW_KEYS, path=path)
+        if ok:
+            result.append(WorkflowBinding(name=entry["name"], binding=entry["binding"],
+                                          class_name=entry["class_name"],
+                                          script_name=entry.get("script_name")))
+    return tuple(result)

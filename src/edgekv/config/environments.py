@@ -21,17 +21,21 @@ from typing import Any
 from edgekv.config.assets import unsupported_bindings, validate_assets, validate_triggers
 from edgekv.config.bindings import (
     FRIENDLY_BINDING_NAMES,
+    validate_d1_databases,
     validate_durable_objects,
     validate_kv_namespaces,
     validate_vars,
+    validate_workflows,
 )
 from edgekv.config.diagnostics import Diagnostics, js_json
 from edgekv.config.model import (
     AssetsConfig,
+    D1DatabaseBinding,
     DurableObjectBinding,
     KVNamespaceBinding,
     Migration,
     UnsupportedBinding,
+    WorkflowBinding,
 )
 from edgekv.config.validation import (
     MISSING,
@@ -83,7 +87,7 @@ TOP_LEVEL_ONLY_KEYS: frozenset[str] = frozenset({
 #: Binding fields wrangler knows that edgekv does not provide on ``env`` (yet).
 UNSUPPORTED_BINDING_KEYS: frozenset[str] = frozenset(
     (set(FRIENDLY_BINDING_NAMES) | {"queues", "unsafe", "k2"})
-    - {"kv_namespaces", "durable_objects", "vars", "assets"}
+    - {"kv_namespaces", "durable_objects", "vars", "assets", "d1_databases", "workflows"}
 )
 
 
@@ -104,6 +108,8 @@ class Environment:
     assets: AssetsConfig | None = None
     crons: tuple[str, ...] = ()
     unsupported: tuple[UnsupportedBinding, ...] = ()
+    d1_databases: tuple[D1DatabaseBinding, ...] = ()
+    workflows: tuple[WorkflowBinding, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -153,6 +159,8 @@ def normalize_environment(
     elif top is not None:
         env.crons = top.crons
     env.unsupported = unsupported_bindings(raw_env, UNSUPPORTED_BINDING_KEYS)
+    env.d1_databases = validate_d1_databases(d, raw_env.get("d1_databases", MISSING), prefix)
+    env.workflows = validate_workflows(d, raw_env.get("workflows", MISSING), prefix)
 
     def not_inherited(key: str) -> object:
         value = get(key, MISSING)
@@ -194,6 +202,7 @@ def normalize_environment(
 
 def _is_non_inheritable(key: str) -> bool:
     return key in UNSUPPORTED_BINDING_KEYS or key in {
+        "d1_databases", "workflows",
         "define", "cloudchamber", "containers", "connect", "tail_consumers",
         "streaming_tail_consumers",
     }

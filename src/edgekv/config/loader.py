@@ -123,6 +123,8 @@ def validate_raw_config(
                 if active.assets is not None else None),
         crons=active.crons,
         unsupported_bindings=active.unsupported,
+        d1_databases=active.d1_databases,
+        workflows=active.workflows,
         diagnostics=d,
     )
     if d.has_errors():

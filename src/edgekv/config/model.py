@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT_DEV_PORT",
     "AssetsConfig",
     "Config",
+    "D1DatabaseBinding",
     "DevSettings",
     "DurableObjectBinding",
     "KVNamespaceBinding",
@@ -27,6 +28,7 @@ __all__ = [
     "RenamedClass",
     "TransferredClass",
     "UnsupportedBinding",
+    "WorkflowBinding",
 ]
 
 #: ``wrangler dev``'s port when neither ``--port`` nor ``dev.port`` is given.
@@ -130,6 +132,38 @@ class AssetsConfig:
 
 
 @dataclass(frozen=True)
+class D1DatabaseBinding:
+    """One ``d1_databases`` entry: ``env.<binding>`` is a local D1 database.
+
+    ``local_id`` names its file under the state folder: ``preview_database_id`` (what
+    ``wrangler dev`` uses), else ``database_id``, else ``database_name``, else the binding.
+    """
+
+    binding: str
+    database_name: str | None = None
+    database_id: str | None = None
+    preview_database_id: str | None = None
+    migrations_dir: str | None = None
+    migrations_table: str | None = None
+
+    @property
+    def local_id(self) -> str:
+        """The id of the local database (its file name under ``<state>/d1/``)."""
+        return (self.preview_database_id or self.database_id or self.database_name
+                or self.binding)
+
+
+@dataclass(frozen=True)
+class WorkflowBinding:
+    """One ``workflows`` entry: ``env.<binding>`` creates instances of ``class_name``."""
+
+    name: str
+    binding: str
+    class_name: str
+    script_name: str | None = None
+
+
+@dataclass(frozen=True)
 class UnsupportedBinding:
     """A binding of a kind edgekv does not run (D1, R2, Queues, AI, ...).
 
@@ -196,6 +230,8 @@ class Config:
     assets: AssetsConfig | None = None
     crons: tuple[str, ...] = ()
     unsupported_bindings: tuple[UnsupportedBinding, ...] = ()
+    d1_databases: tuple[D1DatabaseBinding, ...] = ()
+    workflows: tuple[WorkflowBinding, ...] = ()
     diagnostics: Diagnostics = field(
         default_factory=lambda: Diagnostics("Processing wrangler configuration:"),
         compare=False,

@@ -8,7 +8,8 @@ with our own folder name:
   the config file), exactly like wrangler's flag.
 
 Inside the root: ``kv.sqlite3`` holds every KV namespace (one database, namespaces keyed by
-id) and ``do.sqlite3`` holds Durable Object storage. Every component (CLI, dev server,
+id) and ``do.sqlite3`` holds Durable Object storage; ``d1/<database_id>.sqlite3`` is a local D1
+database and ``workflows.sqlite3`` holds Workflow instances and their step results. Every component (CLI, dev server,
 Durable Objects) must call ``state_paths`` rather than build these paths itself, so that
 ``edgekv kv ...`` and ``edgekv dev`` always see the same data.
 """
@@ -18,11 +19,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DO_DB_NAME", "KV_DB_NAME", "STATE_DIR_NAME", "StatePaths", "state_paths"]
+__all__ = ["D1_DIR_NAME", "DO_DB_NAME", "WORKFLOWS_DB_NAME", "d1_db_path", "workflows_db_path", "KV_DB_NAME", "STATE_DIR_NAME", "StatePaths", "state_paths"]
 
 STATE_DIR_NAME = ".edgekv"
 KV_DB_NAME = "kv.sqlite3"
 DO_DB_NAME = "do.sqlite3"
+D1_DIR_NAME = "d1"
+WORKFLOWS_DB_NAME = "workflows.sqlite3"
+
+
+def d1_db_path(root: str | Path, database_id: str) -> Path:
+    """The SQLite file of local D1 database ``database_id`` under state root ``root``:
+    ``<root>/d1/<database_id>.sqlite3`` (path separators in the id are replaced by ``_``)."""
+    safe = database_id.replace("/", "_").replace("\\", "_")
+    return Path(root) / D1_DIR_NAME / f"{safe}.sqlite3"
+
+
+def workflows_db_path(root: str | Path) -> Path:
+    """The SQLite file holding Workflow instances and step results: ``<root>/workflows.sqlite3``."""
+    return Path(root) / WORKFLOWS_DB_NAME
 
 
 @dataclass(frozen=True)
@@ -42,6 +57,15 @@ class StatePaths:
             from edgekv.config.starter import STATE_GITIGNORE
 
             ignore.write_text(STATE_GITIGNORE, encoding="utf-8")
+
+    def d1_db(self, database_id: str) -> Path:
+        """The SQLite file of local D1 database ``database_id`` (see :func:`d1_db_path`)."""
+        return d1_db_path(self.root, database_id)
+
+    @property
+    def workflows_db(self) -> Path:
+        """The SQLite file of local Workflows (see :func:`workflows_db_path`)."""
+        return workflows_db_path(self.root)
 
     @property
     def kv_url(self) -> str:

@@ -38,7 +38,9 @@ from edgekv.runtime.tracing import TracedBinding, tracing_enabled
 __all__ = [
     "Env",
     "UnavailableBinding",
+    "add_d1_databases",
     "add_durable_objects",
+    "add_workflows",
     "build_env",
     "parse_var",
 ]
@@ -152,8 +154,8 @@ def build_env(
             unsupported.name,
             f"it is {'an' if kind[:1] in 'AEIOU' else 'a'} {kind} binding ({unsupported.path} "
             f"in {where}), and edgekv does not "
-            f"run {unsupported.kind} locally (it runs KV namespaces, Durable Objects, "
-            "static assets, vars and secrets)",
+            f"run {unsupported.kind} locally (it runs KV namespaces, Durable Objects, D1, "
+            "Workflows, static assets, vars and secrets)",
         )
     return Env(bindings)
 
@@ -192,6 +194,46 @@ def add_durable_objects(
             sqlite=storage.get(binding.class_name, "sqlite") == "sqlite",
         )
         env._set(binding.name, namespace)
+
+
+def add_d1_databases(env: Env, config: Config, state_root: str | Path,
+                     cache: dict[str, Any]) -> None:
+    """Put a ``D1Database`` per ``d1_databases`` entry on ``env``, its file at
+    ``d1_db_path(state_root, binding.local_id)``; ``cache`` (local id -> database) keeps one
+    connection per file across reloads."""
+    from edgekv.config.state import d1_db_path
+    from edgekv.runtime.d1 import D1Database
+
+    for binding in config.d1_databases:
+        db = cache.get(binding.local_id)
+        if db is None:
+            db = cache[binding.local_id] = D1Database(d1_db_path(state_root, binding.local_id))
+        env._set(binding.binding, db)
+
+
+def add_workflows(env: Env, config: Config, worker: WorkerModule, registry: Any) -> None:
+    """Put a ``Workflow`` per ``workflows`` entry on ``env`` (a ``WorkflowRegistry``'s).
+
+    A class the Worker does not define raises :class:`WorkerLoadError`; a Workflow of another
+    Worker (``script_name``) becomes an :class:`UnavailableBinding`.
+    """
+    for binding in config.workflows:
+        if binding.script_name is not None and binding.script_name != config.name:
+            env._set(binding.binding, UnavailableBinding(
+                binding.binding,
+                f'it is bound to Workflow class "{binding.class_name}" of Worker '
+                f'"{binding.script_name}", and edgekv runs a single Worker',
+            ))
+            continue
+        cls = getattr(worker.module, binding.class_name, None)
+        if not isinstance(cls, type):
+            raise WorkerLoadError(
+                f'Workflow binding "{binding.binding}" refers to class "{binding.class_name}", '
+                f"but {_display(worker.path)} does not define a class named "
+                f"{binding.class_name}.",
+                path=worker.path,
+            )
+        env._set(binding.binding, registry.workflow(binding.name, cls, env))
 
 
 def _missing_class(binding: str, class_name: str, worker: WorkerModule) -> WorkerLoadError:

@@ -76,7 +76,13 @@ from edgekv.runtime.dependencies import (
     resolve_dependencies,
 )
 from edgekv.runtime.entrypoints import call_relaxed
-from edgekv.runtime.env import Env, add_durable_objects, build_env
+from edgekv.runtime.env import (
+    Env,
+    add_d1_databases,
+    add_durable_objects,
+    add_workflows,
+    build_env,
+)
 from edgekv.runtime.http import Receive, Scope, Send, send_response
 from edgekv.runtime.loader import (
     WorkerLoadError,
@@ -191,6 +197,9 @@ class WorkerRuntime:
         self._keep_path = False
         self._background: set[asyncio.Task[Any]] = set()
         self._closed = False
+        # D1 databases (local id -> D1Database) and Workflows, kept across reloads.
+        self._d1_cache: dict[str, Any] = {}
+        self._workflows: Any = None
 
     # -- opening and closing --------------------------------------------------------------
 
@@ -253,6 +262,8 @@ class WorkerRuntime:
             if self.load_error is not None and not tolerate_load_errors:
                 raise self.load_error
             await do_runtime.start()
+            if self._workflows is not None:
+                await self._workflows.resume()
         except BaseException:
             await self.close()
             raise
@@ -272,6 +283,10 @@ class WorkerRuntime:
         for task in list(self._background):
             task.cancel()
         try:
+            if self._workflows is not None:
+                await self._workflows.close()
+            for db in self._d1_cache.values():
+                await asyncio.to_thread(db.close)
             await self.durable_objects.close()
         finally:
             await self.kv_store.close()
@@ -332,6 +347,14 @@ class WorkerRuntime:
             raise WorkerSetupError(str(exc)) from exc
         install_python_modules(project_dir)
 
+    def _workflow_registry(self) -> Any:
+        if self._workflows is None and self.config.workflows:
+            from edgekv.config.state import workflows_db_path
+            from edgekv.runtime.workflows import WorkflowRegistry
+
+            self._workflows = WorkflowRegistry(workflows_db_path(self.durable_objects.state_dir))
+        return self._workflows
+
     def _load(self) -> None:
         config = self.config
         env = build_env(
@@ -341,6 +364,7 @@ class WorkerRuntime:
             limits=self.limits,
             kv_cache=self._kv_cache,
         )
+        add_d1_databases(env, config, self.durable_objects.state_dir, self._d1_cache)
         # Module-level code may read ``workers.env`` while importing.
         set_default_env(env)
         worker: WorkerModule | None = None
@@ -356,6 +380,7 @@ class WorkerRuntime:
             with self.load_context() if self.load_context is not None else contextlib.nullcontext():
                 worker = load_worker(check_main(main_path, config.main))
             add_durable_objects(env, config, worker, self.durable_objects)
+            add_workflows(env, config, worker, self._workflow_registry())
         except WorkerSetupError as exc:
             error = WorkerLoadError(str(exc), path=main_path or Path("?"))
         except WorkerLoadError as exc:

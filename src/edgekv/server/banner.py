@@ -37,6 +37,10 @@ def binding_rows(config: Config, vars_override: Mapping[str, Any] | None = None)
         rows.append((f"env.{do.name} ({where})", "Durable Object"))
     for kv in config.kv_namespaces:
         rows.append((f"env.{kv.binding} ({kv.local_id(preview=True)})", "KV Namespace"))
+    for wf in config.workflows:
+        rows.append((f"env.{wf.binding} ({wf.class_name})", "Workflow"))
+    for d1 in config.d1_databases:
+        rows.append((f"env.{d1.binding} ({d1.database_name or d1.local_id})", "D1 Database"))
     if config.assets is not None and config.assets.binding:
         rows.append((f"env.{config.assets.binding}", "Assets"))
     overrides = dict(vars_override or {})
