@@ -6,7 +6,12 @@ through the KV binding (the location's edge cache) and answers the value with it
 ``cacheStatus`` in ``x-cache-status`` (404 when missing); ``PUT /kv/KEY?ttl=N`` writes;
 ``DELETE /kv/KEY`` deletes. ``/counter/NAME`` is a Durable Object's ``fetch`` (it counts,
 and echoes method and body), ``/rpc/NAME?n=N`` its RPC ``add(n)`` (answering the count and
-the pid of the process that ran it), ``/rpc-fail/NAME`` an RPC that raises. Processes are stopped by pid; every wait is bounded.
+the pid of the process that ran it), ``/rpc-fail/NAME`` an RPC that raises.
+``/room/NAME`` is a WebSocket upgrade to a chat-room object (hibernatable sockets: a welcome
+naming the pid of the process it runs in, every message fanned out with that pid, ``bye``
+closes with 4000; ``?deny`` refuses with 403), ``/room-closed/NAME`` the close it last
+saw. With ``crons=True`` the Worker has a ``* * * * *`` trigger whose ``scheduled()`` writes
+KV ``cron:PID``. Processes are stopped by pid; every wait is bounded.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["NAMESPACE_ID", "WORKER", "Cluster", "Location", "edgekv"]
+__all__ = ["CRONS", "NAMESPACE_ID", "WORKER", "Cluster", "Location", "edgekv"]
 
 NAMESPACE_ID = "c1a5e0000000000000000000000000aa"
 
@@ -30,6 +35,7 @@ WORKER = '''\
 import os
 from urllib.parse import parse_qs, urlparse
 
+from js import WebSocketPair
 from workers import DurableObject, Response, WorkerEntrypoint
 
 
@@ -49,11 +55,42 @@ class Counter(DurableObject):
         raise ValueError("the object said no")
 
 
+class Room(DurableObject):
+    async def fetch(self, request):
+        if "deny" in parse_qs(urlparse(request.url).query, keep_blank_values=True):
+            return Response("no room for you", status=403, headers={"x-room": "full"})
+        client, server = WebSocketPair.new().object_values()
+        self.ctx.acceptWebSocket(server)
+        server.send(f"welcome {os.getpid()}")
+        return Response(None, status=101, web_socket=client)
+
+    async def webSocketMessage(self, ws, message):
+        if message == "bye":
+            ws.close(4000, "done")
+            return
+        for other in self.ctx.getWebSockets():
+            other.send(f"{message} {os.getpid()}")
+
+    async def webSocketClose(self, ws, code, reason, wasClean):
+        await self.ctx.storage.put("closed", [code, reason])
+
+    async def closed(self):
+        return await self.ctx.storage.get("closed")
+
+
 class Default(WorkerEntrypoint):
+    async def scheduled(self, controller, env, ctx):
+        await env.KV.put(f"cron:{os.getpid()}", str(controller.scheduledTime))
+
     async def fetch(self, request):
         url = urlparse(request.url)
         query = parse_qs(url.query)
         try:
+            if url.path.startswith("/room/"):
+                return await self.env.ROOMS.getByName(url.path[len("/room/"):]).fetch(request)
+            if url.path.startswith("/room-closed/"):
+                closed = await self.env.ROOMS.getByName(url.path[len("/room-closed/"):]).closed()
+                return Response(repr(closed))
             if url.path.startswith("/counter/"):
                 stub = self.env.COUNTER.getByName(url.path[len("/counter/"):])
                 return await stub.fetch(request)
@@ -102,9 +139,17 @@ kv_namespaces = [{{ binding = "KV", id = "{NAMESPACE_ID}" }}]
 name = "COUNTER"
 class_name = "Counter"
 
+[[durable_objects.bindings]]
+name = "ROOMS"
+class_name = "Room"
+
 [[migrations]]
 tag = "v1"
-new_sqlite_classes = ["Counter"]
+new_sqlite_classes = ["Counter", "Room"]
+'''
+CRONS = '''
+[triggers]
+crons = ["* * * * *"]
 '''
 
 
@@ -123,6 +168,7 @@ class Location:
 
     name: str
     args: list[str]
+    env: dict[str, str] = field(default_factory=dict)  # added to the process's environment
     process: subprocess.Popen[str] | None = None
     url: str = ""
     output: list[str] = field(default_factory=list)
@@ -131,7 +177,8 @@ class Location:
         self.output = []
         self.process = subprocess.Popen(
             [sys.executable, "-m", "edgekv", *self.args], stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
         )
         lines: queue.Queue[str] = queue.Queue()
         process = self.process
@@ -177,13 +224,14 @@ class Cluster:
     token for the management endpoints."""
 
     def __init__(self, store_url: str, root: Path, count: int = 3, *, worker: bool = True,
-                 extra_args: tuple[str, ...] = ()) -> None:
+                 extra_args: tuple[str, ...] = (), crons: bool = False,
+                 env: dict[str, str] | None = None) -> None:
         self.store_url = store_url
         self.root = root
         self.project = root / "project"
         (self.project / "src").mkdir(parents=True, exist_ok=True)
         (self.project / "src" / "entry.py").write_text(WORKER)
-        (self.project / "wrangler.toml").write_text(WRANGLER)
+        (self.project / "wrangler.toml").write_text(WRANGLER + (CRONS if crons else ""))
         created = edgekv("account", "create", "--name", "cluster", "--store", store_url,
                          "--persist-to", str(root / "admin"))
         self.account_id = re.search(r"Created account (\w+)", created).group(1)  # type: ignore[union-attr]
@@ -198,7 +246,7 @@ class Cluster:
                 "--persist-to", str(root / name), *extra_args]
             if index == 0:
                 args.append("--primary")
-            self.locations.append(Location(name, args))
+            self.locations.append(Location(name, args, dict(env or {})))
 
     def start(self) -> Cluster:
         try:
