@@ -4,8 +4,9 @@ ports, over one PostgreSQL schema: what tests/cluster and bench/cluster.py run.
 Every location serves the same small Worker (``WORKER``): ``GET /kv/KEY?cacheTtl=N`` reads
 through the KV binding (the location's edge cache) and answers the value with its
 ``cacheStatus`` in ``x-cache-status`` (404 when missing); ``PUT /kv/KEY?ttl=N`` writes;
-``DELETE /kv/KEY`` deletes. ``/counter/NAME`` is a Durable Object's ``fetch`` (it counts,
-and echoes method and body), ``/rpc/NAME?n=N`` its RPC ``add(n)`` (answering the count and
+``DELETE /kv/KEY`` deletes (both answer 503 with the binding's error text when the store
+is down). ``/counter/NAME`` is a Durable Object's ``fetch`` (it counts, and echoes method
+and body), ``/rpc/NAME?n=N`` its RPC ``add(n)`` (answering the count and
 the pid of the process that ran it), ``/rpc-fail/NAME`` an RPC that raises.
 ``/room/NAME`` is a WebSocket upgrade to a chat-room object (hibernatable sockets: a welcome
 naming the pid of the process it runs in, every message fanned out with that pid, ``bye``
@@ -106,15 +107,18 @@ class Default(WorkerEntrypoint):
             return Response("not found", status=404)
         key = url.path[len("/kv/"):]
         kv = self.env.KV
-        if request.method == "PUT":
-            options = {}
-            if "ttl" in query:
-                options["expirationTtl"] = int(query["ttl"][0])
-            await kv.put(key, await request.text(), options)
-            return Response("ok")
-        if request.method == "DELETE":
-            await kv.delete(key)
-            return Response("ok")
+        try:
+            if request.method == "PUT":
+                options = {}
+                if "ttl" in query:
+                    options["expirationTtl"] = int(query["ttl"][0])
+                await kv.put(key, await request.text(), options)
+                return Response("ok")
+            if request.method == "DELETE":
+                await kv.delete(key)
+                return Response("ok")
+        except Exception as exc:  # KV PUT failed: 503 Service Unavailable, the store is down
+            return Response(str(exc), status=503)
         options = {"type": "text"}
         if "cacheTtl" in query:
             options["cacheTtl"] = int(query["cacheTtl"][0])
@@ -169,6 +173,7 @@ class Location:
     name: str
     args: list[str]
     env: dict[str, str] = field(default_factory=dict)  # added to the process's environment
+    prefix: list[str] = field(default_factory=list)  # run through, e.g. ``ip netns exec NS``
     process: subprocess.Popen[str] | None = None
     url: str = ""
     output: list[str] = field(default_factory=list)
@@ -176,7 +181,7 @@ class Location:
     def start(self, timeout: float = 60.0) -> None:
         self.output = []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "edgekv", *self.args], stdout=subprocess.PIPE,
+            [*self.prefix, sys.executable, "-m", "edgekv", *self.args], stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
         )
