@@ -30,13 +30,14 @@ twice).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import builtins
 import hmac
 import json
 import logging
+import socket
 import time
-import asyncio
 from typing import TYPE_CHECKING, Any, Final
 
 import httpx
@@ -162,8 +163,14 @@ class PrimaryForwarder:
         offered = [p.strip() for p in (request.headers.get("sec-websocket-protocol") or "").split(",")
                    if p.strip()]
         try:
+            # Connecting is bounded like any call's; the handshake waits for the object's
+            # fetch, which may legitimately take long.
+            parsed = httpx.URL(base)
+            sock = await asyncio.wait_for(
+                _tcp(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80)),
+                _CONNECT_TIMEOUT_SECONDS)
             connection = await connect(
-                url, open_timeout=_CONNECT_TIMEOUT_SECONDS, max_size=None,
+                url, sock=sock, open_timeout=_CALL_TIMEOUT_SECONDS, max_size=None,
                 subprotocols=offered or None,  # type: ignore[arg-type]
                 additional_headers={
                     CREDENTIAL_HEADER: lease.credential,
@@ -201,6 +208,20 @@ class PrimaryForwarder:
         if "error" in answer:
             raise _rebuild_error(answer["error"])
         return answer["result"]
+
+
+async def _tcp(host: str, port: int) -> socket.socket:
+    """A connected non-blocking TCP socket (closed again if connecting fails or is cancelled)."""
+    loop = asyncio.get_running_loop()
+    family, kind, proto, _, address = (await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM))[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setblocking(False)
+    try:
+        await loop.sock_connect(sock, address)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def _sendable(code: int) -> int:
