@@ -190,3 +190,28 @@ def test_numbered_section_references_exist() -> None:
                 line = text[:match.start()].count("\n") + 1
                 found.append(f"{name}:{line}: {match[0]!r}")
     assert not found, "references to sections that do not exist:\n" + "\n".join(found)
+
+
+_DOC_HEADING = re.compile(r"docs/([\w-]+\.md)`?,?\s+\"([^\"]{2,80})\"")
+
+
+def _words(text: str) -> str:
+    return " ".join(text.replace("`", "").split())
+
+
+def test_named_section_references_exist() -> None:
+    """``docs/<page>.md, "Heading"`` names a heading of that page (its start is enough)."""
+    found = []
+    for name in _tracked_text_files():
+        if name == _SELF:
+            continue
+        text = (ROOT / name).read_text(encoding="utf-8", errors="replace")
+        for match in _DOC_HEADING.finditer(text):
+            page = ROOT / "docs" / match[1]
+            headings = [_words(line.lstrip("#")) for line in
+                        (page.read_text(encoding="utf-8") if page.is_file() else "").splitlines()
+                        if line.startswith("#")]
+            if not any(h.startswith(_words(match[2])) for h in headings):
+                line = text[:match.start()].count("\n") + 1
+                found.append(f"{name}:{line}: {match[0]!r}")
+    assert not found, "references to headings that do not exist:\n" + "\n".join(found)
