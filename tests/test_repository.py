@@ -215,3 +215,29 @@ def test_named_section_references_exist() -> None:
                 line = text[:match.start()].count("\n") + 1
                 found.append(f"{name}:{line}: {match[0]!r}")
     assert not found, "references to headings that do not exist:\n" + "\n".join(found)
+
+
+# "rank 4  server   ...", or "        client   ..." for another part of the same rank.
+_RANK_LINE = re.compile(r"^(?:rank (?P<rank>\d)  |        )"
+                        r"(?P<names>[a-z_]+(?:, [a-z_]+)*)(?:\s{2,}|$)")
+
+
+def test_architecture_page_states_the_layers_of_the_layer_test() -> None:
+    """The rank table of docs/architecture.md is ``LAYERS`` of tests/test_architecture.py."""
+    from tests.test_architecture import LAYERS
+
+    page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    table = page.split("## Layers", 1)[1].split("```", 2)[1]
+    drawn: dict[str, int] = {}
+    rank = -1
+    for line in table.splitlines():
+        match = _RANK_LINE.match(line)
+        if match is None:
+            continue
+        if match["rank"] is not None:
+            rank = int(match["rank"])
+        for part in match["names"].split(", "):
+            drawn[part] = rank
+    differ = {part: (drawn.get(part), LAYERS.get(part)) for part in set(drawn) | set(LAYERS)
+              if drawn.get(part) != LAYERS.get(part)}
+    assert not differ, f"docs/architecture.md's rank table vs LAYERS (drawn, real): {differ}"
