@@ -68,7 +68,9 @@ def _all_exception_classes() -> list[type[BaseException]]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for info in pkgutil.walk_packages(edgekv.__path__, "edgekv."):
-            if not info.name.endswith("__main__"):
+            # __main__ runs the CLI; the Worker-facing shims (``workers``, ``js``...) define no
+            # exception and are meant to be imported under their own names only.
+            if not info.name.endswith("__main__") and ".shims." not in info.name:
                 importlib.import_module(info.name)
     found: list[type[BaseException]] = []
     todo: list[type[BaseException]] = [BaseException]
