@@ -1,4 +1,6 @@
-"""The exception tree of edgekv. Every error edgekv raises derives from ``EdgeKVError``.
+"""The exception tree of edgekv. Every error edgekv raises derives from ``EdgeKVError``,
+except the few that Worker code must see under the class Cloudflare's own runtime uses (listed
+after the tree).
 
 The whole tree, including the classes defined next to the code that raises them (the part of
 the package is in brackets; ``tests/test_repository.py`` checks this drawing against the real
@@ -49,7 +51,9 @@ class hierarchy, both ways, and each class's extra built-in base in parentheses)
 
 Deliberately outside the tree (each keeps the base class its users expect)::
 
-    JsException                     [runtime] Pyodide's ``pyodide.ffi.JsException`` (Exception)
+    JsException                     [runtime] Pyodide's ``pyodide.ffi.JsException`` (Exception),
+                                    raised where Worker code expects a JavaScript error (D1,
+                                    Workflows)
     NonRetryableError               [runtime] the Workflows SDK class Worker code raises (Exception)
     DurableObjectAbort              [durable_objects] ``ctx.abort()`` (BaseException, like the
                                     Python Workers SDK, so ``except Exception`` cannot eat it)
