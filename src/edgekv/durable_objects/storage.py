@@ -1,4 +1,5 @@
-"""``ctx.storage``: the Durable Object storage API (spec durable-objects.md §1.6).
+"""``ctx.storage``: the Durable Object storage API (docs/durable-objects.md,
+"ctx.storage").
 
 Contract:
 - Values are structured Python data (see ``codec``); a value read back is a fresh copy.

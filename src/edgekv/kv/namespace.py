@@ -1,8 +1,8 @@
 """``KVNamespace``: the Workers KV binding, with Cloudflare's semantics, limits and texts.
 
 Behaviour follows docs/kv-binding.md §1-§5. Methods are coroutines; every error is
-raised at ``await``. Calling conventions follow Cloudflare's Python SDK (spec
-docs/python-workers.md): the read type as a positional string, inside an options dict or as
+raised at ``await``. Calling conventions follow Cloudflare's Python SDK (docs/kv-binding.md
+§10): the read type as a positional string, inside an options dict or as
 the ``type=`` keyword; options as a dict, as keyword arguments (camelCase or snake_case), or
 ``None``. ``None`` stands for JS ``null`` wherever JS would convert a value.
 """
@@ -51,7 +51,7 @@ class KVNamespace:
     """A KV namespace binding (``env.MY_KV``) over a storage engine space.
 
     ``drop_index_keys`` reproduces workerd's quirk of leaving canonical array-index keys
-    ("0", "42") out of bulk-get results (spec §4.2); it is on by default, as in production.
+    ("0", "42") out of bulk-get results (docs/kv-binding.md §8); it is on by default, as in production.
     """
 
     __slots__ = ("_clock", "_drop_index_keys", "_edge", "_limits", "_space", "_store", "namespace_id")
@@ -153,7 +153,7 @@ class KVNamespace:
         if not names:
             raise KVError("GET_BULK", 400, "You must request a minimum of 1 key")
         # The service walks the keys in order: a bad name stops the walk, but a non-JSON
-        # value met before that bad name wins (spec §4.2 order of checks).
+        # value met before that bad name wins (docs/kv-binding.md §8, order of checks).
         key_error: KVError | None = None
         checked = len(names)
         for index, name in enumerate(names):
@@ -194,7 +194,7 @@ class KVNamespace:
             else:
                 value = text
             if with_metadata:
-                # Miniflare answers a JSON null value with a null entry (spec §4.4).
+                # Miniflare answers a JSON null value with a null entry (docs/kv-binding.md §8).
                 result[name] = None if value is None else JsDict(value=value, metadata=_metadata(record))
             else:
                 result[name] = value

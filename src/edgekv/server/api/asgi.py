@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+from edgekv.errors import EdgeKVError
+
 __all__ = [
     "ApiRequest",
     "BodyTooLarge",
@@ -30,7 +32,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 
-class BodyTooLarge(Exception):
+class BodyTooLarge(EdgeKVError):
     """The request body is larger than allowed (answered with 413)."""
 
     def __init__(self, limit: int) -> None:
