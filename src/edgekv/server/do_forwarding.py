@@ -171,6 +171,7 @@ class PrimaryForwarder:
                 _CONNECT_TIMEOUT_SECONDS)
             connection = await connect(
                 url, sock=sock, open_timeout=_CALL_TIMEOUT_SECONDS, max_size=None,
+                close_timeout=_CONNECT_TIMEOUT_SECONDS,
                 subprotocols=offered or None,  # type: ignore[arg-type]
                 additional_headers={
                     CREDENTIAL_HEADER: lease.credential,
@@ -266,7 +267,10 @@ async def _bridge(connection: Any, server: WebSocket) -> None:
             await asyncio.wait_for(writer, 1.0)
         except BaseException:  # noqa: BLE001 - the connection is gone; nothing left to send
             writer.cancel()
-        await connection.close()
+        try:
+            await connection.close()  # bounded by close_timeout
+        except Exception:  # noqa: BLE001 - already closed or broken: nothing to do
+            pass
 
 
 def _rebuild_error(error: list[str]) -> BaseException:
