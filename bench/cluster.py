@@ -328,7 +328,10 @@ def run_netem(args: argparse.Namespace, pg: PostgresCluster, root: Path) -> None
     missing = [tool for tool in ("ip", "tc") if not shutil.which(tool)]
     if missing:
         sys.exit(f"--netem needs {' and '.join(missing)}: apt-get install iproute2")
-    netem = args.delay == "netem" or (args.delay == "auto" and netem_available())
+    netem = args.delay != "relay" and netem_available()
+    if args.delay == "netem" and not netem:
+        sys.exit("--delay netem: this kernel has no sch_netem (tc: Specified qdisc kind is unknown); "
+                 "use --delay relay or auto")
     method = "tc netem delay 50ms on both ends of each PostgreSQL link" if netem else \
         "bench/_delay_relay.py, 50 ms each way (this kernel has no sch_netem)" if args.delay == "auto" \
         else "bench/_delay_relay.py, 50 ms each way"
