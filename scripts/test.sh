@@ -44,6 +44,16 @@ if [ -z "${EDGEKV_C3_TEMPLATES:-}" ]; then
   fi
 fi
 
+# A CPython 3.12/3.13 (Debian's, unpacked into a cache folder once) for tests/templates, since
+# the templates' requires-python excludes the machine's 3.11.
+if [ -z "${EDGEKV_TEMPLATE_PYTHON:-}" ]; then
+  if template_python=$(bash scripts/install-python.sh 2>/tmp/edgekv-install-python.log); then
+    export EDGEKV_TEMPLATE_PYTHON="$template_python"
+  else
+    echo "warning: installing CPython 3.13 failed; see /tmp/edgekv-install-python.log" >&2
+  fi
+fi
+
 # The real clients tests/acceptance/ drives (wrangler); without them those tests fail in CI.
 if [ -z "${EDGEKV_WRANGLER:-}" ]; then
   if wrangler_bin=$(bash scripts/install-test-tools.sh 2>/tmp/edgekv-tools-setup.log); then

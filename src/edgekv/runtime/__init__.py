@@ -14,6 +14,7 @@ Modules, one concept each::
     asgi_adapter   workers.asgi: run a FastAPI/Starlette app for one request
     rpc            python_to_rpc / python_from_rpc / JsDict / import_from_javascript
     ffi            pyodide.ffi stand-ins (to_js, JsProxy, jsnull, create_proxy)
+    blocking       pyodide.ffi.run_sync: synchronous Worker code awaits on the request's loop
     jsglobals      the ``js`` module's globals (Response.new, console, Object, JSON ...)
     shims          the importable ``workers``/``js``/``pyodide``/``asgi`` modules + install()
 
