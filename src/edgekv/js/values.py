@@ -116,7 +116,10 @@ def to_number(value: Any) -> float:
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, int):
-        return float(value) if abs(value) < 2**1024 else math.copysign(math.inf, value)
+        try:
+            return float(value)
+        except OverflowError:  # beyond the largest double: JS rounds to an infinity
+            return math.inf if value > 0 else -math.inf
     if isinstance(value, float):
         return value
     if isinstance(value, bytes | bytearray | memoryview):
