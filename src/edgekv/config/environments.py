@@ -47,7 +47,6 @@ from edgekv.config.validation import (
     validate_string_array,
 )
 from edgekv.js import undefined
-
 from edgekv.suggest import did_you_mean
 
 __all__ = [

@@ -16,7 +16,6 @@ from typing import Any
 from edgekv.config.diagnostics import Diagnostics, js_json
 from edgekv.config.model import DevSettings, Migration, RenamedClass, TransferredClass
 from edgekv.js import typeof, undefined
-
 from edgekv.suggest import did_you_mean
 
 __all__ = [

@@ -96,7 +96,7 @@ def _property_list(replacer: Sequence[Any]) -> list[str]:
 def stringify(
     value: Any,
     replacer: Callable[[str, Any], Any] | Sequence[Any] | None = None,
-    space: int | float | str | None = None,
+    space: float | str | None = None,
     *,
     default: Callable[[Any], Any] | None = None,
 ) -> str | None:

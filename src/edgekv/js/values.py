@@ -26,7 +26,7 @@ class Undefined:
     __slots__ = ()
     _instance: Undefined | None = None
 
-    def __new__(cls) -> Undefined:
+    def __new__(cls) -> Undefined:  # noqa: PYI034 - always the one instance, never a subclass
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance

@@ -14,9 +14,9 @@ from typing import Any
 
 from edgekv.edge.store import CachedStore
 from edgekv.errors import KVError, KVTypeError, StorageBusy, StorageError, StoreUnavailable
+from edgekv.js import JsDict, is_array_index, to_string, undefined
 from edgekv.kv import jsjson
 from edgekv.kv.cursor import decode_cursor, encode_cursor
-from edgekv.js import JsDict, is_array_index, to_string, undefined
 from edgekv.kv.jsvalues import js_to_int32
 from edgekv.kv.results import ByteStream
 from edgekv.kv.validation import (

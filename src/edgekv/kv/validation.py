@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from edgekv.errors import KVError, KVTypeError
-from edgekv.js import is_array_index, number_to_string, to_string, undefined
+from edgekv.js import number_to_string, to_string, undefined
 from edgekv.kv.jsvalues import js_to_int32
 from edgekv.limits import Limits
 

@@ -14,8 +14,8 @@ import pytest
 
 from edgekv.clock import FakeClock
 from edgekv.edge import HIT, MISS, REVALIDATE, STALE, CachedStore
-from edgekv.kv import KVNamespace
 from edgekv.js import undefined
+from edgekv.kv import KVNamespace
 from edgekv.limits import DEFAULT_LIMITS, TESTING_LIMITS, Limits
 from edgekv.storage import Store, open_store
 
