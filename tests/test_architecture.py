@@ -18,6 +18,7 @@ LAYERS = {
     "client": 4, "server": 4, "strict": 4,
     "cli": 5,
     "testing": 6,
+    "js": 0,
 }
 
 
@@ -54,4 +55,26 @@ def test_imports_point_down() -> None:
             target = _part(module)
             if target is not None and target in LAYERS and LAYERS[target] > LAYERS[part]:
                 violations.append(f"{relative}: imports {module} ({part} -> {target})")
+    assert not violations, "\n".join(violations)
+
+
+def test_js_leaf_imports_nothing_else_of_edgekv() -> None:
+    """``edgekv.js`` (JavaScript semantics) is imported by every layer, so it imports none."""
+    violations = []
+    for path in (PACKAGE / "js").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:  # a relative import could reach a sibling package
+                    violations.append(f"{path.name}: relative import")
+                    continue
+                names = [f"{node.module}.{alias.name}" if node.module == "edgekv" else node.module
+                         for alias in node.names] if node.module else []
+            else:
+                continue
+            violations += [f"{path.name}: imports {name}" for name in names
+                           if (name == "edgekv" or name.startswith("edgekv."))
+                           and not name.startswith("edgekv.js.") and name != "edgekv.js"]
     assert not violations, "\n".join(violations)
