@@ -30,7 +30,8 @@ from edgekv.client.bulk import (
     write_export,
 )
 from edgekv.client.bulkfile import BulkFileError
-from edgekv.client.wrangler_state import binding_titles, find_kv_namespaces, import_namespaces
+from edgekv.client.wrangler_import import binding_titles, import_namespaces
+from edgekv.client.wrangler_state import find_kv_namespaces
 from edgekv.config import load_config
 from edgekv.errors import NamespaceNotFound, NamespaceTitleExists
 from tests.client.conftest import Server

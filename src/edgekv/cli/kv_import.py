@@ -10,12 +10,8 @@ from edgekv.cli.output import fail, info
 from edgekv.cli.project import Project, project_options
 from edgekv.cli.run import run
 from edgekv.client import LocalKV
-from edgekv.client.wrangler_state import (
-    WranglerStateError,
-    binding_titles,
-    find_kv_namespaces,
-    import_namespaces,
-)
+from edgekv.client.wrangler_import import binding_titles, import_namespaces
+from edgekv.client.wrangler_state import WranglerStateError, find_kv_namespaces
 from edgekv.errors import StorageError
 
 __all__ = ["import_wrangler"]

@@ -11,7 +11,8 @@ Modules::
     settings   RemoteSettings: CLOUDFLARE_API_BASE_URL, _API_TOKEN, _ACCOUNT_ID, .env
     open       open_client: a project's local store or its remote API; namespace_title
     bulk       bulk files checked whole, loaded, exported; keys files read, deleted
-    wrangler_state  wrangler's local KV state, imported into a LocalKV
+    wrangler_state   wrangler's local KV state, read
+    wrangler_import  that state imported into a LocalKV
     bulkfile   the bulk-file format, streamed
     jsonout    JSON text as wrangler prints it
     errors     ApiRequestFailed, RemoteSetupError

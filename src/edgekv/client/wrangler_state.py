@@ -14,16 +14,13 @@ through the folder that holds its blobs. Entries already expired are left out.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from edgekv.client.local import LocalKV
-from edgekv.config import Config
 from edgekv.storage import Record
 
-__all__ = ["WranglerKVNamespace", "WranglerStateError", "binding_titles", "find_kv_namespaces",
-           "import_namespaces", "kv_root"]
+__all__ = ["WranglerKVNamespace", "WranglerStateError", "find_kv_namespaces", "kv_root"]
 
 _OBJECTS = "miniflare-KVNamespaceObject"
 
@@ -41,7 +38,7 @@ class WranglerKVNamespace:
     blobs: Path
 
     def records(self, now: int) -> Iterator[Record]:
-        """The live entries at ``now`` (epoch seconds), in key order, read lazily (one value in memory at a time)."""
+        """The live entries, in key order, read lazily (one value in memory at a time)."""
         connection = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)
         try:
             rows = connection.execute(
@@ -100,30 +97,3 @@ def find_kv_namespaces(path: Path) -> list[WranglerKVNamespace]:
             raise WranglerStateError(f"the values of {database.name} are missing from {root}")
         found.append(WranglerKVNamespace(owner.name, database, owner / "blobs"))
     return sorted(found, key=lambda ns: ns.namespace_id)
-
-
-def binding_titles(config: Config) -> dict[str, str]:
-    """The binding name of each namespace id the config's ``kv_namespaces`` name (local ids:
-    ``preview_id``, ``id`` and the binding name itself, as ``edgekv dev`` reads them)."""
-    titles = {kv.local_id(preview=True): kv.binding for kv in config.kv_namespaces}
-    titles.update({kv.local_id(preview=False): kv.binding for kv in config.kv_namespaces})
-    return titles
-
-
-async def import_namespaces(local: LocalKV, namespaces: Iterable[WranglerKVNamespace],
-                            titles: Mapping[str, str] | None = None) -> list[tuple[str, int]]:
-    """``edgekv kv import-wrangler``: copy each namespace's live entries into ``local`` under
-    the same id (registered with its title from ``titles``, when it has one), replacing keys of
-    the same name; returns (namespace id, keys copied) per namespace, in order.
-
-    Each namespace is one write. Raises ``WranglerStateError`` (namespaces before the one
-    that failed are imported) or ``StorageError``."""
-    titles = titles or {}
-    done: list[tuple[str, int]] = []
-    now = int(local.store.clock.now())
-    for namespace in namespaces:
-        records = list(namespace.records(now))
-        await local.store.ensure_namespace(namespace.namespace_id, titles.get(namespace.namespace_id))
-        await local.put_records(namespace.namespace_id, records)
-        done.append((namespace.namespace_id, len(records)))
-    return done
