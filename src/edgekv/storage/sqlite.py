@@ -48,6 +48,7 @@ _INLINE_MAX_SCAN_ROWS = 1001
 # The value of an entry row: inline, or in ``blobs`` (schema.py, version 3). coalesce stops at
 # the first non-NULL argument, so an inline value costs no second search.
 VALUE_SQL = _VALUE = "coalesce(value, (SELECT b.value FROM blobs b WHERE b.id = entries.vid))"
+_GET = f"SELECT {_VALUE}, expiration, metadata FROM entries WHERE space = ? AND key = ?"
 _UPSERT_INLINE = (
     "INSERT INTO entries (space, key, value, vid, expiration, metadata) VALUES (?, ?, ?, NULL, ?, ?) "
     "ON CONFLICT (space, key) DO UPDATE SET value = excluded.value, vid = NULL, "
@@ -203,10 +204,7 @@ class SqliteStore(Store):
         sid = self._space_id(conn, space, create=False)
         if sid is None:
             return None
-        row = conn.execute(
-            f"SELECT {_VALUE}, expiration, metadata FROM entries WHERE space = ? AND key = ?",
-            (sid, key),
-        ).fetchone()
+        row = conn.execute(_GET, (sid, key)).fetchone()
         if row is None or (row[1] is not None and row[1] <= self.clock.now()):
             return None
         return Record(key, row[0], row[1], row[2])
