@@ -243,7 +243,7 @@ async def test_unsupported_binding_kinds_name_kind_and_config_entry(
     with pytest.raises(RuntimeError) as info:
         runtime.env.DB.get("x")
     assert str(info.value) == (
-        "env.DB is not available in edgekv: it is a R2 Bucket binding (r2_buckets[0] in "
+        "env.DB is not available in edgekv: it is an R2 Bucket binding (r2_buckets[0] in "
         "wrangler.toml), and edgekv does not run r2_buckets locally (it runs KV namespaces, "
         "Durable Objects, D1, Workflows, static assets, vars and secrets)")
     with pytest.raises(RuntimeError, match=r"it is an AI binding \(ai in wrangler.toml\)"):

@@ -152,7 +152,7 @@ def build_env(
             kind = "Queue"
         bindings[unsupported.name] = UnavailableBinding(
             unsupported.name,
-            f"it is {'an' if kind[:1] in 'AEIOU' else 'a'} {kind} binding ({unsupported.path} "
+            f"it is {'an' if kind[:1] in 'AEIOU' or kind.startswith('R2') else 'a'} {kind} binding ({unsupported.path} "
             f"in {where}), and edgekv does not "
             f"run {unsupported.kind} locally (it runs KV namespaces, Durable Objects, D1, "
             "Workflows, static assets, vars and secrets)",
