@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,7 +13,8 @@ from fastapi import Request as FastAPIRequest
 from fastapi.responses import StreamingResponse
 
 from edgekv.runtime import asgi_adapter
-from edgekv.runtime.context import Context
+from edgekv.runtime.context import Context, bound
+from edgekv.runtime.resources import WorkerResources
 from edgekv.runtime.request import Request
 
 
@@ -92,16 +94,34 @@ def asgi_request(method: str, path: str, body: bytes = b"", headers: Any = ()) -
 async def test_fastapi_get_with_env_state_and_lifespan() -> None:
     app, events = make_app()
     env = {"NAME": "edge"}
-    response = await asgi_adapter.fetch(app, asgi_request("GET", "/items/7?q=hi").js_object, env)
-    assert response.status == 200
-    assert await response.json() == {
-        "id": 7, "q": "hi", "env": "edge", "greeting": "hello", "ua": "t/1"
-    }
-    again = await asgi_adapter.fetch(app, asgi_request("GET", "/items/8"), env)
-    assert again.status == 200
-    assert events == ["startup"]  # lifespan runs once per app and loop
-    await asgi_adapter.shutdown_apps()
+    async with WorkerResources() as resources:
+        with bound(env, None, resources):  # what a WorkerRuntime does around each request
+            response = await asgi_adapter.fetch(
+                app, asgi_request("GET", "/items/7?q=hi").js_object, env)
+            assert response.status == 200
+            assert await response.json() == {
+                "id": 7, "q": "hi", "env": "edge", "greeting": "hello", "ua": "t/1"
+            }
+            again = await asgi_adapter.fetch(app, asgi_request("GET", "/items/8"), env)
+            assert again.status == 200
+        assert events == ["startup"]  # the owning runtime keeps the lifespan running
+    assert events == ["startup", "shutdown"]  # and ends it when it closes
+
+
+async def test_lifespan_outside_a_runtime_runs_around_each_request() -> None:
+    # Cloudflare's adapter runs startup and shutdown around every request; with no runtime to
+    # own the lifespan, edgekv does the same rather than leave it running forever.
+    app, events = make_app()
+    response = await asgi_adapter.fetch(app, asgi_request("GET", "/items/1"), {"NAME": "x"})
+    assert (await response.json())["greeting"] == "hello"
     assert events == ["startup", "shutdown"]
+    streamed = await asgi_adapter.fetch(app, asgi_request("GET", "/stream"), {})
+    assert await streamed.text() == "xyz"
+    for _ in range(100):  # the producing task stops the lifespan once the body is done
+        if len(events) == 4:
+            break
+        await asyncio.sleep(0.01)
+    assert events == ["startup", "shutdown"] * 2
 
 
 async def test_fastapi_post_body_and_constructed_request() -> None:
@@ -112,7 +132,6 @@ async def test_fastapi_post_body_and_constructed_request() -> None:
     built = Request("https://worker.test/items/3", headers={"user-agent": "py"})
     response = await asgi_adapter.fetch(app, built, {"NAME": "n"})
     assert (await response.json())["ua"] == "py"
-    await asgi_adapter.shutdown_apps()
 
 
 async def test_fastapi_cookies_streaming_and_dependency() -> None:
@@ -125,7 +144,6 @@ async def test_fastapi_cookies_streaming_and_dependency() -> None:
     assert await ctx.drain() == []
     dep = await asgi_adapter.fetch(app, asgi_request("GET", "/env"), {"NAME": "dep"})
     assert await dep.json() == {"name": "dep"}
-    await asgi_adapter.shutdown_apps()
 
 
 async def test_app_exception_becomes_500_or_propagates() -> None:
@@ -133,7 +151,6 @@ async def test_app_exception_becomes_500_or_propagates() -> None:
     # Starlette's ServerErrorMiddleware sends a 500 before re-raising: that response wins.
     response = await asgi_adapter.fetch(app, asgi_request("GET", "/boom"), {})
     assert response.status == 500
-    await asgi_adapter.shutdown_apps()
 
     async def raw(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -147,7 +164,6 @@ async def test_app_exception_becomes_500_or_propagates() -> None:
 
     with pytest.raises(RuntimeError, match="did not generate a response"):
         await asgi_adapter.fetch(silent, asgi_request("GET", "/"), {})
-    await asgi_adapter.shutdown_apps()
 
 
 async def test_app_without_lifespan_and_entrypoint() -> None:
@@ -161,4 +177,3 @@ async def test_app_without_lifespan_and_entrypoint() -> None:
     worker = default_cls(Context(), "from-env")
     response = await worker.fetch(asgi_request("GET", "/"))
     assert await response.text() == "from-env"
-    await asgi_adapter.shutdown_apps()

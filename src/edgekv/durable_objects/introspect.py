@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from edgekv.durable_objects.ids import DurableObjectId
-from edgekv.durable_objects.namespace import DurableObjectNamespace
-from edgekv.durable_objects.stub import DurableObjectStub
+from edgekv.durable_objects.namespace import DurableObjectNamespace, namespace_host
+from edgekv.durable_objects.stub import DurableObjectStub, stub_host
 
 __all__ = [
     "evict_all_durable_objects",
@@ -34,13 +34,13 @@ async def run_in_durable_object(stub: DurableObjectStub, fn: Callable[[Any, Any]
     The object is constructed first if needed; ``fn`` runs as one of its events.
     """
     stub = _check(stub)
-    return await stub._host.run_in(stub.id, fn)
+    return await stub_host(stub).run_in(stub.id, fn)
 
 
 async def run_durable_object_alarm(stub: DurableObjectStub) -> bool:
     """Run and remove the object's scheduled alarm now. ``True`` if one ran, else ``False``."""
     stub = _check(stub)
-    host = stub._host
+    host = stub_host(stub)
     return await host.runtime.run_alarm_now(host.unique_key, stub.id.toString())
 
 
@@ -48,17 +48,17 @@ def list_durable_object_ids(namespace: DurableObjectNamespace) -> list[DurableOb
     """Ids of the namespace's objects that exist: with storage, or that received an event."""
     if not isinstance(namespace, DurableObjectNamespace):
         raise TypeError("expected a Durable Object namespace binding")
-    return namespace._host.stored_ids()
+    return namespace_host(namespace).stored_ids()
 
 
 def evict_durable_object(stub: DurableObjectStub) -> None:
     """Drop the object's in-memory instance now; its storage stays, the next call reloads."""
     stub = _check(stub)
-    stub._host.evict(stub.id)
+    stub_host(stub).evict(stub.id)
 
 
 def evict_all_durable_objects(namespace: DurableObjectNamespace) -> None:
     """Drop every in-memory instance of the runtime ``namespace`` belongs to (storage stays)."""
     if not isinstance(namespace, DurableObjectNamespace):
         raise TypeError("expected a Durable Object namespace binding")
-    namespace._host.runtime.evict_all_instances()
+    namespace_host(namespace).runtime.evict_all_instances()

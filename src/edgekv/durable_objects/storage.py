@@ -41,7 +41,13 @@ if TYPE_CHECKING:
     from edgekv.durable_objects.alarms import AlarmScheduler
     from edgekv.durable_objects.sql import SqlStorage
 
-__all__ = ["DurableObjectStorage", "DurableObjectTransaction", "SyncKV"]
+__all__ = [
+    "DurableObjectStorage",
+    "DurableObjectTransaction",
+    "SyncKV",
+    "close_storage",
+    "object_database",
+]
 
 T = TypeVar("T")
 _MISSING: Any = object()
@@ -770,3 +776,15 @@ class SyncListIterator:
             self._owner._current = None  # finished: a new list() invalidates nothing
         raise StopIteration
 
+
+
+def object_database(storage: DurableObjectStorage) -> ObjectDatabase | None:
+    """The SQLite file of a SQLite-backed object's storage (``None`` for KV-backed ones).
+
+    A function rather than a property: ``ctx.storage`` shows exactly workerd's API."""
+    return storage._db
+
+
+def close_storage(storage: DurableObjectStorage) -> None:
+    """Release what ``storage`` holds open (the object's SQLite file handle)."""
+    storage._backend.close()

@@ -67,7 +67,7 @@ class ObjectSockets:
 
     def accept(self, ws: Any, tags: Any = None) -> None:
         """``ctx.acceptWebSocket(ws, tags)``: the object handles ``ws``'s events from now on."""
-        if getattr(ws, "_peer", None) is None and getattr(ws, "_outbound", None) is not None:
+        if getattr(ws, "is_outbound", False):
             raise DurableObjectError("acceptWebSocket() takes the server end of a WebSocketPair")
         if ws in self.sockets:
             raise DurableObjectError("The WebSocket has already been accepted")
@@ -82,9 +82,7 @@ class ObjectSockets:
         if len(self.sockets) >= MAX_SOCKETS:
             raise DurableObjectError("Too many hibernatable WebSockets on this Durable Object")
         self.sockets[ws] = tag_list
-        ws._hibernation = self._event
-        ws._accepted = True
-        ws._ensure_pump()
+        ws.accept_hibernatable(self._event)
 
     def get(self, tag: Any = None) -> list[Any]:
         """``ctx.getWebSockets(tag)``: open accepted sockets, all or those with ``tag``."""

@@ -407,7 +407,7 @@ class AssetServer:
     async def fetch(self, request: Request) -> Response:
         """Answer ``request`` from the assets (404 with an empty body when nothing matches)."""
         intent = self._intent(request)
-        method = str(request._method).upper()
+        method = str(request.method)
         if intent is None:
             response = Response(None, status=404)
         elif intent.redirect is not None:

@@ -7,7 +7,9 @@ awaits :meth:`Context.drain`.
 
 The module-level ``workers.env`` (an :class:`EnvProxy`) and ``workers.wait_until`` resolve
 through a ``ContextVar`` that the server sets around each request with :func:`bind` /
-:func:`unbind` (or :func:`bound`). Worker code may also read ``env`` at import time, before any
+:func:`unbind` (or :func:`bound`); the same binding carries the serving runtime's
+:class:`WorkerResources` (:func:`current_resources`), so ``fetch`` and the ASGI bridge use
+the pool and lifespans of the runtime they run for. Worker code may also read ``env`` at import time, before any
 request, so the loader sets a process default with :func:`set_default_env` before importing
 the Worker module.
 """
@@ -23,6 +25,7 @@ from contextvars import ContextVar, Token
 from typing import Any
 
 from edgekv.runtime.errors import NoRequestContext
+from edgekv.runtime.resources import WorkerResources
 
 __all__ = [
     "Context",
@@ -32,6 +35,8 @@ __all__ = [
     "bound",
     "current_ctx",
     "current_env",
+    "current_resources",
+    "drop_default_env",
     "env",
     "patch_env",
     "set_default_env",
@@ -117,11 +122,12 @@ class Context:
 
 
 class _Binding:
-    __slots__ = ("ctx", "env")
+    __slots__ = ("ctx", "env", "resources")
 
-    def __init__(self, env: Any, ctx: Context | None) -> None:
+    def __init__(self, env: Any, ctx: Context | None, resources: WorkerResources | None) -> None:
         self.env = env
         self.ctx = ctx
+        self.resources = resources
 
 
 _current: ContextVar[_Binding | None] = ContextVar("edgekv_worker_binding", default=None)
@@ -134,9 +140,19 @@ def set_default_env(env: Any) -> None:
     _default_env = env
 
 
-def bind(env: Any, ctx: Context | None = None) -> Token[_Binding | None]:
-    """Make ``env``/``ctx`` current for this task; pass the token to :func:`unbind`."""
-    return _current.set(_Binding(env, ctx))
+def drop_default_env(env: Any) -> None:
+    """Forget the process-wide ``env`` if it is ``env`` (a closing runtime's own)."""
+    global _default_env
+    if _default_env is env:
+        _default_env = _UNSET
+
+
+def bind(
+    env: Any, ctx: Context | None = None, resources: WorkerResources | None = None
+) -> Token[_Binding | None]:
+    """Make ``env``/``ctx`` and the owning runtime's ``resources`` current for this task
+    (and the tasks it starts); pass the token to :func:`unbind`."""
+    return _current.set(_Binding(env, ctx, resources))
 
 
 def unbind(token: Token[_Binding | None]) -> None:
@@ -145,9 +161,11 @@ def unbind(token: Token[_Binding | None]) -> None:
 
 
 @contextlib.contextmanager
-def bound(env: Any, ctx: Context | None = None) -> Iterator[None]:
+def bound(
+    env: Any, ctx: Context | None = None, resources: WorkerResources | None = None
+) -> Iterator[None]:
     """``with bound(env, ctx):`` — :func:`bind` for the duration of the block."""
-    token = _current.set(_Binding(env, ctx))
+    token = _current.set(_Binding(env, ctx, resources))
     try:
         yield
     finally:
@@ -176,6 +194,12 @@ def current_ctx() -> Context:
     if binding is None or binding.ctx is None:
         raise NoRequestContext("wait_until() was called outside of a request")
     return binding.ctx
+
+
+def current_resources() -> WorkerResources | None:
+    """The resources of the runtime serving the current request, or ``None`` outside one."""
+    binding = _current.get()
+    return None if binding is None else binding.resources
 
 
 def wait_until(awaitable: Awaitable[Any]) -> None:
@@ -276,7 +300,8 @@ def patch_env(
         base = current_env()
     except NoRequestContext:
         base = None
-    token = _current.set(_Binding(PatchedEnv(base, overrides), binding.ctx if binding else None))
+    token = _current.set(_Binding(PatchedEnv(base, overrides), binding.ctx if binding else None,
+                                  binding.resources if binding else None))
     try:
         yield
     finally:

@@ -137,7 +137,7 @@ def encode_multipart(form: FormData) -> tuple[bytes, str]:
             ctype = value.content_type or "application/octet-stream"
             head = f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
             head += f"Content-Type: {ctype}\r\n\r\n"
-            chunks += [head.encode("utf-8"), value._data, b"\r\n"]
+            chunks += [head.encode("utf-8"), value.to_bytes(), b"\r\n"]
         else:
             head = f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n"
             chunks += [head.encode("utf-8"), str(value).encode("utf-8"), b"\r\n"]

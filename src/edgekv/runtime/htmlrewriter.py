@@ -643,11 +643,11 @@ class HTMLRewriter:
         source = getattr(response, "js_object", response)
         if not isinstance(source, Response):
             raise TypeError("HTMLRewriter.transform() takes a Response")
-        content, stream = source._take()
+        content, stream = source.take_body()
         headers = Headers(source.headers)
         headers.delete("content-length")
-        return Response._build(source._status, headers, None,
-                               self._rewrite(content, stream), status_text=source._status_text)
+        return Response.from_parts(source.status, headers, None, self._rewrite(content, stream),
+                                   status_text=source.status_text)
 
     async def _rewrite(self, content: bytes | None,
                        stream: AsyncIterator[bytes] | None) -> AsyncIterator[bytes]:

@@ -73,8 +73,8 @@ async def send_response(response: Response, send: Send, *, head: bool = False) -
     the body ended, since the status can no longer change.
     Raises ``OSError("Body already used")`` if the Worker returned a response it had read.
     """
-    content, stream = response._take()
-    status = response._status
+    content, stream = response.take_body()
+    status = response.status
     if status in NULL_BODY_STATUSES:
         content, stream = None, None
     buffered = stream is None and status not in NULL_BODY_STATUSES
@@ -82,7 +82,7 @@ async def send_response(response: Response, send: Send, *, head: bool = False) -
     # a stale Content-Length) copied from a fetched response must not reach the client.
     raw: list[tuple[bytes, bytes]] = []
     has_date = False
-    for name, value in response._headers.raw():
+    for name, value in response.headers.raw():
         name = name.lower()
         if name == b"transfer-encoding" or (buffered and name == b"content-length"):
             continue

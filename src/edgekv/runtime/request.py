@@ -110,7 +110,7 @@ class Request(Body):
             base_redirect = input._redirect
             base_cf = input._cf
             if body is None:
-                content, stream = input._take()
+                content, stream = input.take_body()
                 ctype = None
             else:
                 content, stream, ctype = extract_body(body, "Request")

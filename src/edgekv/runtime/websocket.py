@@ -141,6 +141,18 @@ class WebSocket:
         self._accepted = True
         self._ensure_pump()
 
+    @property
+    def is_outbound(self) -> bool:
+        """Whether this socket was opened with ``new WebSocket(url)`` (not a pair's end)."""
+        return self._peer is None and self._outbound is not None
+
+    def accept_hibernatable(self, handler: Callable[..., Any]) -> None:
+        """A Durable Object's ``ctx.acceptWebSocket``: from now on ``await handler(kind,
+        self, payload)`` receives every event instead of the listeners."""
+        self._hibernation = handler
+        self._accepted = True
+        self._ensure_pump()
+
     def addEventListener(self, kind: str, listener: Any, options: Any = None) -> None:  # noqa: N802
         """Call ``listener(event)`` for each ``kind`` event (message, close, error, open)."""
         self._listeners.setdefault(kind, []).append(listener)

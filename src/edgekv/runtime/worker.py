@@ -63,13 +63,11 @@ from edgekv.durable_objects import (
     DEFAULT_DO_LIMITS,
     DurableObjectLimits,
     DurableObjectRuntime,
-    codec,
 )
 from edgekv.kv import KVNamespace
 from edgekv.limits import DEFAULT_LIMITS, Limits
-from edgekv.runtime import context
 from edgekv.runtime.assets import AssetsBinding, AssetServer
-from edgekv.runtime.context import Context, bind, set_default_env, unbind
+from edgekv.runtime.context import Context, bind, drop_default_env, set_default_env, unbind
 from edgekv.runtime.dependencies import (
     DependencyError,
     install_python_modules,
@@ -80,6 +78,7 @@ from edgekv.runtime.env import (
     Env,
     add_d1_databases,
     add_durable_objects,
+    add_binding,
     add_workflows,
     build_env,
 )
@@ -93,6 +92,7 @@ from edgekv.runtime.loader import (
     unload_worker,
 )
 from edgekv.runtime.request import Request
+from edgekv.runtime.resources import WorkerResources
 from edgekv.runtime.response import Response
 from edgekv.runtime.tracebacks import error_page_html, user_traceback
 from edgekv.runtime.websocket import serve_websocket
@@ -117,10 +117,6 @@ NOT_A_RESPONSE = (
 _HTML = [(b"content-type", b"text/html; charset=utf-8")]
 # The paths ``_special_route`` may answer; every other request skips it.
 _SPECIAL_PATHS = frozenset({"/cdn-cgi/handler/scheduled", "/__scheduled"})
-
-# Requests and responses cross Durable Object RPC by reference (stub.fetch(request) & co).
-codec.register_passthrough(Request)
-codec.register_passthrough(Response)
 
 Invoker = Callable[[Request, Env, Context], Awaitable[Any]]
 
@@ -196,6 +192,8 @@ class WorkerRuntime:
         # A folder already on sys.path before this runtime (a test suite's, say) stays there.
         self._keep_path = False
         self._background: set[asyncio.Task[Any]] = set()
+        #: The HTTP pool, ASGI lifespans and tasks opened for this Worker; closed with it.
+        self.resources = WorkerResources()
         self._closed = False
         # D1 databases (local id -> D1Database) and Workflows, kept across reloads.
         self._d1_cache: dict[str, Any] = {}
@@ -245,6 +243,8 @@ class WorkerRuntime:
             idle_timeout_seconds=idle_timeout_seconds,
             compatibility_date=getattr(config, "compatibility_date", None),
             compatibility_flags=getattr(config, "compatibility_flags", ()),
+            # Requests and responses cross Durable Object RPC by reference (stub.fetch(request)).
+            passthrough_types=(Request, Response),
         )
         do_runtime.set_request_factory(_request_factory)
         self = cls(
@@ -261,7 +261,11 @@ class WorkerRuntime:
             self._load()
             if self.load_error is not None and not tolerate_load_errors:
                 raise self.load_error
-            await do_runtime.start()
+            token = bind(None, None, self.resources)  # alarm tasks started here inherit it
+            try:
+                await do_runtime.start()
+            finally:
+                unbind(token)
             if self._workflows is not None:
                 await self._workflows.resume()
         except BaseException:
@@ -292,16 +296,10 @@ class WorkerRuntime:
             await self.kv_store.close()
             if self.do_store is not self.kv_store:
                 await self.do_store.close()
-            from edgekv.runtime import asgi_adapter, fetch
-
-            with contextlib.suppress(Exception):
-                await asgi_adapter.shutdown_apps()
-            with contextlib.suppress(Exception):
-                await fetch.aclose_clients()
+            await self.resources.close()
             if self._source_dir is not None:
                 unload_worker(self._source_dir, remove_path=not self._keep_path)
-            if context._default_env is self.env:  # workers.env must not outlive its stores
-                context.set_default_env(context._UNSET)
+            drop_default_env(self.env)  # workers.env must not outlive its stores
 
     async def __aenter__(self) -> Self:
         return self
@@ -392,7 +390,7 @@ class WorkerRuntime:
         if config.assets is not None and config.assets.directory is not None:
             self.assets = AssetServer(config.assets, has_worker=True)
             if config.assets.binding:
-                env._set(config.assets.binding, AssetsBinding(self.assets, Request))
+                add_binding(env, config.assets.binding, AssetsBinding(self.assets, Request))
         self.durable_objects.set_env(env)
         self.env = env
         self.worker = worker
@@ -456,7 +454,7 @@ class WorkerRuntime:
             return await assets.fetch(request)
         env = self.env
         ctx = Context()
-        token = bind(env, ctx)
+        token = bind(env, ctx, self.resources)
         try:
             response = await self._invoke(request, env, ctx)
         finally:
@@ -483,7 +481,7 @@ class WorkerRuntime:
                 await send_response(special, send, head=head)
                 return
         # The binding stays set while the body is sent: a streamed body may read workers.env.
-        token = bind(env, ctx)
+        token = bind(env, ctx, self.resources)
         try:
             try:
                 assets = self.assets
@@ -545,7 +543,7 @@ class WorkerRuntime:
         controller = ScheduledController(cron, int(seconds * 1000))
         env = self.env
         ctx = Context()
-        token = bind(env, ctx)
+        token = bind(env, ctx, self.resources)
         try:
             await self._invoke_scheduled(controller, env, ctx)
         finally:
@@ -647,7 +645,7 @@ class WorkerRuntime:
         request = Request.from_asgi(http_scope, no_body)
         env = self.env
         ctx = Context()
-        token = bind(env, ctx)
+        token = bind(env, ctx, self.resources)
         try:
             try:
                 response = await self._invoke(request, env, ctx)
@@ -662,7 +660,7 @@ class WorkerRuntime:
                                         if k == b"sec-websocket-protocol"]})
                 await serve_websocket(socket, receive, send)
             elif "websocket.http.response" in scope.get("extensions", {}):
-                content, stream = response._take()
+                content, stream = response.take_body()
                 body = content or b""
                 if stream is not None:
                     body = b"".join([bytes(c) async for c in stream])
