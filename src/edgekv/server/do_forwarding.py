@@ -67,7 +67,7 @@ class PrimaryForwarder:
     async def close(self) -> None:
         await self._client.aclose()
 
-    async def primary_connection(self) -> PrimaryLease:
+    async def _primary(self) -> PrimaryLease:
         now = time.monotonic()
         if self._lease is None or now - self._lease_read_at > _LEASE_CACHE_SECONDS:
             try:
@@ -84,7 +84,7 @@ class PrimaryForwarder:
         return self._lease
 
     async def _post(self, kind: str, body: bytes) -> bytes:
-        lease = await self.primary_connection()
+        lease = await self._primary()
         url = lease.url.rstrip("/") + INTERNAL_DO_PREFIX + kind
         try:
             reply = await self._client.post(url, content=body,
