@@ -240,3 +240,57 @@ def test_no_registration_at_import_time() -> None:
                     violations.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: "
                                       f"{ast.unparse(node)[:60]}")
     assert not violations, "\n".join(violations)
+
+
+# Sub-layers of ``runtime`` (docs/architecture.md): the longest matching prefix gives a module
+# its rank; imports inside ``runtime`` must not point to a higher one.
+RUNTIME_LAYERS = {
+    # leaves: runtime errors, the pyodide.ffi stand-ins, and the import finder of the shims
+    # package (its __init__ routes names to files; it imports nothing of edgekv)
+    "runtime.errors": 0, "runtime.ffi": 0, "runtime.shims": 0,
+    "runtime.web": 1,  # Web platform types: Request, Response, Headers, fetch, WebSocket, ...
+    "runtime": 2,  # the Worker lifecycle: loader, entrypoints, env, ctx, events, bridges
+    # what Worker code imports as ``workers``, ``js``, ``pyodide``, ``asgi``
+    "runtime.shims.workers": 3, "runtime.shims.js": 3, "runtime.shims.pyodide": 3,
+    "runtime.shims.asgi": 3,
+}
+
+
+def _runtime_rank(module: str) -> int | None:
+    name = module.removeprefix("edgekv.")
+    best = None
+    for prefix in RUNTIME_LAYERS:
+        if (name == prefix or name.startswith(prefix + ".")) and (
+                best is None or len(prefix) > len(best)):
+            best = prefix
+    return None if best is None else RUNTIME_LAYERS[best]
+
+
+def _resolved_imports(path: Path) -> list[str]:
+    """Imported module names; ``from edgekv.a import b`` names ``edgekv.a.b`` if that is a
+    module."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                candidate = PACKAGE.parent.joinpath(*f"{node.module}.{alias.name}".split("."))
+                is_module = candidate.with_suffix(".py").is_file() or candidate.is_dir()
+                found.append(f"{node.module}.{alias.name}" if is_module else node.module)
+    return found
+
+
+def test_runtime_sublayers_point_down() -> None:
+    violations = []
+    runtime = PACKAGE / "runtime"
+    for path in runtime.rglob("*.py"):
+        module = _module_name(path)
+        rank = _runtime_rank(module)
+        assert rank is not None, f"{module} has no runtime sub-layer"
+        for target in _resolved_imports(path):
+            target_rank = _runtime_rank(target) if target.startswith("edgekv.runtime") else None
+            if target_rank is not None and target_rank > rank:
+                violations.append(f"{module} imports {target} ({rank} -> {target_rank})")
+    assert not violations, "\n".join(violations)

@@ -14,8 +14,8 @@ from fastapi.responses import StreamingResponse
 
 from edgekv.runtime import asgi_adapter
 from edgekv.runtime.context import Context, bound
-from edgekv.runtime.resources import WorkerResources
-from edgekv.runtime.request import Request
+from edgekv.runtime.web.resources import WorkerResources, bind_owner, unbind_owner
+from edgekv.runtime.web.request import Request
 
 
 def make_app() -> tuple[FastAPI, list[str]]:
@@ -95,7 +95,8 @@ async def test_fastapi_get_with_env_state_and_lifespan() -> None:
     app, events = make_app()
     env = {"NAME": "edge"}
     async with WorkerResources() as resources:
-        with bound(env, None, resources):  # what a WorkerRuntime does around each request
+        owner = bind_owner(resources)  # what a WorkerRuntime does around each request
+        with bound(env):
             response = await asgi_adapter.fetch(
                 app, asgi_request("GET", "/items/7?q=hi").js_object, env)
             assert response.status == 200
@@ -104,6 +105,7 @@ async def test_fastapi_get_with_env_state_and_lifespan() -> None:
             }
             again = await asgi_adapter.fetch(app, asgi_request("GET", "/items/8"), env)
             assert again.status == 200
+        unbind_owner(owner)
         assert events == ["startup"]  # the owning runtime keeps the lifespan running
     assert events == ["startup", "shutdown"]  # and ends it when it closes
 

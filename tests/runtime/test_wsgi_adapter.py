@@ -17,7 +17,7 @@ import pytest
 
 from edgekv.clock import FakeClock
 from edgekv.config import load_config
-from edgekv.runtime.request import Request
+from edgekv.runtime.web.request import Request
 from edgekv.runtime.worker import WorkerRuntime
 from edgekv.runtime.wsgi_adapter import build_environ
 from edgekv.runtime.wsgi_adapter import fetch as wsgi_fetch

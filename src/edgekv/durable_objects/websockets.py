@@ -13,7 +13,7 @@ A message equal to the request of ``setWebSocketAutoResponse`` is answered with 
 response without waking the object, and the time is recorded for
 ``getWebSocketAutoResponseTimestamp(ws)``.
 
-Sockets are duck-typed (``edgekv.runtime.websocket.WebSocket``): this layer sets their
+Sockets are duck-typed (``edgekv.runtime.web.websocket.WebSocket``): this layer sets their
 ``_hibernation`` hook and calls ``send``.
 """
 

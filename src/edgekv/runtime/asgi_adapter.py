@@ -26,11 +26,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from edgekv.runtime.context import Context, current_resources
+from edgekv.runtime.context import Context
 from edgekv.runtime.entrypoints import WorkerEntrypoint
-from edgekv.runtime.headers import Headers
-from edgekv.runtime.request import Request
-from edgekv.runtime.response import Response
+from edgekv.runtime.web.headers import Headers
+from edgekv.runtime.web.request import Request
+from edgekv.runtime.web.resources import current_resources
+from edgekv.runtime.web.response import Response
 
 __all__ = ["entrypoint", "env_dependency", "fetch", "websocket"]
 
@@ -279,7 +280,7 @@ async def websocket(app: ASGIApp, request: Request, env: Any = None) -> Response
     the app sends goes to the client. If the app closes before accepting, the answer is 403,
     as ASGI servers do. The app keeps running after this returns, as long as the socket.
     """
-    from edgekv.runtime.websocket import WebSocketPair
+    from edgekv.runtime.web.websocket import WebSocketPair
 
     client, server = WebSocketPair.new().object_values()
     inbox: asyncio.Queue[Message] = asyncio.Queue()

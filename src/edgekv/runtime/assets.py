@@ -44,9 +44,9 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from edgekv.config.model import AssetsConfig
-from edgekv.runtime.headers import Headers
-from edgekv.runtime.request import Request
-from edgekv.runtime.response import Response
+from edgekv.runtime.web.headers import Headers
+from edgekv.runtime.web.request import Request
+from edgekv.runtime.web.response import Response
 
 __all__ = ["AssetServer", "AssetsBinding", "content_type_for"]
 

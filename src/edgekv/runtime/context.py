@@ -7,9 +7,8 @@ awaits :meth:`Context.drain`.
 
 The module-level ``workers.env`` (an :class:`EnvProxy`) and ``workers.wait_until`` resolve
 through a ``ContextVar`` that the server sets around each request with :func:`bind` /
-:func:`unbind` (or :func:`bound`); the same binding carries the serving runtime's
-:class:`WorkerResources` (:func:`current_resources`), so ``fetch`` and the ASGI bridge use
-the pool and lifespans of the runtime they run for. Worker code may also read ``env`` at import time, before any
+:func:`unbind` (or :func:`bound`). The serving runtime's ``WorkerResources`` are bound
+beside it (``edgekv.runtime.web.resources``). Worker code may also read ``env`` at import time, before any
 request, so the loader sets a process default with :func:`set_default_env` before importing
 the Worker module.
 """
@@ -25,7 +24,6 @@ from contextvars import ContextVar, Token
 from typing import Any
 
 from edgekv.runtime.errors import NoRequestContext
-from edgekv.runtime.resources import WorkerResources
 
 __all__ = [
     "Context",
@@ -35,7 +33,6 @@ __all__ = [
     "bound",
     "current_ctx",
     "current_env",
-    "current_resources",
     "drop_default_env",
     "env",
     "patch_env",
@@ -122,12 +119,11 @@ class Context:
 
 
 class _Binding:
-    __slots__ = ("ctx", "env", "resources")
+    __slots__ = ("ctx", "env")
 
-    def __init__(self, env: Any, ctx: Context | None, resources: WorkerResources | None) -> None:
+    def __init__(self, env: Any, ctx: Context | None) -> None:
         self.env = env
         self.ctx = ctx
-        self.resources = resources
 
 
 _current: ContextVar[_Binding | None] = ContextVar("edgekv_worker_binding", default=None)
@@ -147,12 +143,9 @@ def drop_default_env(env: Any) -> None:
         _default_env = _UNSET
 
 
-def bind(
-    env: Any, ctx: Context | None = None, resources: WorkerResources | None = None
-) -> Token[_Binding | None]:
-    """Make ``env``/``ctx`` and the owning runtime's ``resources`` current for this task
-    (and the tasks it starts); pass the token to :func:`unbind`."""
-    return _current.set(_Binding(env, ctx, resources))
+def bind(env: Any, ctx: Context | None = None) -> Token[_Binding | None]:
+    """Make ``env``/``ctx`` current for this task; pass the token to :func:`unbind`."""
+    return _current.set(_Binding(env, ctx))
 
 
 def unbind(token: Token[_Binding | None]) -> None:
@@ -161,11 +154,9 @@ def unbind(token: Token[_Binding | None]) -> None:
 
 
 @contextlib.contextmanager
-def bound(
-    env: Any, ctx: Context | None = None, resources: WorkerResources | None = None
-) -> Iterator[None]:
+def bound(env: Any, ctx: Context | None = None) -> Iterator[None]:
     """``with bound(env, ctx):`` — :func:`bind` for the duration of the block."""
-    token = _current.set(_Binding(env, ctx, resources))
+    token = _current.set(_Binding(env, ctx))
     try:
         yield
     finally:
@@ -194,12 +185,6 @@ def current_ctx() -> Context:
     if binding is None or binding.ctx is None:
         raise NoRequestContext("wait_until() was called outside of a request")
     return binding.ctx
-
-
-def current_resources() -> WorkerResources | None:
-    """The resources of the runtime serving the current request, or ``None`` outside one."""
-    binding = _current.get()
-    return None if binding is None else binding.resources
 
 
 def wait_until(awaitable: Awaitable[Any]) -> None:
@@ -300,8 +285,7 @@ def patch_env(
         base = current_env()
     except NoRequestContext:
         base = None
-    token = _current.set(_Binding(PatchedEnv(base, overrides), binding.ctx if binding else None,
-                                  binding.resources if binding else None))
+    token = _current.set(_Binding(PatchedEnv(base, overrides), binding.ctx if binding else None))
     try:
         yield
     finally:

@@ -17,11 +17,11 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from email.utils import formatdate
 from typing import Any
 
-from edgekv.runtime.blob import Blob, BlobEnding, File
-from edgekv.runtime.formdata import FormData
-from edgekv.runtime.headers import Headers
-from edgekv.runtime.request import Request
-from edgekv.runtime.response import NULL_BODY_STATUSES, Response
+from edgekv.runtime.web.blob import Blob, BlobEnding, File
+from edgekv.runtime.web.formdata import FormData
+from edgekv.runtime.web.headers import Headers
+from edgekv.runtime.web.request import Request
+from edgekv.runtime.web.response import NULL_BODY_STATUSES, Response
 
 __all__ = [
     "Blob",

@@ -91,11 +91,11 @@ from edgekv.runtime.loader import (
     load_worker,
     unload_worker,
 )
-from edgekv.runtime.request import Request
-from edgekv.runtime.resources import WorkerResources
-from edgekv.runtime.response import Response
+from edgekv.runtime.web.request import Request
+from edgekv.runtime.web.resources import WorkerResources, bind_owner, unbind_owner
+from edgekv.runtime.web.response import Response
 from edgekv.runtime.tracebacks import error_page_html, user_traceback
-from edgekv.runtime.websocket import serve_websocket
+from edgekv.runtime.web.websocket import serve_websocket
 from edgekv.storage import Store, open_store
 
 __all__ = [
@@ -261,11 +261,11 @@ class WorkerRuntime:
             self._load()
             if self.load_error is not None and not tolerate_load_errors:
                 raise self.load_error
-            token = bind(None, None, self.resources)  # alarm tasks started here inherit it
+            owner = bind_owner(self.resources)  # alarm tasks started here inherit it
             try:
                 await do_runtime.start()
             finally:
-                unbind(token)
+                unbind_owner(owner)
             if self._workflows is not None:
                 await self._workflows.resume()
         except BaseException:
@@ -454,10 +454,12 @@ class WorkerRuntime:
             return await assets.fetch(request)
         env = self.env
         ctx = Context()
-        token = bind(env, ctx, self.resources)
+        token = bind(env, ctx)
+        owner = bind_owner(self.resources)
         try:
             response = await self._invoke(request, env, ctx)
         finally:
+            unbind_owner(owner)
             unbind(token)
             if ctx.pending:
                 self._drain_later(ctx)
@@ -481,7 +483,8 @@ class WorkerRuntime:
                 await send_response(special, send, head=head)
                 return
         # The binding stays set while the body is sent: a streamed body may read workers.env.
-        token = bind(env, ctx, self.resources)
+        token = bind(env, ctx)
+        owner = bind_owner(self.resources)
         try:
             try:
                 assets = self.assets
@@ -498,6 +501,7 @@ class WorkerRuntime:
             except OSError as exc:  # the Worker returned a response whose body it had read
                 await send_response(self._error_response(exc, scope), send)
         finally:
+            unbind_owner(owner)
             unbind(token)
             if ctx.pending:
                 self._drain_later(ctx)
@@ -543,10 +547,12 @@ class WorkerRuntime:
         controller = ScheduledController(cron, int(seconds * 1000))
         env = self.env
         ctx = Context()
-        token = bind(env, ctx, self.resources)
+        token = bind(env, ctx)
+        owner = bind_owner(self.resources)
         try:
             await self._invoke_scheduled(controller, env, ctx)
         finally:
+            unbind_owner(owner)
             unbind(token)
             if ctx.pending:
                 self._drain_later(ctx)
@@ -645,7 +651,8 @@ class WorkerRuntime:
         request = Request.from_asgi(http_scope, no_body)
         env = self.env
         ctx = Context()
-        token = bind(env, ctx, self.resources)
+        token = bind(env, ctx)
+        owner = bind_owner(self.resources)
         try:
             try:
                 response = await self._invoke(request, env, ctx)
@@ -670,6 +677,7 @@ class WorkerRuntime:
             else:
                 await send({"type": "websocket.close", "code": 1008})
         finally:
+            unbind_owner(owner)
             unbind(token)
             if ctx.pending:
                 self._drain_later(ctx)

@@ -29,9 +29,9 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from edgekv.runtime.context import Context
-from edgekv.runtime.headers import Headers
-from edgekv.runtime.request import Request
-from edgekv.runtime.response import NULL_BODY_STATUSES, Response
+from edgekv.runtime.web.headers import Headers
+from edgekv.runtime.web.request import Request
+from edgekv.runtime.web.response import NULL_BODY_STATUSES, Response
 
 __all__ = ["build_environ", "fetch"]
 

@@ -33,8 +33,8 @@ from edgekv.durable_objects import codec
 from edgekv.durable_objects.errors import DurableObjectError
 from edgekv.durable_objects.ids import DurableObjectId
 from edgekv.errors import StorageError
-from edgekv.runtime.request import Request
-from edgekv.runtime.response import Response
+from edgekv.runtime.web.request import Request
+from edgekv.runtime.web.response import Response
 from edgekv.server.api.asgi import Receive, Scope, Send, send_bytes
 
 if TYPE_CHECKING:

@@ -42,7 +42,7 @@ __all__ = [
     "serve_websocket",
 ]
 
-logger = logging.getLogger("edgekv.runtime.websocket")
+logger = logging.getLogger("edgekv.runtime.web.websocket")
 
 MAX_ATTACHMENT_BYTES = 2048
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import uvicorn
 
-from edgekv.runtime.fetch import fetch
-from edgekv.runtime.request import Request
-from edgekv.runtime.response import Response
+from edgekv.runtime.web.fetch import fetch
+from edgekv.runtime.web.request import Request
+from edgekv.runtime.web.response import Response
 
 
 async def upstream(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -9,7 +9,7 @@ A network failure raises ``OSError`` (Pyodide's ``pyfetch`` does the same); ``re
 meeting a redirect raises ``TypeError`` as JavaScript's ``fetch`` rejects.
 
 The connection pool belongs to the ``WorkerRuntime`` serving the current request (its
-:class:`~edgekv.runtime.resources.WorkerResources`, closed with it). Called outside any runtime
+:class:`~edgekv.runtime.web.resources.WorkerResources`, closed with it). Called outside any runtime
 (a unit test, a script), ``fetch`` opens a client for the one call and closes it after.
 """
 
@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from edgekv.runtime.context import current_resources
-from edgekv.runtime.headers import Headers
-from edgekv.runtime.request import Request
-from edgekv.runtime.response import Response
+from edgekv.runtime.web.headers import Headers
+from edgekv.runtime.web.request import Request
+from edgekv.runtime.web.resources import current_resources
+from edgekv.runtime.web.response import Response
 
 if TYPE_CHECKING:
     import httpx

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
-from edgekv.runtime.headers import Headers
-from edgekv.runtime.response import Response
+from edgekv.runtime.web.headers import Headers
+from edgekv.runtime.web.response import Response
 
 __all__ = ["HTMLRewriter", "parse_selector"]
 

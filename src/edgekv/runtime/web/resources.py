@@ -9,10 +9,10 @@ A ``WorkerRuntime`` owns exactly one. It holds
 * background tasks that nobody awaits (a streamed ASGI response still being produced, an
   ASGI WebSocket endpoint), kept referenced until they end and cancelled on close.
 
-Code running for a Worker finds its owner through :func:`edgekv.runtime.context.current_resources`
-(the runtime binds it around each request, and around the start of Durable Object tasks),
-so two runtimes in one process never share a pool, a lifespan or a task, and closing one
-leaves the other working. ``close`` is idempotent; after it, using the resources raises
+Code running for a Worker finds its owner through :func:`current_resources`: the runtime
+binds it (:func:`bind_owner`) around each request and around the start of its Durable Object
+tasks, and tasks started meanwhile inherit it. So two runtimes in one process never share a
+pool, a lifespan or a task, and closing one leaves the other working. ``close`` is idempotent; after it, using the resources raises
 ``RuntimeError``.
 """
 
@@ -21,12 +21,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["Stoppable", "WorkerResources"]
+__all__ = ["Stoppable", "WorkerResources", "bind_owner", "current_resources", "unbind_owner"]
 
 logger = logging.getLogger("edgekv.runtime")
 
@@ -116,3 +117,21 @@ class WorkerResources:
         state = "closed" if self._closed else "open"
         return (f"WorkerResources({state}, lifespans={len(self._lifespans)}, "
                 f"tasks={len(self._tasks)})")
+
+
+_owner: ContextVar[WorkerResources | None] = ContextVar("edgekv_worker_resources", default=None)
+
+
+def current_resources() -> WorkerResources | None:
+    """The resources of the runtime serving the current request, or ``None`` outside one."""
+    return _owner.get()
+
+
+def bind_owner(resources: WorkerResources) -> Token[WorkerResources | None]:
+    """Make ``resources`` current for this task (and tasks it starts); see :func:`unbind_owner`."""
+    return _owner.set(resources)
+
+
+def unbind_owner(token: Token[WorkerResources | None]) -> None:
+    """Undo one :func:`bind_owner`."""
+    _owner.reset(token)

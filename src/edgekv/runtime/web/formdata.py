@@ -13,7 +13,7 @@ from collections.abc import Iterator, MutableMapping
 from typing import Any, TypeAlias
 from urllib.parse import parse_qsl, quote
 
-from edgekv.runtime.blob import Blob, File
+from edgekv.runtime.web.blob import Blob, File
 
 __all__ = ["FormData", "FormDataValue", "encode_multipart", "parse_form"]
 

@@ -17,8 +17,8 @@ from http import HTTPMethod
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from edgekv.runtime.body import Body, extract_body
-from edgekv.runtime.headers import Headers
+from edgekv.runtime.web.body import Body, extract_body
+from edgekv.runtime.web.headers import Headers
 
 __all__ = ["Request"]
 

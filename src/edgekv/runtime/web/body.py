@@ -19,10 +19,10 @@ import json
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
-from edgekv.runtime.blob import Blob
+from edgekv.runtime.web.blob import Blob
 from edgekv.runtime.ffi import JsBuffer
-from edgekv.runtime.formdata import FormData, encode_multipart, parse_form
-from edgekv.runtime.headers import Headers
+from edgekv.runtime.web.formdata import FormData, encode_multipart, parse_form
+from edgekv.runtime.web.headers import Headers
 
 __all__ = ["BODY_USED_MESSAGE", "TEXT_PLAIN", "Body", "BodyStream", "extract_body", "tee"]
 

@@ -25,8 +25,8 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
-from edgekv.runtime.body import TEXT_PLAIN, Body, extract_body
-from edgekv.runtime.headers import Headers
+from edgekv.runtime.web.body import TEXT_PLAIN, Body, extract_body
+from edgekv.runtime.web.headers import Headers
 
 __all__ = ["NULL_BODY_STATUSES", "REDIRECT_STATUSES", "HybridJson", "Response"]
 
