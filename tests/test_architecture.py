@@ -19,6 +19,7 @@ LAYERS = {
     "cli": 5,
     "testing": 6,
 }
+LAYERS["asgi_types"] = 0  # the ASGI type aliases, declared once (standard library only)
 
 
 def _part(module: str) -> str | None:

@@ -197,7 +197,8 @@ def _clone(value: Any, seen: set[int], passthrough: tuple[type, ...]) -> Any:
             if t is list:
                 return [_clone(item, seen, passthrough) for item in value]
             if t is dict:
-                return {_clone(k, seen, passthrough): _clone(v, seen, passthrough) for k, v in value.items()}
+                return {_clone(k, seen, passthrough): _clone(v, seen, passthrough)
+                        for k, v in value.items()}
             return t(_clone(item, seen, passthrough) for item in value)
         finally:
             seen.discard(marker)

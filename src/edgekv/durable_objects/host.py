@@ -32,7 +32,16 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from edgekv.durable_objects.backends import KVBackend, SqliteBackend, StoreBackend
+from edgekv.config.state import (
+    durable_object_db_path,
+    durable_object_dir,
+    durable_object_history_path,
+)
+from edgekv.durable_objects.backends import (
+    EngineSpaceBackend,
+    KeyValueBackend,
+    ObjectSqliteBackend,
+)
 from edgekv.durable_objects.database import ObjectDatabase
 from edgekv.durable_objects.errors import DurableObjectAbort, DurableObjectReset
 from edgekv.durable_objects.gates import CURRENT_STORAGE, InputGate
@@ -41,11 +50,6 @@ from edgekv.durable_objects.pitr import History
 from edgekv.durable_objects.state import DurableObjectState
 from edgekv.durable_objects.storage import DurableObjectStorage, object_database
 from edgekv.durable_objects.websockets import Hibernation
-from edgekv.config.state import (
-    durable_object_db_path,
-    durable_object_dir,
-    durable_object_history_path,
-)
 from edgekv.errors import StorageError
 
 if TYPE_CHECKING:
@@ -120,7 +124,7 @@ class NamespaceHost:
         rt = self.runtime
         id_hex = object_id.toString()
         db: ObjectDatabase | None = None
-        backend: KVBackend
+        backend: KeyValueBackend
         if self.sqlite:
             path = self.sqlite_path(id_hex)
             history = None
@@ -132,16 +136,15 @@ class NamespaceHost:
                     rt.limits.pitr_max_history_bytes,
                 )
             db = ObjectDatabase(path, history)
-            backend = SqliteBackend(db)
+            backend = ObjectSqliteBackend(db)
         else:
-            backend = StoreBackend(rt.store, f"do:{self.unique_key}:{id_hex}")
+            backend = EngineSpaceBackend(rt.store, f"do:{self.unique_key}:{id_hex}")
         storage = DurableObjectStorage(
             backend,
             limits=rt.limits,
             alarms=rt.alarms,
             alarm_key=(self.unique_key, id_hex),
             object_name=object_id.name,
-            has_alarm_handler=callable(getattr(self.cls, "alarm", None)),
             db=db,
             delete_all_deletes_alarm=rt.compat.enabled("delete_all_deletes_alarm"),
         )

@@ -10,9 +10,9 @@ Three parts, each importing only downward (tests/test_architecture.py, docs/arch
       env            build env: KV, Durable Objects, D1, Workflows, vars, secrets
       context        Context (ctx.waitUntil), the per-request env/ctx binding, patch_env
       worker         WorkerRuntime: one loaded Worker served as an ASGI app; events
-      http           the server-side ASGI bridge (request_from_asgi / send_response)
-      asgi_adapter   workers.asgi: run a FastAPI/Starlette app inside a Worker
-      wsgi_adapter   workers.wsgi: run a WSGI app inside a Worker
+      asgi_server    ASGI, server side: a server's request in, the Response out
+      asgi_app       ASGI, app side: run a FastAPI/Starlette app inside a Worker (workers.asgi)
+      wsgi_app       WSGI, app side: run a Flask/Django app inside a Worker (workers.wsgi)
       assets, d1, workflows, rpc, dependencies, tracebacks, tracing
       ffi, jsglobals, sdk_types  what the shims re-export (pyodide.ffi, js, workers types)
     shims/         the importable ``workers``/``js``/``pyodide``/``asgi`` modules + install()

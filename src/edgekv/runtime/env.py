@@ -29,11 +29,9 @@ from edgekv.kv import KVNamespace
 from edgekv.limits import DEFAULT_LIMITS, Limits
 from edgekv.runtime.entrypoints import DurableObject
 from edgekv.runtime.loader import WorkerLoadError, WorkerModule
-from edgekv.storage import Store
-
-from edgekv.suggest import did_you_mean
-
 from edgekv.runtime.tracing import TracedBinding, tracing_enabled
+from edgekv.storage import Store
+from edgekv.suggest import did_you_mean
 
 __all__ = [
     "Env",

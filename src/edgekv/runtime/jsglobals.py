@@ -19,10 +19,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from edgekv.runtime.ffi import JsNull, JsProxy
 from edgekv.runtime.web.blob import Blob as _Blob
 from edgekv.runtime.web.blob import File as _File
 from edgekv.runtime.web.fetch import fetch as _fetch
-from edgekv.runtime.ffi import JsNull, JsProxy
 from edgekv.runtime.web.formdata import FormData as _FormData
 from edgekv.runtime.web.headers import Headers as _Headers
 from edgekv.runtime.web.request import Request as _Request

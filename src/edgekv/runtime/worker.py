@@ -57,6 +57,7 @@ from pathlib import Path
 from typing import Any, Self
 from urllib.parse import parse_qs
 
+from edgekv.asgi_types import Receive, Scope, Send
 from edgekv.clock import SYSTEM_CLOCK, Clock
 from edgekv.config import Config
 from edgekv.durable_objects import (
@@ -66,6 +67,7 @@ from edgekv.durable_objects import (
 )
 from edgekv.kv import KVNamespace
 from edgekv.limits import DEFAULT_LIMITS, Limits
+from edgekv.runtime.asgi_server import send_response
 from edgekv.runtime.assets import AssetsBinding, AssetServer
 from edgekv.runtime.context import Context, bind, drop_default_env, set_default_env, unbind
 from edgekv.runtime.dependencies import (
@@ -76,13 +78,12 @@ from edgekv.runtime.dependencies import (
 from edgekv.runtime.entrypoints import call_relaxed
 from edgekv.runtime.env import (
     Env,
+    add_binding,
     add_d1_databases,
     add_durable_objects,
-    add_binding,
     add_workflows,
     build_env,
 )
-from edgekv.runtime.http import Receive, Scope, Send, send_response
 from edgekv.runtime.loader import (
     WorkerLoadError,
     WorkerModule,
@@ -91,10 +92,10 @@ from edgekv.runtime.loader import (
     load_worker,
     unload_worker,
 )
+from edgekv.runtime.tracebacks import error_page_html, user_traceback
 from edgekv.runtime.web.request import Request
 from edgekv.runtime.web.resources import WorkerResources, bind_owner, unbind_owner
 from edgekv.runtime.web.response import Response
-from edgekv.runtime.tracebacks import error_page_html, user_traceback
 from edgekv.runtime.web.websocket import serve_websocket
 from edgekv.storage import Store, open_store
 

@@ -3,7 +3,6 @@
 from typing import Any
 
 from edgekv.durable_objects.websockets import WebSocketRequestResponsePair
-from edgekv.runtime.web.htmlrewriter import HTMLRewriter
 from edgekv.runtime.jsglobals import (
     JSON,
     URL,
@@ -19,6 +18,7 @@ from edgekv.runtime.jsglobals import (
     crypto,
     fetch,
 )
+from edgekv.runtime.web.htmlrewriter import HTMLRewriter
 from edgekv.runtime.web.websocket import WebSocket, WebSocketPair
 
 __all__ = [

@@ -19,8 +19,8 @@ import json
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
-from edgekv.runtime.web.blob import Blob
 from edgekv.runtime.ffi import JsBuffer
+from edgekv.runtime.web.blob import Blob
 from edgekv.runtime.web.formdata import FormData, encode_multipart, parse_form
 from edgekv.runtime.web.headers import Headers
 
@@ -89,10 +89,6 @@ class Body:
         if self._content is None and self._stream is None:
             return None
         return BodyStream(self)
-
-    def _raise_if_failed(self) -> None:
-        if self._used:
-            raise OSError(BODY_USED_MESSAGE)
 
     def take_body(self) -> tuple[bytes | None, AsyncIterator[bytes] | None]:
         """Mark the body used and hand over what it holds: ``(bytes, None)``, ``(None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator, MutableMapping
 from typing import Any, TypeAlias
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl
 
 from edgekv.runtime.web.blob import Blob, File
 
@@ -143,13 +143,6 @@ def encode_multipart(form: FormData) -> tuple[bytes, str]:
             chunks += [head.encode("utf-8"), str(value).encode("utf-8"), b"\r\n"]
     chunks.append(f"--{boundary}--\r\n".encode())
     return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
-
-
-def encode_urlencoded(form: FormData) -> bytes:
-    """Serialise string fields as ``application/x-www-form-urlencoded``."""
-    return "&".join(
-        f"{quote(k, safe='')}={quote(str(v), safe='')}" for k, v in form.items()
-    ).encode("ascii")
 
 
 def _params(header_value: str) -> tuple[str, dict[str, str]]:

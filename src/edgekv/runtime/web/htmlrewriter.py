@@ -324,7 +324,6 @@ class Element(_Mutable):
 
     def __init__(self, frame: _Frame, raw: str, self_closing: bool) -> None:
         super().__init__()
-        self._frame = frame
         self._raw = raw
         self._dirty = False
         self._tag = frame.tag

@@ -12,11 +12,12 @@ decodes nothing (url, headers, body are built on first use).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator
 from http import HTTPMethod
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from edgekv.asgi_types import Receive, Scope
 from edgekv.runtime.web.body import Body, extract_body
 from edgekv.runtime.web.headers import Headers
 
@@ -26,8 +27,6 @@ _METHODS: dict[str, HTTPMethod] = dict(HTTPMethod.__members__)
 _NO_BODY_METHODS = frozenset({"GET", "HEAD"})
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 
 
 def _as_method(method: str) -> HTTPMethod | str:

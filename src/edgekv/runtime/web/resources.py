@@ -12,8 +12,8 @@ A ``WorkerRuntime`` owns exactly one. It holds
 Code running for a Worker finds its owner through :func:`current_resources`: the runtime
 binds it (:func:`bind_owner`) around each request and around the start of its Durable Object
 tasks, and tasks started meanwhile inherit it. So two runtimes in one process never share a
-pool, a lifespan or a task, and closing one leaves the other working. ``close`` is idempotent; after it, using the resources raises
-``RuntimeError``.
+pool, a lifespan or a task, and closing one leaves the other working. ``close`` is
+idempotent; after it, using the resources raises ``RuntimeError``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 from contextvars import ContextVar, Token
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 if TYPE_CHECKING:
     import httpx
@@ -107,7 +107,7 @@ class WorkerResources:
             with contextlib.suppress(Exception):
                 await client.aclose()
 
-    async def __aenter__(self) -> WorkerResources:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

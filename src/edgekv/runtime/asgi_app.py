@@ -1,4 +1,7 @@
-"""Run an ASGI application (FastAPI, Starlette, ...) inside a Worker: ``workers.asgi``.
+"""The app side of ASGI: run an ASGI application (FastAPI, Starlette) inside a Worker.
+
+This is ``workers.asgi``. (The other direction, an ASGI server calling the Worker, is
+``asgi_server.py``.)
 
 ``await fetch(app, request, env, ctx=None)`` drives ``app`` for one request and returns a
 :class:`Response`, as Cloudflare's adapter does (``asgi.fetch(app, request.js_object,
@@ -22,10 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from edgekv.asgi_types import ASGIApp, Message
 from edgekv.runtime.context import Context
 from edgekv.runtime.entrypoints import WorkerEntrypoint
 from edgekv.runtime.web.headers import Headers
@@ -35,8 +39,6 @@ from edgekv.runtime.web.response import Response
 
 __all__ = ["entrypoint", "env_dependency", "fetch", "websocket"]
 
-ASGIApp = Callable[..., Awaitable[None]]
-Message = MutableMapping[str, Any]
 
 logger = logging.getLogger("edgekv.runtime.asgi")
 

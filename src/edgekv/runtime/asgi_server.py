@@ -1,48 +1,26 @@
-"""The HTTP objects of the ``workers`` module, and their bridge to ASGI servers.
+"""The server side of ASGI: an ASGI server's request into a Worker, its Response back out.
 
-Re-exports ``Request``, ``Response``, ``Headers``, ``FormData``, ``Blob``, ``File`` from their
-concept modules and adds the two conversions the dev server needs:
+(The other direction, an ASGI application run *inside* a Worker, is ``asgi_app.py``.)
 
 * :func:`request_from_asgi` (alias of ``Request.from_asgi``): one ASGI ``http`` scope plus its
   ``receive`` becomes a lazily-decoded ``Request``;
 * :func:`send_response`: a ``Response`` goes out through ASGI ``send``, buffered bodies in one
-  message (with ``content-length``), streamed bodies chunk by chunk.
+  message (with ``content-length``), streamed bodies chunk by chunk;
+* :func:`http_date`: the ``Date`` header value, formatted once per second.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
 from email.utils import formatdate
-from typing import Any
 
-from edgekv.runtime.web.blob import Blob, BlobEnding, File
-from edgekv.runtime.web.formdata import FormData
-from edgekv.runtime.web.headers import Headers
+from edgekv.asgi_types import Send
 from edgekv.runtime.web.request import Request
 from edgekv.runtime.web.response import NULL_BODY_STATUSES, Response
 
-__all__ = [
-    "Blob",
-    "BlobEnding",
-    "File",
-    "FormData",
-    "Headers",
-    "Receive",
-    "Request",
-    "Response",
-    "Scope",
-    "Send",
-    "http_date",
-    "request_from_asgi",
-    "send_response",
-]
+__all__ = ["http_date", "request_from_asgi", "send_response"]
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 logger = logging.getLogger("edgekv.runtime")
 
