@@ -1,8 +1,10 @@
 """Shared pieces of the HTTP benchmarks (``bench/http.py``, ``bench/durable_objects_http.py``).
 
-- :class:`Peer`: the reference peer (Miniflare + workerd, /work/shared/peer). Reuses one
-  already answering ``/ping``; otherwise installs it with ``setup.sh`` into ``PEER_HOME``
-  (default ``/tmp/peer``) when needed and starts it on a free port. Stops only what it started.
+- :class:`Peer`: the reference peer (Miniflare + workerd, ``docs/peer.md``). Reuses one
+  already answering ``/ping``; otherwise uses the copy installed in ``PEER_HOME`` (default
+  ``~/.cache/edgekv-peer``, where ``scripts/test.sh`` installs it), installing it there first
+  with the peer kit's ``setup.sh`` when ``EDGEKV_PEER_SRC`` names the kit, and starts it on a
+  free port. Stops only what it started. :func:`install_peer` is that installation step.
 - :class:`EdgekvDev`: a real ``edgekv dev`` subprocess on ``--port 0`` (the port is read
   from its ``Ready on`` line), ``--persist-to`` a temporary folder, stdout to a log file.
   ``quiet_access_log=True`` starts the same CLI with the ``edgekv.dev`` logger at WARNING
@@ -32,6 +34,8 @@ from typing import Any, Self
 
 __all__ = [
     "BENCH",
+    "PEER_HOME",
+    "PEER_MISSING",
     "ROOT",
     "BareFloor",
     "EdgekvDev",
@@ -39,6 +43,7 @@ __all__ = [
     "cpu_seconds",
     "edgekv_cli",
     "fmt_row",
+    "install_peer",
     "load",
     "merge",
     "rss_tree",
@@ -46,8 +51,32 @@ __all__ = [
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-PEER_SRC = Path(os.environ.get("PEER_SRC", "/work/shared/peer"))
 HOST = "127.0.0.1"
+PEER_HOME = Path(os.environ.get("PEER_HOME") or Path.home() / ".cache" / "edgekv-peer")
+PEER_MISSING = (
+    "the Miniflare peer is not installed in {home} and EDGEKV_PEER_SRC does not name the peer "
+    "kit (the folder holding its setup.sh); set EDGEKV_PEER_SRC, or PEER_HOME to an installed "
+    "copy (docs/peer.md says what the peer is and how to get it)"
+)
+
+
+def install_peer(home: Path = PEER_HOME) -> Path:
+    """``home`` with the peer installed (``node_modules/miniflare`` and ``start.sh``),
+    running the kit's ``setup.sh`` from ``EDGEKV_PEER_SRC`` when it is not there yet.
+    Raises ``RuntimeError`` with :data:`PEER_MISSING` when neither is available."""
+    if (home / "node_modules" / "miniflare").is_dir() and (home / "start.sh").is_file():
+        return home
+    kit = os.environ.get("EDGEKV_PEER_SRC")
+    if not kit or not (Path(kit) / "setup.sh").is_file():
+        raise RuntimeError(PEER_MISSING.format(home=home))
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        raise RuntimeError("node/npm not found; cannot install the peer")
+    setup = Path(kit) / "setup.sh"
+    done = subprocess.run(["bash", str(setup), str(home)], capture_output=True, text=True,
+                          timeout=600, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{setup} failed: {done.stderr.strip()[-1000:]}")
+    return home
 
 
 def _free_port() -> int:
@@ -153,7 +182,7 @@ class Peer:
     def __init__(self, home: str | None = None, port: int = 8799, *,
                  enabled: bool = True) -> None:
         self.enabled = enabled
-        self.home = Path(home or os.environ.get("PEER_HOME", "/tmp/peer"))
+        self.home = Path(home) if home else PEER_HOME
         self.port: int | None = None
         self.why_not = ""
         self._default_port = port
@@ -177,14 +206,7 @@ class Peer:
         if _ping(self._default_port):
             self.port = self._default_port  # somebody's peer is up: use it, never stop it
             return
-        if not (self.home / "node_modules" / "miniflare").is_dir():
-            if shutil.which("node") is None or shutil.which("npm") is None:
-                raise RuntimeError("node/npm not found; cannot install the peer")
-            setup = PEER_SRC / "setup.sh"
-            done = subprocess.run(["bash", str(setup), str(self.home)], capture_output=True,
-                                  text=True, timeout=600, check=False)
-            if done.returncode != 0:
-                raise RuntimeError(f"{setup} failed: {done.stderr.strip()[-1000:]}")
+        install_peer(self.home)
         port = _free_port()
         env = {**os.environ, "PEER_PORT": str(port),
                "PEER_LOGFILE": str(self.home / f"peer-bench-{port}.log")}

@@ -15,8 +15,28 @@ small Worker), then reports:
 3. under a Zipf(s=1.0) read load spread over the locations, store reads per second and the
    hit ratio, for 10,000 and 100,000 keys (and 1,000,000 with ``--million``).
 
-``--netem`` (locations in network namespaces with 100 ms round trip and a partition) is not
-implemented: it says so and exits.
+``--netem`` (root only; not run in CI) measures the cluster over a slow network instead:
+
+- each location runs in its own network namespace (``ip netns add ekv-locN``) with two veth
+  pairs to the host: ``ekvNh``/``ekvNl`` (10.77.N.0/30) carries the benchmark's HTTP, and
+  ``ekvNp``/``ekvNq`` (10.78.N.0/30) carries the location's PostgreSQL connections, through
+  a relay on the host (bench/_delay_relay.py; PostgreSQL itself listens on loopback only);
+- 100 ms is added to every round trip between a location and PostgreSQL: ``tc qdisc add dev
+  ekvNp root netem delay 50ms`` on both ends of the PostgreSQL link when the kernel has
+  ``sch_netem``, else (``--delay relay``, or ``auto`` on a kernel built without netem) the
+  relay delays each direction by 50 ms. The measured ``SELECT 1`` round trip from inside a
+  namespace is printed;
+- propagation (as in 1, ``--writes`` default 200 here) with p50/p99 (target p99 < 1 s);
+- a partition: ``ekv2p`` (loc2's PostgreSQL link) is set down for ``--partition-seconds``
+  (70 s: past the 60 s ``cacheTtl`` of the key it caches). Reported: loc2's reads of a cached
+  key during the partition (all served? which ``cacheStatus``: ``HIT`` within the TTL, then
+  ``STALE``), how long writes at loc2 take to fail (the first waits for the store timeout
+  and opens the breaker; later ones fail at once), a write at loc0 meanwhile, and after the
+  link is up again how long loc2 takes to serve that write and to accept writes again.
+
+Namespaces, veths and qdiscs are removed at the end (and any left over by an interrupted run
+at the start). Needs ``ip`` and ``tc`` from Debian's iproute2 (installed with ``apt-get``
+when missing).
 """
 
 from __future__ import annotations
@@ -28,6 +48,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -168,23 +189,226 @@ async def zipf_load(cluster: Cluster, keys: int, reads: int, concurrency: int = 
             "hit_ratio": hits / (hits + misses) if hits + misses else 0.0, "errors": errors}
 
 
+# -- --netem: network namespaces, delay and a partition ------------------------------------
+
+NETNS_LOCATIONS = 3
+RELAY_PORT = 6432
+HTTP_PORT = 8787
+
+
+def sh(*command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, capture_output=True, text=True, timeout=30, check=check)
+
+
+def in_ns(index: int, *command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return sh("ip", "netns", "exec", f"ekv-loc{index}", *command, check=check)
+
+
+def netns_teardown() -> None:
+    for index in range(NETNS_LOCATIONS):
+        for link in (f"ekv{index}h", f"ekv{index}p"):  # deleting one end deletes the pair
+            sh("ip", "link", "del", link, check=False)
+        sh("ip", "netns", "del", f"ekv-loc{index}", check=False)
+
+
+def netem_available() -> bool:
+    """Whether the kernel has sch_netem (tried on a throwaway veth pair)."""
+    sh("ip", "link", "add", "ekvprobe0", "type", "veth", "peer", "name", "ekvprobe1")
+    try:
+        return sh("tc", "qdisc", "add", "dev", "ekvprobe0", "root", "netem", "delay", "1ms",
+                  check=False).returncode == 0
+    finally:
+        sh("ip", "link", "del", "ekvprobe0", check=False)
+
+
+def netns_setup(netem: bool) -> None:
+    """The namespaces and links of the module docstring; netem on the PostgreSQL links."""
+    netns_teardown()
+    for index in range(NETNS_LOCATIONS):
+        ns = f"ekv-loc{index}"
+        sh("ip", "netns", "add", ns)
+        in_ns(index, "ip", "link", "set", "lo", "up")
+        for host, inner, net in ((f"ekv{index}h", f"ekv{index}l", 77), (f"ekv{index}p", f"ekv{index}q", 78)):
+            sh("ip", "link", "add", host, "type", "veth", "peer", "name", inner)
+            sh("ip", "link", "set", inner, "netns", ns)
+            sh("ip", "addr", "add", f"10.{net}.{index}.1/30", "dev", host)
+            sh("ip", "link", "set", host, "up")
+            in_ns(index, "ip", "addr", "add", f"10.{net}.{index}.2/30", "dev", inner)
+            in_ns(index, "ip", "link", "set", inner, "up")
+        if netem:
+            sh("tc", "qdisc", "add", "dev", f"ekv{index}p", "root", "netem", "delay", "50ms")
+            in_ns(index, "tc", "qdisc", "add", "dev", f"ekv{index}q", "root", "netem", "delay", "50ms")
+
+
+def measured_rtt_ms(index: int, store_dsn: str) -> float:
+    """Median ``SELECT 1`` round trip from inside namespace ``index`` to PostgreSQL."""
+    code = (
+        "import asyncio, statistics, time, asyncpg\n"
+        "async def main():\n"
+        f"    conn = await asyncpg.connect({store_dsn!r})\n"
+        "    times = []\n"
+        "    for _ in range(20):\n"
+        "        t = time.perf_counter(); await conn.fetchval('SELECT 1'); times.append(time.perf_counter() - t)\n"
+        "    await conn.close()\n"
+        "    print(statistics.median(times) * 1000)\n"
+        "asyncio.run(main())\n"
+    )
+    return float(in_ns(index, sys.executable, "-c", code).stdout.strip())
+
+
+async def partition(cluster: Cluster, seconds: float) -> dict[str, object]:
+    """Cut loc2's PostgreSQL link for ``seconds``; what loc2 and loc0 do meanwhile and after."""
+    a, _, c = cluster.locations
+    key = "partition/key"
+    found: dict[str, object] = {}
+    async with httpx.AsyncClient(timeout=30) as client:
+        assert (await client.put(f"{a.url}/kv/{key}", content="before")).status_code == 200
+        deadline = time.monotonic() + 30
+        while (await client.get(f"{c.url}/kv/{key}", params={"cacheTtl": 60})).text != "before":
+            if time.monotonic() > deadline:
+                raise RuntimeError("loc2 never saw the seed value")
+            await asyncio.sleep(0.05)
+        sh("ip", "link", "set", "ekv2p", "down")
+        cut = time.monotonic()
+        statuses: dict[str, int] = {}
+        served_old = 0
+        reads = 0
+        read_ms: list[float] = []
+        write_attempts: list[tuple[int, float]] = []
+
+        async def reader() -> None:
+            nonlocal served_old, reads
+            while time.monotonic() - cut < seconds:
+                started = time.perf_counter()
+                reply = await client.get(f"{c.url}/kv/{key}", params={"cacheTtl": 60})
+                read_ms.append((time.perf_counter() - started) * 1000)
+                reads += 1
+                served_old += reply.status_code == 200 and reply.text == "before"
+                status = reply.headers.get("x-cache-status", "") or str(reply.status_code)
+                statuses[status] = statuses.get(status, 0) + 1
+                await asyncio.sleep(0.1)
+
+        async def writer() -> None:
+            for n in range(5):
+                started = time.perf_counter()
+                reply = await client.put(f"{c.url}/kv/partition/at-loc2", content=f"w{n}")
+                write_attempts.append((reply.status_code, time.perf_counter() - started))
+                await asyncio.sleep(1.0)
+
+        async def elsewhere() -> None:
+            await asyncio.sleep(1.0)
+            reply = await client.put(f"{a.url}/kv/{key}", content="during")
+            found["loc0_write_during"] = reply.status_code
+
+        await asyncio.gather(reader(), writer(), elsewhere())
+        sh("ip", "link", "set", "ekv2p", "up")
+        healed = time.monotonic()
+        caught_up = None
+        writes_back = None
+        while time.monotonic() - healed < 120 and (caught_up is None or writes_back is None):
+            if caught_up is None and (await client.get(f"{c.url}/kv/{key}")).text == "during":
+                caught_up = time.monotonic() - healed
+            if writes_back is None and (await client.put(f"{c.url}/kv/partition/at-loc2",
+                                                         content="after")).status_code == 200:
+                writes_back = time.monotonic() - healed
+            await asyncio.sleep(0.1)
+    found.update(reads=reads, served_old=served_old, statuses=statuses,
+                 read_p99_ms=percentile(read_ms, 99), writes=write_attempts,
+                 caught_up_s=caught_up, writes_back_s=writes_back)
+    return found
+
+
+def run_netem(args: argparse.Namespace, pg: PostgresCluster, root: Path) -> None:
+    if os.geteuid() != 0:
+        sys.exit("--netem needs root (network namespaces and tc)")
+    if not (shutil.which("ip") and shutil.which("tc")) and shutil.which("apt-get"):
+        print("installing iproute2 (ip, tc) with apt-get", flush=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", "iproute2"], check=False, timeout=600,
+                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    missing = [tool for tool in ("ip", "tc") if not shutil.which(tool)]
+    if missing:
+        sys.exit(f"--netem needs {' and '.join(missing)}: apt-get install iproute2")
+    netem = args.delay != "relay" and netem_available()
+    if args.delay == "netem" and not netem:
+        sys.exit("--delay netem: this kernel has no sch_netem (tc: Specified qdisc kind is unknown); "
+                 "use --delay relay or auto")
+    method = "tc netem delay 50ms on both ends of each PostgreSQL link" if netem else \
+        "bench/_delay_relay.py, 50 ms each way (this kernel has no sch_netem)" if args.delay == "auto" \
+        else "bench/_delay_relay.py, 50 ms each way"
+    relay = None
+    try:
+        netns_setup(netem)
+        relay = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "_delay_relay.py"), "--target", f"127.0.0.1:{pg.port}",
+             "--delay-ms", "0" if netem else "50",
+             *[a for i in range(NETNS_LOCATIONS) for a in ("--listen", f"10.78.{i}.1:{RELAY_PORT}")]],
+            stdout=subprocess.PIPE, text=True)
+        assert relay.stdout is not None and relay.stdout.readline().strip() == "ready"
+        schema = pg.new_schema()
+        cluster = Cluster(pg.url(schema), root / "cluster")
+        cluster.locations = []
+        for index in range(NETNS_LOCATIONS):
+            store = f"postgresql://postgres@10.78.{index}.1:{RELAY_PORT}/postgres?schema={schema}"
+            location_args = ["serve", str(cluster.project), "--ip", f"10.77.{index}.2", "--port", str(HTTP_PORT),
+                             "--store", store, "--location", f"loc{index}", "--persist-to", str(root / f"loc{index}"),
+                             "--public-url", f"http://10.77.{index}.2:{HTTP_PORT}"]
+            if index == 0:
+                location_args.append("--primary")
+            cluster.locations.append(Location(f"loc{index}", location_args,
+                                              prefix=["ip", "netns", "exec", f"ekv-loc{index}"]))
+        rtt = measured_rtt_ms(1, f"postgresql://postgres@10.78.1.1:{RELAY_PORT}/postgres")
+        print(f"PostgreSQL at {pg.dsn()}, 3 locations in network namespaces, {os.cpu_count()} CPU cores")
+        print(f"delay: {method}; measured SELECT 1 round trip from loc1's namespace: {rtt:.1f} ms")
+        with cluster:
+            delays = asyncio.run(propagation(cluster, args.writes))
+            ms = [d * 1000 for d in delays]
+            print(f"\n1. propagation over the slow links, {args.writes} writes -> {len(ms)} pairs:")
+            print(f"   p50 {percentile(ms, 50):.1f} ms   p99 {percentile(ms, 99):.1f} ms   "
+                  f"max {max(ms):.1f} ms   (target p99 < 1 s)")
+            print(f"\n2. partition: loc2's PostgreSQL link down for {args.partition_seconds:.0f} s")
+            r = asyncio.run(partition(cluster, args.partition_seconds))
+            print(f"   loc2 reads of a key it cached (cacheTtl 60): {r['served_old']}/{r['reads']} served "
+                  f"the cached value, cacheStatus {r['statuses']}, p99 {r['read_p99_ms']:.1f} ms")
+            writes = ", ".join(f"{status} in {sec:.2f} s" for status, sec in r["writes"])  # type: ignore[attr-defined]
+            print(f"   loc2 writes during the partition: {writes}")
+            print(f"   loc0 write of the same key during the partition: {r['loc0_write_during']}")
+            caught = r["caught_up_s"]
+            back = r["writes_back_s"]
+            print(f"   after healing: loc2 serves loc0's write after "
+                  f"{'never (120 s)' if caught is None else f'{caught:.2f} s'}, accepts writes after "
+                  f"{'never (120 s)' if back is None else f'{back:.2f} s'}")
+    finally:
+        if relay is not None:
+            relay.terminate()
+            relay.wait(timeout=10)
+        netns_teardown()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--writes", type=int, default=1000)
     parser.add_argument("--reads", type=int, default=20_000, help="requests per cached-read and Zipf run")
     parser.add_argument("--million", action="store_true", help="also run the Zipf load over 1,000,000 keys")
-    parser.add_argument("--netem", action="store_true", help="network namespaces + netem (not implemented)")
+    parser.add_argument("--netem", action="store_true",
+                        help="locations in network namespaces, 100 ms to PostgreSQL, a partition (root)")
+    parser.add_argument("--delay", choices=("auto", "netem", "relay"), default="auto",
+                        help="with --netem: how the 100 ms is added (auto: netem if the kernel has it)")
+    parser.add_argument("--partition-seconds", type=float, default=70.0)
     args = parser.parse_args()
-    if args.netem:
-        print("--netem is NOT IMPLEMENTED: locations in their own network namespaces with 100 ms "
-              "added round trip (tc netem) and a partition are a later step.")
-        sys.exit(2)
+    if args.netem and "--writes" not in sys.argv:
+        args.writes = 200
     bindir = find_bindir()
     if bindir is None:
         sys.exit("PostgreSQL is not installed (initdb/pg_ctl not found)")
     pg = PostgresCluster(bindir)
     pg.start()
     root = Path(tempfile.mkdtemp(prefix="edgekv-bench-cluster-"))
+    if args.netem:
+        try:
+            run_netem(args, pg, root)
+        finally:
+            pg.stop()
+        return
     try:
         store_url = pg.url(pg.new_schema())
         print(f"PostgreSQL at {pg.dsn()}, 3 locations, {os.cpu_count()} CPU cores")

@@ -5,7 +5,7 @@
 
 Both servers run the same Worker logic: ``GET /get?key=K`` answers ``env.KV.get(K)`` (404
 when missing); ``GET /ping`` answers ``ok`` without KV (the HTTP + runtime floor). The peer
-is the JavaScript Worker of /work/shared/peer on Miniflare/workerd; edgekv serves an
+is the JavaScript Worker of the peer kit (``docs/peer.md``) on Miniflare/workerd; edgekv serves an
 equivalent Python Worker from a temporary project as a real ``edgekv dev`` subprocess
 (``--persist-to`` a temporary folder, keys loaded beforehand with ``edgekv kv bulk put``; the
 peer is filled through its ``/put?key=`` route). Same keys, same value size.
@@ -183,7 +183,7 @@ def main() -> int:
     parser.add_argument("--no-quiet", action="store_true",
                         help="skip the edgekv server with the access log turned off")
     parser.add_argument("--no-peer", action="store_true", help="measure edgekv alone")
-    parser.add_argument("--peer-home", default=None, help="default: $PEER_HOME or /tmp/peer")
+    parser.add_argument("--peer-home", default=None, help="default: $PEER_HOME or ~/.cache/edgekv-peer")
     parser.add_argument("--cpu-rounds", type=int, default=5,
                         help="rounds of the CPU-per-request comparison with the floor (0: skip)")
     parser.add_argument("--cpu-n", type=int, default=5000, help="requests per CPU run")

@@ -38,7 +38,6 @@ import argparse  # noqa: E402
 import http.client  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
-import shutil  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
@@ -47,7 +46,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from _peer import BENCH, PEER_SRC, fmt_row, load, merge, rss_tree  # noqa: E402
+from _peer import BENCH, PEER_HOME, fmt_row, install_peer, load, merge, rss_tree  # noqa: E402
 
 HOST = "127.0.0.1"
 EXPLORER_NS = "be7c4e1a0d2b4f3a9c8d7e6f5a4b3c2e"
@@ -156,20 +155,13 @@ class EdgekvServe(Server):
 
 
 def miniflare_home() -> Path:
-    """A folder with Miniflare 4.20260426 installed (the peer's), installed if needed."""
-    candidates = [os.environ.get("MINIFLARE_HOME"), os.environ.get("PEER_HOME"),
-                  os.path.expanduser("~/.cache/edgekv-peer"), "/tmp/peer"]
-    for candidate in candidates:
+    """A folder with Miniflare 4.20260426 installed (the peer's, ``docs/peer.md``): the
+    first of ``MINIFLARE_HOME`` and the peer's home that has it, else the peer installed
+    by :func:`install_peer` (which says how to get it when it cannot)."""
+    for candidate in (os.environ.get("MINIFLARE_HOME"), str(PEER_HOME)):
         if candidate and (Path(candidate) / "node_modules" / "miniflare").is_dir():
             return Path(candidate)
-    if shutil.which("npm") is None:
-        raise RuntimeError("node/npm not found; cannot install Miniflare")
-    home = Path(os.path.expanduser("~/.cache/edgekv-peer"))
-    done = subprocess.run(["bash", str(PEER_SRC / "setup.sh"), str(home)], capture_output=True,
-                          text=True, timeout=600, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"installing Miniflare failed: {done.stderr.strip()[-1000:]}")
-    return home
+    return install_peer(PEER_HOME)
 
 
 class MiniflareExplorer(Server):

@@ -18,6 +18,7 @@ LAYERS = {
     "client": 4, "server": 4, "strict": 4,
     "cli": 5,
     "testing": 6,
+    "js": 0,
 }
 LAYERS["asgi_types"] = 0  # the ASGI type aliases, declared once (standard library only)
 
@@ -294,4 +295,26 @@ def test_runtime_sublayers_point_down() -> None:
             target_rank = _runtime_rank(target) if target.startswith("edgekv.runtime") else None
             if target_rank is not None and target_rank > rank:
                 violations.append(f"{module} imports {target} ({rank} -> {target_rank})")
+    assert not violations, "\n".join(violations)
+
+
+def test_js_leaf_imports_nothing_else_of_edgekv() -> None:
+    """``edgekv.js`` (JavaScript semantics) is imported by every layer, so it imports none."""
+    violations = []
+    for path in (PACKAGE / "js").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:  # a relative import could reach a sibling package
+                    violations.append(f"{path.name}: relative import")
+                    continue
+                names = [f"{node.module}.{alias.name}" if node.module == "edgekv" else node.module
+                         for alias in node.names] if node.module else []
+            else:
+                continue
+            violations += [f"{path.name}: imports {name}" for name in names
+                           if (name == "edgekv" or name.startswith("edgekv."))
+                           and not name.startswith("edgekv.js.") and name != "edgekv.js"]
     assert not violations, "\n".join(violations)

@@ -1,6 +1,10 @@
-"""The exception tree of edgekv. Every error edgekv raises derives from ``EdgeKVError``.
+"""The exception tree of edgekv. Every error edgekv raises derives from ``EdgeKVError``,
+except the few that Worker code must see under the class Cloudflare's own runtime uses (listed
+after the tree).
 
-::
+The whole tree, including the classes defined next to the code that raises them (the part of
+the package is in brackets; ``tests/test_repository.py`` checks this drawing against the real
+class hierarchy, both ways, and each class's extra built-in base in parentheses)::
 
     EdgeKVError                     root: catch this to catch anything edgekv raises
     ├── StorageError                a storage backend failed (driver errors are translated here)
@@ -16,8 +20,47 @@
     ├── KVTypeError (TypeError)     Cloudflare's binding-side ``TypeError`` texts
     ├── KVRangeError (ValueError)   where V8 throws ``RangeError`` (metadata nested too deep)
     ├── KVSyntaxError (ValueError)  ``type="json"`` on a value that is not JSON (JS ``SyntaxError``)
-    └── ConfigError                 a wrangler config file cannot be used (carries diagnostics)
+    ├── ConfigError                 a wrangler config file cannot be used (carries diagnostics)
+    │   └── ConfigEditError         [config] the config file could not be changed (left as it was)
+    ├── StateFolderLocked           [config] another live edgekv process owns the state folder
+    ├── DurableObjectError          [durable_objects] JavaScript ``Error`` raised by a DO API
+    │   ├── DurableObjectTypeError (TypeError)
+    │   │   │                       JavaScript ``TypeError``
+    │   │   └── DataCloneError      a value the structured-clone codec cannot copy
+    │   ├── DurableObjectRangeError (ValueError)
+    │   │                           JavaScript ``RangeError``
+    │   ├── StoredValueError        a stored payload is not a valid codec document
+    │   └── DurableObjectReset      the object was reset (``durableObjectReset`` is true)
+    │       └── ConstraintReset     a commit broke a SQL constraint: reset and rolled back
+    ├── RuntimeShimError            [runtime] CPython cannot do what the Worker asked
+    │   ├── NoRequestContext (RuntimeError)
+    │   │                           ``wait_until``/``env`` used outside a request
+    │   ├── UnsupportedJavaScriptModule (ImportError)
+    │   │                           ``import_from_javascript`` of a module edgekv lacks
+    │   └── DependencyError         the Worker's dependencies cannot be made importable
+    ├── WorkerSetupError            [runtime] no usable ``main`` module to load
+    ├── WorkerLoadError             [runtime] the Worker's own code failed while loading
+    ├── ApiRequestFailed            [client] the v4 API refused a request (wrangler's wording)
+    ├── RemoteSetupError            [client] ``--remote`` has no credential or no account
+    ├── BulkFileError               [client] a ``kv bulk`` file cannot be used
+    ├── WranglerStateError          [client] a folder holds no readable wrangler KV state
+    ├── ApiError                    [server] an API failure: HTTP status, envelope code, message
+    ├── BodyTooLarge                [server] a request body over its limit (answered 413)
+    └── MultipartError (ValueError)
+                                    [server] a body that is not valid multipart/form-data
 
+Deliberately outside the tree (each keeps the base class its users expect)::
+
+    JsException                     [runtime] Pyodide's ``pyodide.ffi.JsException`` (Exception),
+                                    raised where Worker code expects a JavaScript error (D1,
+                                    Workflows)
+    NonRetryableError               [runtime] the Workflows SDK class Worker code raises (Exception)
+    DurableObjectAbort              [durable_objects] ``ctx.abort()`` (BaseException, like the
+                                    Python Workers SDK, so ``except Exception`` cannot eat it)
+    CLIError                        [cli] click's ``ClickException``: how click prints and exits
+    StrictModeWarning               [strict] a ``UserWarning``, issued and never raised
+
+Classes whose names start with ``_`` are private control flow that never leaves its module.
 Errors that Cloudflare defines keep Cloudflare's text byte for byte in ``str(error)``.
 """
 

@@ -4,9 +4,15 @@ ports, over one PostgreSQL schema: what tests/cluster and bench/cluster.py run.
 Every location serves the same small Worker (``WORKER``): ``GET /kv/KEY?cacheTtl=N`` reads
 through the KV binding (the location's edge cache) and answers the value with its
 ``cacheStatus`` in ``x-cache-status`` (404 when missing); ``PUT /kv/KEY?ttl=N`` writes;
-``DELETE /kv/KEY`` deletes. ``/counter/NAME`` is a Durable Object's ``fetch`` (it counts,
-and echoes method and body), ``/rpc/NAME?n=N`` its RPC ``add(n)`` (answering the count and
-the pid of the process that ran it), ``/rpc-fail/NAME`` an RPC that raises. Processes are stopped by pid; every wait is bounded.
+``DELETE /kv/KEY`` deletes (both answer 503 with the binding's error text when the store
+is down). ``/counter/NAME`` is a Durable Object's ``fetch`` (it counts, and echoes method
+and body), ``/rpc/NAME?n=N`` its RPC ``add(n)`` (answering the count and
+the pid of the process that ran it), ``/rpc-fail/NAME`` an RPC that raises.
+``/room/NAME`` is a WebSocket upgrade to a chat-room object (hibernatable sockets: a welcome
+naming the pid of the process it runs in, every message fanned out with that pid, ``bye``
+closes with 4000; ``?deny`` refuses with 403), ``/room-closed/NAME`` the close it last
+saw. With ``crons=True`` the Worker has a ``* * * * *`` trigger whose ``scheduled()`` writes
+KV ``cron:PID``. Processes are stopped by pid; every wait is bounded.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["NAMESPACE_ID", "WORKER", "Cluster", "Location", "edgekv"]
+__all__ = ["CRONS", "NAMESPACE_ID", "WORKER", "Cluster", "Location", "edgekv"]
 
 NAMESPACE_ID = "c1a5e0000000000000000000000000aa"
 
@@ -30,6 +36,7 @@ WORKER = '''\
 import os
 from urllib.parse import parse_qs, urlparse
 
+from js import WebSocketPair
 from workers import DurableObject, Response, WorkerEntrypoint
 
 
@@ -49,11 +56,42 @@ class Counter(DurableObject):
         raise ValueError("the object said no")
 
 
+class Room(DurableObject):
+    async def fetch(self, request):
+        if "deny" in parse_qs(urlparse(request.url).query, keep_blank_values=True):
+            return Response("no room for you", status=403, headers={"x-room": "full"})
+        client, server = WebSocketPair.new().object_values()
+        self.ctx.acceptWebSocket(server)
+        server.send(f"welcome {os.getpid()}")
+        return Response(None, status=101, web_socket=client)
+
+    async def webSocketMessage(self, ws, message):
+        if message == "bye":
+            ws.close(4000, "done")
+            return
+        for other in self.ctx.getWebSockets():
+            other.send(f"{message} {os.getpid()}")
+
+    async def webSocketClose(self, ws, code, reason, wasClean):
+        await self.ctx.storage.put("closed", [code, reason])
+
+    async def closed(self):
+        return await self.ctx.storage.get("closed")
+
+
 class Default(WorkerEntrypoint):
+    async def scheduled(self, controller, env, ctx):
+        await env.KV.put(f"cron:{os.getpid()}", str(controller.scheduledTime))
+
     async def fetch(self, request):
         url = urlparse(request.url)
         query = parse_qs(url.query)
         try:
+            if url.path.startswith("/room/"):
+                return await self.env.ROOMS.getByName(url.path[len("/room/"):]).fetch(request)
+            if url.path.startswith("/room-closed/"):
+                closed = await self.env.ROOMS.getByName(url.path[len("/room-closed/"):]).closed()
+                return Response(repr(closed))
             if url.path.startswith("/counter/"):
                 stub = self.env.COUNTER.getByName(url.path[len("/counter/"):])
                 return await stub.fetch(request)
@@ -69,15 +107,18 @@ class Default(WorkerEntrypoint):
             return Response("not found", status=404)
         key = url.path[len("/kv/"):]
         kv = self.env.KV
-        if request.method == "PUT":
-            options = {}
-            if "ttl" in query:
-                options["expirationTtl"] = int(query["ttl"][0])
-            await kv.put(key, await request.text(), options)
-            return Response("ok")
-        if request.method == "DELETE":
-            await kv.delete(key)
-            return Response("ok")
+        try:
+            if request.method == "PUT":
+                options = {}
+                if "ttl" in query:
+                    options["expirationTtl"] = int(query["ttl"][0])
+                await kv.put(key, await request.text(), options)
+                return Response("ok")
+            if request.method == "DELETE":
+                await kv.delete(key)
+                return Response("ok")
+        except Exception as exc:  # KV PUT failed: 503 Service Unavailable, the store is down
+            return Response(str(exc), status=503)
         options = {"type": "text"}
         if "cacheTtl" in query:
             options["cacheTtl"] = int(query["cacheTtl"][0])
@@ -102,9 +143,17 @@ kv_namespaces = [{{ binding = "KV", id = "{NAMESPACE_ID}" }}]
 name = "COUNTER"
 class_name = "Counter"
 
+[[durable_objects.bindings]]
+name = "ROOMS"
+class_name = "Room"
+
 [[migrations]]
 tag = "v1"
-new_sqlite_classes = ["Counter"]
+new_sqlite_classes = ["Counter", "Room"]
+'''
+CRONS = '''
+[triggers]
+crons = ["* * * * *"]
 '''
 
 
@@ -123,6 +172,8 @@ class Location:
 
     name: str
     args: list[str]
+    env: dict[str, str] = field(default_factory=dict)  # added to the process's environment
+    prefix: list[str] = field(default_factory=list)  # run through, e.g. ``ip netns exec NS``
     process: subprocess.Popen[str] | None = None
     url: str = ""
     output: list[str] = field(default_factory=list)
@@ -130,8 +181,9 @@ class Location:
     def start(self, timeout: float = 60.0) -> None:
         self.output = []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "edgekv", *self.args], stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            [*self.prefix, sys.executable, "-m", "edgekv", *self.args], stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
         )
         lines: queue.Queue[str] = queue.Queue()
         process = self.process
@@ -177,13 +229,14 @@ class Cluster:
     token for the management endpoints."""
 
     def __init__(self, store_url: str, root: Path, count: int = 3, *, worker: bool = True,
-                 extra_args: tuple[str, ...] = ()) -> None:
+                 extra_args: tuple[str, ...] = (), crons: bool = False,
+                 env: dict[str, str] | None = None) -> None:
         self.store_url = store_url
         self.root = root
         self.project = root / "project"
         (self.project / "src").mkdir(parents=True, exist_ok=True)
         (self.project / "src" / "entry.py").write_text(WORKER)
-        (self.project / "wrangler.toml").write_text(WRANGLER)
+        (self.project / "wrangler.toml").write_text(WRANGLER + (CRONS if crons else ""))
         created = edgekv("account", "create", "--name", "cluster", "--store", store_url,
                          "--persist-to", str(root / "admin"))
         self.account_id = re.search(r"Created account (\w+)", created).group(1)  # type: ignore[union-attr]
@@ -198,7 +251,7 @@ class Cluster:
                 "--persist-to", str(root / name), *extra_args]
             if index == 0:
                 args.append("--primary")
-            self.locations.append(Location(name, args))
+            self.locations.append(Location(name, args, dict(env or {})))
 
     def start(self) -> Cluster:
         try:

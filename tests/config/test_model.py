@@ -62,7 +62,7 @@ def test_config_is_frozen() -> None:
         raise AssertionError("Config must be frozen")
 
 
-ALLOWED_IMPORTS = {"json5", "edgekv.errors", "edgekv.suggest"}
+ALLOWED_IMPORTS = {"json5", "edgekv.errors", "edgekv.suggest", "edgekv.js"}
 
 
 def test_config_layer_imports_only_stdlib_json5_and_errors() -> None:

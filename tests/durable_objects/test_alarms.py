@@ -81,7 +81,8 @@ async def test_invalid_alarms(make_runtime: MakeRuntime, clock: FakeClock) -> No
         await stub.schedule(0)
     assert str(info.value) == "setAlarm() cannot be called with an alarm time <= 0"
     # A Python class without alarm() may still set one: workerd's JS wrapper class defines
-    # alarm() for every Python Durable Object (issue 14: real suites rely on it).
+    # alarm() for every Python Durable Object (docs/durable-objects.md, "Alarms": real suites
+    # rely on it).
     no_alarm = rt.namespace("N", NoAlarm, unique_key="w-NoAlarm").getByName("a")
     assert await no_alarm.schedule() is not None
     clock.advance(120)

@@ -2,7 +2,8 @@
 
 The authority is the real ``memory://`` or ``sqlite:///`` store. ``FaultyStore`` wraps it
 to count the calls that reach it and to make it fail or hang on demand: a store outage
-cannot be produced in-process any other way (DESIGN.md rule 8 allows this for faults).
+cannot be produced in-process any other way (docs/architecture.md, Testing: mocks only
+to inject faults).
 """
 
 from __future__ import annotations

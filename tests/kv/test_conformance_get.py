@@ -1,4 +1,5 @@
-"""Acceptance catalogue §12 items 1-22 (get, getWithMetadata, bulk get) on every backend."""
+"""The acceptance catalogue (docs/kv-binding.md §9), items 1-22 (get, getWithMetadata, bulk
+get) on every backend."""
 
 from __future__ import annotations
 

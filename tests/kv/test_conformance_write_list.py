@@ -1,4 +1,5 @@
-"""Acceptance catalogue §12 items 23-47 (put, delete, list) on every backend."""
+"""The acceptance catalogue (docs/kv-binding.md §9), items 23-47 (put, delete, list) on every
+backend."""
 
 from __future__ import annotations
 

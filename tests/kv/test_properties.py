@@ -36,7 +36,7 @@ from edgekv.storage import Store, open_store
 NAMESPACE = "0123456789abcdef0123456789abcdef"
 
 # A small alphabet so that keys collide, share prefixes and span 1- to 4-byte UTF-8;
-# no digits, so no key is a canonical array index (which bulk get leaves out, spec §4.2).
+# no digits, so no key is a canonical array index (which bulk get leaves out, docs/kv-binding.md §8).
 ALPHABET = ["a", "b", "A", "/", ".", " ", "\u0000", "\u00e9", "\uffff", "\U0001f600"]
 keys = st.text(st.sampled_from(ALPHABET), min_size=1, max_size=4).filter(
     lambda k: k not in (".", "..")

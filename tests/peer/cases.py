@@ -1,10 +1,10 @@
 """Operations run against both Cloudflare's simulator (the Miniflare peer) and edgekv.
 
-Each case is ``(label, op)`` in the peer's ``POST /op`` format (shared/peer/worker.mjs).
+Each case is ``(label, op)`` in the peer's ``POST /op`` format (docs/peer.md).
 ``{P}`` in keys, prefixes and values is replaced with a prefix unique to the run, so runs
 never see each other's keys in the long-lived peer. ``$cursor`` is the cursor of the last
-list result. Expected divergences (documented Miniflare quirks that edgekv follows the spec
-on instead) are listed in ``DIVERGENCES``.
+list result. Expected divergences (documented Miniflare quirks where edgekv follows production
+instead, docs/kv-binding.md) are listed in ``DIVERGENCES``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""The Miniflare peer (Cloudflare's own KV simulator, shared/peer) as a test fixture.
+"""The Miniflare peer (Cloudflare's own KV simulator, docs/peer.md) as a test fixture.
 
-``scripts/test.sh`` installs and starts the peer when shared/peer is present (always in CI)
+``scripts/test.sh`` installs and starts the peer when it finds the peer kit (always in CI)
 and exports ``EDGEKV_PEER_URL``. Without it the differential tests are skipped, except in CI,
 where a missing peer is a failure.
 """
@@ -19,7 +19,8 @@ def peer_url() -> str:
     if not url:
         if os.environ.get("CI"):
             pytest.fail("EDGEKV_PEER_URL is not set: scripts/test.sh starts the peer in CI")
-        pytest.skip("no Miniflare peer running (scripts/test.sh starts one when shared/peer exists)")
+        pytest.skip("no Miniflare peer running (scripts/test.sh starts one when it finds the "
+                    "peer kit: set EDGEKV_PEER_SRC, see docs/peer.md)")
     try:
         httpx.get(f"{url}/ping", timeout=5).raise_for_status()
     except httpx.HTTPError as exc:

@@ -2,8 +2,8 @@
 
 Every result and every error (class and message) must be identical, except the documented
 divergences in ``cases.DIVERGENCES``. The peer runs workerd's real KV binding over Miniflare's
-KV service (shared/peer), so this checks edgekv against Cloudflare's own code, not against
-our reading of the spec.
+KV service (docs/peer.md), so this checks edgekv against Cloudflare's own code, not against
+our reading of its documentation.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Attacks on ``kv bulk put`` (issue 12, item 2): slow stdin, Ctrl-C, a lock held too long.
+"""Attacks on ``kv bulk put`` (docs/reliability.md, "Writers hold the lock only
+while writing"): slow stdin, Ctrl-C, a lock held too long.
 
 A slow stdin used to hold the KV write transaction for the whole stream (a Worker's put
 waited 120 s, then got "database is locked"); now input is read and validated first.

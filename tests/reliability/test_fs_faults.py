@@ -1,4 +1,4 @@
-"""Attack: filesystem faults (issue 12, item 4).
+"""Attack: filesystem faults (docs/reliability.md, "One clear line, never a traceback").
 
 Every CLI command and ``edgekv dev`` answer a storage fault with exactly one line naming
 the file, what is wrong and what to do, and a non-zero exit; the data stays intact (the

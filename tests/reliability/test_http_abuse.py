@@ -1,4 +1,5 @@
-"""Attack: malformed, oversized, slow and vanishing HTTP clients (issue 12, item 6).
+"""Attack: malformed, oversized, slow and vanishing HTTP clients
+(docs/reliability.md, "The HTTP servers under abuse").
 
 A real DevServer on a free port, a Worker, raw sockets where httpx would refuse to send
 what an attacker sends.

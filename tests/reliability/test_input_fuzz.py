@@ -1,4 +1,5 @@
-"""Attack: bad input into bulk files, configs and storage values (issue 12, item 5).
+"""Attack: bad input into bulk files, configs and storage values
+(docs/reliability.md, "Bad input gets the error Cloudflare gives").
 
 Targeted cases (non-UTF-8, deep nesting, NaN/Infinity, endless input, huge values parsed
 in linear time) plus hypothesis fuzzers that accept only edgekv's own error classes.

@@ -1,5 +1,5 @@
 """The kill -9 attacks with small counts (bench/reliability.py runs them large): no
-acknowledged write may be lost (issue 12, item 8)."""
+acknowledged write may be lost (docs/reliability.md, "What counts as lost")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Attack: a Durable Object whose SQLite file another process has locked (issue 12, item 3).
+"""Attack: a Durable Object whose SQLite file another process has locked
+(docs/reliability.md, "No blocking waits on the event loop").
 
 The object's connection used to wait for the lock inline (SQLite's 5 s busy timeout), which
 stalled every request of the server. Now only that object's events wait, the loop stays

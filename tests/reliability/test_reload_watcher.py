@@ -1,6 +1,7 @@
 """Attack: a save that makes the reload raise something other than a config error
-(issue 12, item 4). The watcher used to die silently and never reload again; now it
-reports the error, keeps serving the last good Worker and reloads the next save."""
+(docs/reliability.md, "One clear line, never a traceback"). The watcher used to die silently
+and never reload again; now it reports the error, keeps serving the last good Worker and
+reloads the next save."""
 
 from __future__ import annotations
 

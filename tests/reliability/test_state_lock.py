@@ -1,4 +1,4 @@
-"""Attack: two servers on one state folder (issue 12, item 1).
+"""Attack: two servers on one state folder (docs/reliability.md, "One owner per state folder").
 
 Two ``edgekv dev`` on one folder each cached the same Durable Object and overwrote each
 other's writes; now the second refuses with one line naming the owner. The lock is an OS

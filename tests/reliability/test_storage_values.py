@@ -1,4 +1,5 @@
-"""Attack: hostile values into KV and Durable Object storage (issue 12, item 5).
+"""Attack: hostile values into KV and Durable Object storage
+(docs/reliability.md, "Bad input gets the error Cloudflare gives").
 
 Lone surrogates, integers beyond 2**53 and beyond Python's 4300-digit str limit, nesting
 deeper than the stack, ``setAlarm(nan)``: each gets workerd's error class and text, or is

@@ -18,7 +18,7 @@ StoreFactory = Callable[..., Awaitable[Store]]
 
 S = "space-1"
 
-# Ascending by UTF-8 bytes (= code points), as Cloudflare documents and spec §4.7 confirms.
+# Ascending by UTF-8 bytes (= code points), as Cloudflare documents (docs/kv-binding.md §4).
 ORDERED_KEYS = ["\u0000", "!", ", ", "B", "a", "a/b", "aa", "\u00e9", "\uffff", "\U0001f600"]
 
 

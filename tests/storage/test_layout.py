@@ -1,5 +1,5 @@
-"""Schema version 3 (issue 12, item 7): large values in ``blobs``, 16 KiB pages, and the
-automatic migration of version 2 stores."""
+"""Schema version 3 (docs/reliability.md, "Storage that fits the data"): large values in
+``blobs``, 16 KiB pages, and the automatic migration of version 2 stores."""
 
 from __future__ import annotations
 

@@ -316,8 +316,9 @@ async def test_listener_catches_up_after_its_connection_is_cut(
 
 
 async def test_a_late_commit_with_a_lower_seq_is_not_skipped(store: PostgresStore, listen) -> None:
-    """Spec trap: T1 takes seq 1 and commits after T2 took seq 2 and was seen. A listener
-    that missed T1's notice and resumed from "seq > 2" would never learn of T1."""
+    """The out-of-order commit trap (docs/postgresql.md): T1 takes seq 1 and commits after T2
+    took seq 2 and was seen. A listener that missed T1's notice and resumed from "seq > 2"
+    would never learn of T1."""
     listener, got = await listen()
     await store.put(S, "warm-up", b"")
     await got.wait_for(lambda: "warm-up" in got.keys())

@@ -4,6 +4,12 @@ lays them out, served by a real ``edgekv dev`` subprocess.
 ``scripts/c3-templates.sh`` installs the pinned package into a cache folder once (test.sh
 exports ``EDGEKV_C3_TEMPLATES``; without it the fixture runs the script). Without npm the
 tests skip locally and fail in CI, where ``.ci/run`` has npm.
+
+The templates declare ``requires-python >= 3.12``/``>= 3.13``, so their ``edgekv dev`` runs
+on such a CPython: ``scripts/install-python.sh`` provides one with edgekv's dependencies in a
+cached virtual environment (test.sh exports ``EDGEKV_TEMPLATE_PYTHON``; without it the fixture
+runs the script), and this checkout's ``src/`` goes first on its ``PYTHONPATH``. Where it
+cannot be installed the tests skip locally and fail in CI.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "c3-templates.sh"
+PYTHON_SCRIPT = ROOT / "scripts" / "install-python.sh"
 WORKER_NAME = "my-python-app"
 COMPATIBILITY_DATE = "2026-11-01"
 
@@ -37,6 +44,22 @@ def c3_templates() -> Path:
                           check=False)
     if done.returncode != 0:
         message = f"create-cloudflare templates unavailable: {done.stderr.strip()}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return Path(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def template_python() -> Path:
+    """A CPython 3.12/3.13 (the templates' ``requires-python``) with edgekv's dependencies."""
+    named = os.environ.get("EDGEKV_TEMPLATE_PYTHON")
+    if named and Path(named).is_file():
+        return Path(named)
+    done = subprocess.run(["bash", str(PYTHON_SCRIPT)], capture_output=True, text=True,
+                          timeout=600, check=False)
+    if done.returncode != 0:
+        message = f"no CPython 3.12/3.13 for the templates: {done.stderr.strip()[-2000:]}"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
@@ -61,16 +84,25 @@ def create_project(template: Path, dest: Path) -> Path:
 
 
 class DevServer:
-    """``python -m edgekv dev --port 0`` in ``cwd``; ``url`` once it printed Ready."""
+    """``python -m edgekv dev --port 0`` in ``cwd``; ``url`` once it printed Ready.
 
-    def __init__(self, cwd: Path, *args: str) -> None:
+    ``python`` is the interpreter (default: the one running the tests); another one imports
+    edgekv from this checkout's ``src/``.
+    """
+
+    def __init__(self, cwd: Path, *args: str, python: Path | None = None) -> None:
         env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
         env["NO_COLOR"] = "1"
+        if python is not None:
+            env["PYTHONPATH"] = os.pathsep.join(
+                [str(ROOT / "src"), *filter(None, [env.get("PYTHONPATH")])])
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "edgekv", "dev", "--port", "0", "--no-watch", *args],
+            [str(python or sys.executable), "-m", "edgekv", "dev", "--port", "0", "--no-watch",
+             *args],
             cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
+        self._pumped = threading.Event()
         threading.Thread(target=self._pump, daemon=True).start()
         self.url = self._wait_ready()
 
@@ -78,6 +110,7 @@ class DevServer:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             self.lines.put(line.rstrip("\n"))
+        self._pumped.set()
 
     def _wait_ready(self, timeout: float = 60.0) -> str:
         deadline = time.monotonic() + timeout
@@ -95,6 +128,16 @@ class DevServer:
         self.stop()
         raise AssertionError("edgekv dev did not start:\n" + "\n".join(self.output))
 
+    def drain(self) -> list[str]:
+        """Everything the server printed so far (after :meth:`stop`: all of it)."""
+        if self.proc.poll() is not None:
+            self._pumped.wait(5)
+        while True:
+            try:
+                self.output.append(self.lines.get_nowait())
+            except queue.Empty:
+                return self.output
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -109,8 +152,8 @@ class DevServer:
 def dev_server() -> Iterator[Callable[..., DevServer]]:
     started: list[DevServer] = []
 
-    def start(cwd: Path, *args: str) -> DevServer:
-        server = DevServer(cwd, *args)
+    def start(cwd: Path, *args: str, python: Path | None = None) -> DevServer:
+        server = DevServer(cwd, *args, python=python)
         started.append(server)
         return server
 

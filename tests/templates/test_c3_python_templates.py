@@ -2,13 +2,17 @@
 ``edgekv dev``, with the requests its README and pages make (``GET /``, and the
 ``/message`` and ``/random`` that the assets templates' ``index.html`` fetches).
 
-The templates declare ``requires-python = ">=3.12"``/``">=3.13"``: that is their Pyodide
-target; edgekv resolves their ``dependencies`` for the running CPython (3.11 to 3.13).
+The templates declare ``requires-python = ">=3.12"``/``">=3.13"`` (their Pyodide target), so
+``edgekv dev`` runs here on a CPython they accept (``template_python``: 3.13 from
+``scripts/install-python.sh``), not on the 3.11 running the tests; edgekv resolves their
+``dependencies`` for that CPython.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
+import tomllib
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +20,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.templates.conftest import DevServer, create_project
+from packaging.specifiers import SpecifierSet
+
+from tests.templates.conftest import ROOT, DevServer, create_project
 
 Check = Callable[[httpx.Client], None]
 
@@ -77,11 +83,26 @@ def test_every_python_template_is_covered(c3_templates: Path) -> None:
     assert shipped == sorted(TEMPLATES)
 
 
+def test_template_python_meets_every_requires_python(c3_templates: Path,
+                                                    template_python: Path) -> None:
+    """The interpreter ``edgekv dev`` runs on is one every template accepts, and edgekv is
+    imported from this checkout there."""
+    probe = ("import sys, edgekv; print('%d.%d.%d' % sys.version_info[:3]); "
+             "print(edgekv.__file__)")
+    done = subprocess.run([str(template_python), "-c", probe], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(ROOT / "src")}, timeout=60, check=True)
+    version, module = done.stdout.split()
+    assert Path(module).resolve().is_relative_to(ROOT / "src")
+    for pyproject in sorted(c3_templates.glob("*/py/pyproject.toml")):
+        wanted = tomllib.loads(pyproject.read_text("utf-8"))["project"]["requires-python"]
+        assert SpecifierSet(wanted).contains(version), (pyproject, wanted, version)
+
+
 @pytest.mark.parametrize("name", list(TEMPLATES))
-def test_template_runs_unchanged(name: str, c3_templates: Path, tmp_path: Path,
-                                 dev_server: Callable[..., DevServer]) -> None:
+def test_template_runs_unchanged(name: str, c3_templates: Path, template_python: Path,
+                                 tmp_path: Path, dev_server: Callable[..., DevServer]) -> None:
     project = create_project(c3_templates / name / "py", tmp_path / name)
-    server = dev_server(project)
+    server = dev_server(project, python=template_python)
     with httpx.Client(base_url=server.url, timeout=30) as http:
         TEMPLATES[name](http)
     assert not any(re.search(r"Traceback|\[ERROR\]", line) for line in server.output)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from edgekv.errors import EdgeKVError
+from edgekv.js import int_from_json, stringify, typeof
 from edgekv.kv import jsjson
 from edgekv.storage import Record
 
@@ -66,19 +67,10 @@ class BulkItem:
     unexpected: tuple[str, ...]
 
 
-def _js_typeof(value: Any) -> str:
-    if value is None or isinstance(value, (dict, list)):
-        return "object"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    return "string"
-
-
 def describe_js(value: Any) -> str:
     """``JSON.stringify(value)`` as wrangler shows a bad item."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = stringify(value)
+    return "undefined" if text is None else text
 
 
 class _Constant(ValueError):
@@ -94,6 +86,7 @@ def iter_json_array(
 ) -> Iterator[Any]:
     """Yield the items of the JSON array in ``stream``, reading it in chunks.
 
+    Numbers are read as ``JSON.parse`` reads them (integers beyond 2**53 become doubles).
     Raises ``BulkFileError`` if the text is not UTF-8, is not JSON as ``JSON.parse`` reads
     it (no ``NaN``/``Infinity``), nests deeper than Python's parser goes, holds one item of
     more than ``max_item_chars`` characters (reading stops there: ``/dev/zero`` or an
@@ -103,7 +96,7 @@ def iter_json_array(
     as large as the buffer, so a 25 MiB value is parsed a handful of times, not once per
     64 KiB chunk.
     """
-    decoder = json.JSONDecoder(parse_constant=_reject_constant)
+    decoder = json.JSONDecoder(parse_constant=_reject_constant, parse_int=int_from_json)
     buf = ""
     pos = 0
     eof = False
@@ -171,7 +164,7 @@ def iter_json_array(
             raise BulkFileError(f'Could not parse "{filename}" as JSON: the file is empty')
         raise BulkFileError(
             f'Unexpected JSON input from "{filename}".\n'
-            f'Expected an array of key-value objects but got type "{_js_typeof(value)}".'
+            f'Expected an array of key-value objects but got type "{typeof(value)}".'
         )
     pos += 1
     if skip_ws() == "]":

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
-__all__ = ["apretty_array", "pretty", "pretty_array_lines", "write_pretty_array"]
+from edgekv.js import stringify
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+__all__ = ["apretty_array", "pretty", "pretty_array_lines", "write_pretty_array"]
 
 
 def pretty(value: Any, indent: int = 2) -> str:
-    """``JSON.stringify(value, null, indent)``: non-ASCII kept, lone surrogates escaped."""
-    text = json.dumps(value, indent=indent, ensure_ascii=False)
-    if _LONE_SURROGATE.search(text):
-        text = _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-    return text
+    """``JSON.stringify(value, null, indent)`` (V8's, from ``edgekv.js``), never ``undefined``
+    for the values wrangler prints."""
+    text = stringify(value, None, indent)
+    return "undefined" if text is None else text
 
 
 def pretty_array_lines(items: Iterable[Any]) -> Iterator[str]:

@@ -2,7 +2,7 @@
 
 Any server that speaks the API works: ``edgekv serve`` (``…/client/v4``), ``edgekv dev``
 (``…/cdn-cgi/edgekv/client/v4``) or Cloudflare itself. The requests are the ones wrangler
-4.86 sends (docs/cli.md, "Remote"):
+4.86 sends (docs/cli.md, "The requests"):
 
 - keys in a path are percent-encoded as ``encodeURIComponent`` does;
 - a value is a raw body (``text/plain;charset=UTF-8`` for text, no type for bytes), or

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from edgekv.errors import EdgeKVError
 from edgekv.storage import Record
 
 __all__ = ["WranglerKVNamespace", "WranglerStateError", "find_kv_namespaces", "kv_root"]
@@ -25,7 +26,7 @@ __all__ = ["WranglerKVNamespace", "WranglerStateError", "find_kv_namespaces", "k
 _OBJECTS = "miniflare-KVNamespaceObject"
 
 
-class WranglerStateError(Exception):
+class WranglerStateError(EdgeKVError):
     """The folder holds no wrangler KV state, or it cannot be read."""
 
 

@@ -15,11 +15,11 @@ from edgekv.config.cron import parse_cron
 from edgekv.config.diagnostics import Diagnostics, js_json
 from edgekv.config.model import AssetsConfig, UnsupportedBinding
 from edgekv.config.validation import (
-    MISSING,
     check_optional,
     check_typed_array,
     unexpected_fields,
 )
+from edgekv.js import undefined
 
 __all__ = [
     "HTML_HANDLING",
@@ -45,13 +45,13 @@ def validate_assets(
                 f"{'object' if value is None else type(value).__name__}", field)
         return None
     get = value.get
-    ok = check_optional(d, field, "directory", get("directory", MISSING), "string")
-    ok = check_optional(d, field, "binding", get("binding", MISSING), "string") and ok
-    ok = check_optional(d, field, "html_handling", get("html_handling", MISSING), "string",
+    ok = check_optional(d, field, "directory", get("directory", undefined), "string")
+    ok = check_optional(d, field, "binding", get("binding", undefined), "string") and ok
+    ok = check_optional(d, field, "html_handling", get("html_handling", undefined), "string",
                         HTML_HANDLING) and ok
-    ok = check_optional(d, field, "not_found_handling", get("not_found_handling", MISSING),
+    ok = check_optional(d, field, "not_found_handling", get("not_found_handling", undefined),
                         "string", NOT_FOUND_HANDLING) and ok
-    first = get("run_worker_first", MISSING)
+    first = get("run_worker_first", undefined)
     run_first: bool | tuple[str, ...] = False
     if isinstance(first, bool):
         run_first = first
@@ -60,7 +60,7 @@ def validate_assets(
             run_first = tuple(first)
         else:
             ok = False
-    elif first is not MISSING:
+    elif first is not undefined:
         d.error(f'The field "{field}.run_worker_first" should be an array of strings or a '
                 f"boolean, but got {js_json(first)}.", f"{field}.run_worker_first")
         ok = False
@@ -83,8 +83,8 @@ def validate_triggers(d: Diagnostics, value: object, *, prefix: str = "") -> tup
     if not isinstance(value, dict):
         d.error(f'Expected "{field}" to be of type object but got {js_json(value)}.', field)
         return ()
-    crons = value.get("crons", MISSING)
-    if crons is MISSING:
+    crons = value.get("crons", undefined)
+    if crons is undefined:
         return ()
     if not isinstance(crons, list):
         d.error(f'Expected "{field}.crons" to be of type array, but got {js_json(value)}.',

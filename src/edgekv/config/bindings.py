@@ -23,7 +23,8 @@ from edgekv.config.model import (
     KVNamespaceBinding,
     WorkflowBinding,
 )
-from edgekv.config.validation import MISSING, unexpected_fields
+from edgekv.config.validation import unexpected_fields
+from edgekv.js import undefined
 
 __all__ = [
     "FRIENDLY_BINDING_NAMES",
@@ -149,18 +150,18 @@ def _validate_kv_entry(d: Diagnostics, field: str, entry: object) -> KVNamespace
         d.error(f'"{field}" bindings should have a string "binding" field but got '
                 f"{js_json(entry)}.", f"{field}.binding")
         ok = False
-    kv_id = entry.get("id", MISSING)
-    if kv_id is not MISSING and (not isinstance(kv_id, str) or kv_id == ""):
+    kv_id = entry.get("id", undefined)
+    if kv_id is not undefined and (not isinstance(kv_id, str) or kv_id == ""):
         d.error(f'"{field}" bindings should have a string "id" field but got {js_json(entry)}.',
                 f"{field}.id")
         ok = False
-    preview_id = entry.get("preview_id", MISSING)
-    if preview_id is not MISSING and not isinstance(preview_id, str):
+    preview_id = entry.get("preview_id", undefined)
+    if preview_id is not undefined and not isinstance(preview_id, str):
         d.error(f'"{field}" bindings should, optionally, have a string "preview_id" field but '
                 f"got {js_json(entry)}.", f"{field}.preview_id")
         ok = False
-    remote = entry.get("remote", MISSING)
-    if remote is not MISSING and not isinstance(remote, bool):
+    remote = entry.get("remote", undefined)
+    if remote is not undefined and not isinstance(remote, bool):
         d.error(f'"{field}" bindings should, optionally, have a boolean "remote" field but got '
                 f"{js_json(entry)}.", f"{field}.remote")
         ok = False
@@ -172,8 +173,8 @@ def _validate_kv_entry(d: Diagnostics, field: str, entry: object) -> KVNamespace
                "the binding uses local storage.", f"{field}.remote")
     return KVNamespaceBinding(
         binding=entry["binding"],
-        id=None if kv_id is MISSING else kv_id,
-        preview_id=None if preview_id is MISSING else preview_id,
+        id=None if kv_id is undefined else kv_id,
+        preview_id=None if preview_id is undefined else preview_id,
         remote=remote is True,
     )
 
@@ -349,7 +350,7 @@ _WORKFLOW_KEYS = ("binding", "name", "class_name", "script_name", "remote", "lim
 
 def _entries(d: Diagnostics, field: str, value: object) -> list[tuple[str, dict[str, Any]]]:
     """The object entries of a binding array, each with its path; errors for the rest."""
-    if value is MISSING:
+    if value is undefined:
         return []
     if not isinstance(value, list):
         d.error(f'The field "{field}" should be an array but got {js_json(value)}.', field)
@@ -366,8 +367,8 @@ def _entries(d: Diagnostics, field: str, value: object) -> list[tuple[str, dict[
 
 def _string_field(d: Diagnostics, path: str, entry: Mapping[str, Any], key: str,
                   *, required: bool) -> bool:
-    value = entry.get(key, MISSING)
-    if value is MISSING and not required:
+    value = entry.get(key, undefined)
+    if value is undefined and not required:
         return True
     if not isinstance(value, str):
         d.error(f'"{path}" bindings should have a string "{key}" field but got '

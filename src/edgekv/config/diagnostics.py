@@ -11,11 +11,12 @@ that shape, and additionally records for every finding the file and the field pa
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from edgekv.js import is_safe_integer, stringify, to_number
 
 __all__ = [
     "Diagnostic",
@@ -124,9 +125,20 @@ def _indent(text: str) -> str:
 def js_json(value: object) -> str:
     """``JSON.stringify(value)`` as JavaScript prints it, so messages match wrangler's.
 
-    TOML dates and times print as ISO strings (what ``Date.prototype.toJSON`` gives).
+    Numbers print as V8 prints them (``1.0`` -> ``1``, NaN -> ``null``); integers beyond
+    ``2**53`` as the double a JS parser reads them as; TOML dates and times as ISO strings
+    (what ``Date.prototype.toJSON`` gives); ``undefined`` as ``undefined`` (what a template
+    string shows for ``JSON.stringify(undefined)``).
     """
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_js_default)
+    text = stringify(value, _as_parsed, default=_js_default)
+    return "undefined" if text is None else text
+
+
+def _as_parsed(key: str, value: Any) -> Any:
+    # TOML and JSON parsers in JavaScript give doubles, never BigInts (which would not print).
+    if type(value) is int and not is_safe_integer(value):
+        return to_number(value)
+    return value
 
 
 def _js_default(value: object) -> object:

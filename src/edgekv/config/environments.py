@@ -38,7 +38,6 @@ from edgekv.config.model import (
     WorkflowBinding,
 )
 from edgekv.config.validation import (
-    MISSING,
     check_typed_array,
     unexpected_fields,
     validate_compatibility_date,
@@ -47,7 +46,7 @@ from edgekv.config.validation import (
     validate_string,
     validate_string_array,
 )
-
+from edgekv.js import undefined
 from edgekv.suggest import did_you_mean
 
 __all__ = [
@@ -127,9 +126,9 @@ def normalize_environment(
     get = raw_env.get
 
     def inherited(key: str, validator: Any, default: Any) -> Any:
-        value = get(key, MISSING)
+        value = get(key, undefined)
         ok = validator(d, key, value, prefix=prefix)
-        if value is not MISSING:
+        if value is not undefined:
             return value if ok else default
         return getattr(top, key) if top is not None else default
 
@@ -142,29 +141,29 @@ def normalize_environment(
     env.compatibility_date = inherited("compatibility_date", validate_compatibility_date, None)
     flags = inherited("compatibility_flags", validate_string_array, ())
     env.compatibility_flags = tuple(flags)
-    migrations = get("migrations", MISSING)
-    if migrations is not MISSING:
+    migrations = get("migrations", undefined)
+    if migrations is not undefined:
         env.migrations = validate_migrations(d, "migrations", migrations, prefix=prefix) or ()
     elif top is not None:
         env.migrations = top.migrations
 
-    value = get("assets", MISSING)
-    if value is not MISSING:
+    value = get("assets", undefined)
+    if value is not undefined:
         env.assets = validate_assets(d, value, prefix=prefix)
     elif top is not None:
         env.assets = top.assets
-    value = get("triggers", MISSING)
-    if value is not MISSING:
+    value = get("triggers", undefined)
+    if value is not undefined:
         env.crons = validate_triggers(d, value, prefix=prefix)
     elif top is not None:
         env.crons = top.crons
     env.unsupported = unsupported_bindings(raw_env, UNSUPPORTED_BINDING_KEYS)
-    env.d1_databases = validate_d1_databases(d, raw_env.get("d1_databases", MISSING), prefix)
-    env.workflows = validate_workflows(d, raw_env.get("workflows", MISSING), prefix)
+    env.d1_databases = validate_d1_databases(d, raw_env.get("d1_databases", undefined), prefix)
+    env.workflows = validate_workflows(d, raw_env.get("workflows", undefined), prefix)
 
     def not_inherited(key: str) -> object:
-        value = get(key, MISSING)
-        if value is MISSING and env_name is not None and raw_config and key in raw_config:
+        value = get(key, undefined)
+        if value is undefined and env_name is not None and raw_config and key in raw_config:
             d.warn(
                 f'"{key}" exists at the top level, but not on "env.{env_name}".\n'
                 f'This is not what you probably want, since "{key}" is not inherited by '
@@ -175,22 +174,22 @@ def normalize_environment(
         return value
 
     value = not_inherited("vars")
-    if value is not MISSING:
+    if value is not undefined:
         env.vars = validate_vars(d, value, env_name, top.vars if top else None) or env.vars
     value = not_inherited("kv_namespaces")
-    if value is not MISSING:
+    if value is not undefined:
         top_kv = top.kv_namespaces if top else None
         env.kv_namespaces = validate_kv_namespaces(d, value, env_name, top_kv) or ()
     value = not_inherited("durable_objects")
-    if value is not MISSING:
+    if value is not undefined:
         top_do = top.durable_objects if top else None
         env.durable_objects = validate_durable_objects(d, value, env_name, top_do) or ()
     value = not_inherited("secrets")
-    if value is not MISSING:
+    if value is not undefined:
         env.secrets_required = _validate_secrets(d, value, prefix)
     for key in sorted(ENVIRONMENT_KEYS - {"vars", "kv_namespaces", "durable_objects",
                                           "secrets"}):
-        if _is_non_inheritable(key) and raw_env.get(key, MISSING) is MISSING:
+        if _is_non_inheritable(key) and raw_env.get(key, undefined) is undefined:
             not_inherited(key)
     _warn_unsupported_bindings(d, raw_env, prefix)
     warn_durable_objects_without_migrations(d, env, config_file_name, prefix)
@@ -214,10 +213,10 @@ def _validate_secrets(d: Diagnostics, value: object, prefix: str) -> tuple[str, 
         d.error(f'The field "{path}" should be an object but got {js_json(value)}.', path)
         return None
     unexpected_fields(d, path, value.keys(), ("required",), path=path)
-    required = value.get("required", MISSING)
+    required = value.get("required", undefined)
     if not check_typed_array(d, f"{path}.required", required, "string"):
         return None
-    return None if required is MISSING else tuple(required)
+    return None if required is undefined else tuple(required)
 
 
 def _warn_unsupported_bindings(d: Diagnostics, raw_env: Mapping[str, Any], prefix: str) -> None:
@@ -292,15 +291,15 @@ def select_environment(
     """
     if not env_name:
         return top
-    envs = raw.get("env", MISSING)
-    raw_env = envs.get(env_name, MISSING) if isinstance(envs, dict) else MISSING
+    envs = raw.get("env", undefined)
+    raw_env = envs.get(env_name, undefined) if isinstance(envs, dict) else undefined
     if isinstance(raw_env, dict):
         child = d.child(f'"env.{env_name}" environment configuration')
         active = normalize_environment(child, raw_env, config_file_name=config_file_name,
                                        env_name=env_name, top=top, raw_config=raw)
         d.add_child(child)
         return active
-    if raw_env is not MISSING:
+    if raw_env is not undefined:
         d.error(f'Expected "env.{env_name}" to be of type object but got {js_json(raw_env)}.',
                 f"env.{env_name}")
         return top

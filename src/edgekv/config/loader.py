@@ -25,8 +25,9 @@ from edgekv.config.environments import (
 )
 from edgekv.config.model import Config
 from edgekv.config.parse import display_path, read_raw_config
-from edgekv.config.validation import MISSING, unexpected_fields, validate_dev
+from edgekv.config.validation import unexpected_fields, validate_dev
 from edgekv.errors import ConfigError
+from edgekv.js import undefined
 
 __all__ = ["format_report", "load_config", "validate_raw_config"]
 
@@ -92,15 +93,15 @@ def validate_raw_config(
     d = Diagnostics(f"Processing {shown} configuration:", config_path)
     if "legacy_env" in raw:
         d.error(_LEGACY_ENV, "legacy_env")
-    if raw.get("$schema", MISSING) is not MISSING and not isinstance(raw["$schema"], str):
+    if raw.get("$schema", undefined) is not undefined and not isinstance(raw["$schema"], str):
         d.error(f'Expected "$schema" to be of type string but got {js_json(raw["$schema"])}.',
                 "$schema")
-    envs = raw.get("env", MISSING)
-    if envs is not MISSING and not isinstance(envs, dict):
+    envs = raw.get("env", undefined)
+    if envs is not undefined and not isinstance(envs, dict):
         d.error('Expected "env" to be of type object.', "env")
     top = normalize_environment(d, raw, config_file_name=file_name)
     active = select_environment(d, raw, top, env, file_name)
-    dev = validate_dev(d, raw.get("dev", MISSING))
+    dev = validate_dev(d, raw.get("dev", undefined))
     env_defined = bool(env) and isinstance(envs, dict) and isinstance(envs.get(env), dict)
     _check_active(d, active, f"env.{env}." if env_defined else "")
     unexpected_fields(d, "top-level", raw.keys(),

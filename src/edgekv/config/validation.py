@@ -11,19 +11,17 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import Any
 
 from edgekv.config.diagnostics import Diagnostics, js_json
 from edgekv.config.model import DevSettings, Migration, RenamedClass, TransferredClass
-
+from edgekv.js import typeof, undefined
 from edgekv.suggest import did_you_mean
 
 __all__ = [
-    "MISSING",
     "check_optional",
     "check_required",
     "check_typed_array",
-    "js_typeof",
     "unexpected_fields",
     "validate_compatibility_date",
     "validate_dev",
@@ -34,30 +32,10 @@ __all__ = [
 ]
 
 
-class _Missing:
-    """JavaScript's ``undefined``: a key that is absent from the raw config."""
-
-    def __repr__(self) -> str:
-        return "MISSING"
-
-
-MISSING: Final = _Missing()
-
 _NAME_RE = re.compile(r"^$|^[a-z0-9_][a-z0-9\-_]*$")
 _ISO_DATE_RE = re.compile(
     r"^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$"
 )
-
-
-def js_typeof(value: object) -> str:
-    """JavaScript's ``typeof`` for a value parsed from TOML or JSON."""
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "object"
 
 
 def check_required(
@@ -73,10 +51,10 @@ def check_required(
     """wrangler's ``validateRequiredProperty``: present, of JS type ``typ``, one of ``choices``."""
     label = f"{container}.{key}" if container else key
     path = prefix + label
-    if value is MISSING:
+    if value is undefined:
         d.error(f'"{label}" is a required field.', path)
         return False
-    if js_typeof(value) != typ:
+    if typeof(value) != typ:
         d.error(f'Expected "{label}" to be of type {typ} but got {js_json(value)}.', path)
         return False
     if choices is not None:
@@ -102,7 +80,7 @@ def check_optional(
     prefix: str = "",
 ) -> bool:
     """wrangler's ``validateOptionalProperty``: like ``check_required`` when present."""
-    if value is MISSING:
+    if value is undefined:
         return True
     return check_required(d, container, key, value, typ, choices, prefix=prefix)
 
@@ -111,7 +89,7 @@ def check_typed_array(
     d: Diagnostics, container: str, value: object, typ: str, *, prefix: str = ""
 ) -> bool:
     """wrangler's ``validateOptionalTypedArray``: absent, or a list of ``typ`` values."""
-    if value is MISSING:
+    if value is undefined:
         return True
     if not isinstance(value, list):
         d.error(f'Expected "{container}" to be an array of {typ}s but got {js_json(value)}',
@@ -148,7 +126,7 @@ def unexpected_fields(
 
 def validate_string(d: Diagnostics, label: str, value: object, *, prefix: str = "") -> bool:
     """wrangler's ``isString``."""
-    if value is not MISSING and not isinstance(value, str):
+    if value is not undefined and not isinstance(value, str):
         d.error(f'Expected "{label}" to be of type string but got {js_json(value)}.',
                 prefix + label)
         return False
@@ -157,7 +135,7 @@ def validate_string(d: Diagnostics, label: str, value: object, *, prefix: str = 
 
 def validate_string_array(d: Diagnostics, label: str, value: object, *, prefix: str = "") -> bool:
     """wrangler's ``isStringArray``."""
-    if value is not MISSING and (
+    if value is not undefined and (
         not isinstance(value, list) or any(not isinstance(v, str) for v in value)
     ):
         d.error(f'Expected "{label}" to be of type string array but got {js_json(value)}.',
@@ -168,7 +146,7 @@ def validate_string_array(d: Diagnostics, label: str, value: object, *, prefix: 
 
 def validate_name(d: Diagnostics, label: str, value: object, *, prefix: str = "") -> bool:
     """wrangler's ``isValidName``: empty, or ``^[a-z0-9_][a-z0-9-_]*$``."""
-    if value is MISSING or (isinstance(value, str) and _NAME_RE.match(value)):
+    if value is undefined or (isinstance(value, str) and _NAME_RE.match(value)):
         return True
     d.error(
         f'Expected "{label}" to be of type string, alphanumeric and lowercase with dashes only '
@@ -182,7 +160,7 @@ def validate_compatibility_date(
     d: Diagnostics, label: str, value: object, *, prefix: str = ""
 ) -> bool:
     """wrangler's ``validateCompatibilityDate``: a string in ISO-8601 date form."""
-    if value is MISSING:
+    if value is undefined:
         return True
     if not isinstance(value, str):
         d.error(f'Expected "{label}" to be of type string but got {js_json(value)}.',
@@ -226,7 +204,7 @@ _DEV_KEYS = (
 
 def validate_dev(d: Diagnostics, raw: object) -> DevSettings:
     """Validate the top-level ``dev`` table (wrangler's ``normalizeAndValidateDev``)."""
-    if raw is MISSING:
+    if raw is undefined:
         return DevSettings()
     if not isinstance(raw, dict):
         d.error(f'Expected "dev" to be of type object but got {js_json(raw)}.', "dev")
@@ -241,13 +219,13 @@ def validate_dev(d: Diagnostics, raw: object) -> DevSettings:
         ("generate_types", "boolean", None),
     ]
     valid = {
-        key: check_optional(d, "dev", key, get(key, MISSING), typ, choices)
+        key: check_optional(d, "dev", key, get(key, undefined), typ, choices)
         for key, typ, choices in checks
     }
 
     def pick(key: str, default: Any) -> Any:
-        value = get(key, MISSING)
-        return default if value is MISSING or not valid[key] else value
+        value = get(key, undefined)
+        return default if value is undefined or not valid[key] else value
 
     local_protocol = pick("local_protocol", "http")
     return DevSettings(
@@ -268,7 +246,7 @@ def validate_migrations(
     d: Diagnostics, label: str, value: object, *, prefix: str = ""
 ) -> tuple[Migration, ...] | None:
     """Validate ``migrations`` (wrangler's ``validateMigrations``); None when invalid."""
-    if value is MISSING:
+    if value is undefined:
         return ()
     if not isinstance(value, list):
         d.error(f'The optional "{label}" field should be an array, but got {js_json(value)}',
@@ -302,16 +280,16 @@ def _validate_migration(
 ) -> Migration | None:
     get = entry.get
     ok = unexpected_fields(d, "migrations", entry.keys(), _MIGRATION_KEYS, path=prefix + where)
-    ok = check_required(d, where, "tag", get("tag", MISSING), "string", prefix=prefix) and ok
+    ok = check_required(d, where, "tag", get("tag", undefined), "string", prefix=prefix) and ok
     for key in ("new_classes", "new_sqlite_classes"):
-        ok = check_typed_array(d, f"{where}.{key}", get(key, MISSING), "string",
+        ok = check_typed_array(d, f"{where}.{key}", get(key, undefined), "string",
                                prefix=prefix) and ok
-    renamed = _class_moves(d, where, "renamed_classes", get("renamed_classes", MISSING),
+    renamed = _class_moves(d, where, "renamed_classes", get("renamed_classes", undefined),
                            ("from", "to"), prefix)
     transferred = _class_moves(d, where, "transferred_classes",
-                               get("transferred_classes", MISSING),
+                               get("transferred_classes", undefined),
                                ("from", "from_script", "to"), prefix)
-    ok = check_typed_array(d, f"{where}.deleted_classes", get("deleted_classes", MISSING),
+    ok = check_typed_array(d, f"{where}.deleted_classes", get("deleted_classes", undefined),
                            "string", prefix=prefix) and ok
     if not ok or renamed is None or transferred is None:
         return None
@@ -330,7 +308,7 @@ def _validate_migration(
 def _class_moves(
     d: Diagnostics, where: str, key: str, value: object, fields: tuple[str, ...], prefix: str
 ) -> list[dict[str, str]] | None:
-    if value is MISSING:
+    if value is undefined:
         return []
     if isinstance(value, list) and all(
         isinstance(c, dict) and all(isinstance(c.get(f), str) for f in fields) for c in value

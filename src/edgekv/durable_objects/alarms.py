@@ -1,4 +1,5 @@
-"""Alarms: one persisted alarm per object, fired by a scheduler (spec §1.1, §1.6).
+"""Alarms: one persisted alarm per object, fired by a scheduler
+(docs/durable-objects.md, "Alarms" and "ctx.storage").
 
 Contract:
 - Alarms live in the storage engine's space ``do-alarms``, key ``<unique key>\\x00<id hex>``,

@@ -1,4 +1,5 @@
-"""Promise-like calls and the input gate: how an object's events may interleave (spec §1.7).
+"""Promise-like calls and the input gate: how an object's events may interleave
+(docs/durable-objects.md, "Execution: input and output gates").
 
 ``start_eagerly(coro)`` runs a coroutine *now*, up to its first real suspension, and returns a
 future of its result, the way a JavaScript promise starts when it is created: a binding call

@@ -1,6 +1,7 @@
 """The live objects of one namespace: construction, gated event delivery, reset, eviction.
 
-Execution model (workerd's input and output gates, spec §1.7; see ``gates.py``):
+Execution model (workerd's input and output gates, docs/durable-objects.md "Execution"; see
+``gates.py``):
 
 - An event (RPC, fetch, alarm) is delivered when the object's **input gate** is open. The gate
   is closed while a storage call is in flight, while a ``blockConcurrencyWhile`` callback runs

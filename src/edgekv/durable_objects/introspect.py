@@ -6,7 +6,7 @@ them. They deliver through the object's input gate like any other event.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from edgekv.durable_objects.ids import DurableObjectId
@@ -51,14 +51,52 @@ def list_durable_object_ids(namespace: DurableObjectNamespace) -> list[DurableOb
     return namespace_host(namespace).stored_ids()
 
 
-def evict_durable_object(stub: DurableObjectStub) -> None:
-    """Drop the object's in-memory instance now; its storage stays, the next call reloads."""
+#: The close code clients see when ``webSockets: "close"`` closes their hibernated socket
+#: ("going away": the server end is leaving).
+EVICTION_CLOSE_CODE = 1001
+EVICTION_CLOSE_REASON = "Durable Object evicted"
+
+
+def _web_sockets_option(options: Any, web_sockets: str | None) -> str:
+    """``{"webSockets": "hibernate" | "close"}`` (vitest's options) or ``web_sockets=``."""
+    if web_sockets is None and options is not None:
+        if not isinstance(options, Mapping):
+            raise TypeError("options must be a dict like {\"webSockets\": \"close\"}")
+        web_sockets = options.get("webSockets", options.get("web_sockets"))
+    mode = web_sockets or "hibernate"
+    if mode not in ("hibernate", "close"):
+        raise TypeError(f'webSockets must be "hibernate" or "close", not {mode!r}')
+    return mode
+
+
+def evict_durable_object(
+    stub: DurableObjectStub, options: Mapping[str, Any] | None = None, *,
+    web_sockets: str | None = None,
+) -> None:
+    """Drop the object's in-memory instance now; its storage stays, the next call reloads.
+
+    ``webSockets`` (``options={"webSockets": ...}`` or ``web_sockets=``): ``"hibernate"``
+    (the default) keeps the object's accepted WebSockets connected, so their next message
+    wakes a new instance; ``"close"`` closes them (the clients get code 1001).
+    """
     stub = _check(stub)
+    mode = _web_sockets_option(options, web_sockets)
     stub_host(stub).evict(stub.id)
+    if mode == "close":
+        stub_host(stub).hibernation.close_object(
+            stub.id.toString(), EVICTION_CLOSE_CODE, EVICTION_CLOSE_REASON)
 
 
-def evict_all_durable_objects(namespace: DurableObjectNamespace) -> None:
-    """Drop every in-memory instance of the runtime ``namespace`` belongs to (storage stays)."""
+def evict_all_durable_objects(
+    namespace: DurableObjectNamespace, options: Mapping[str, Any] | None = None, *,
+    web_sockets: str | None = None,
+) -> None:
+    """Drop every in-memory instance of the runtime ``namespace`` belongs to (storage stays).
+
+    ``webSockets`` as for :func:`evict_durable_object`, for every namespace of the runtime.
+    """
     if not isinstance(namespace, DurableObjectNamespace):
         raise TypeError("expected a Durable Object namespace binding")
-    namespace_host(namespace).runtime.evict_all_instances()
+    mode = _web_sockets_option(options, web_sockets)
+    namespace_host(namespace).runtime.evict_all_instances(
+        (EVICTION_CLOSE_CODE, EVICTION_CLOSE_REASON) if mode == "close" else None)

@@ -1,5 +1,5 @@
-"""Every numeric limit of Durable Objects, in one frozen object (spec durable-objects.md §1.5,
-§1.6, §1.1).
+"""Every numeric limit of Durable Objects, in one frozen object (docs/durable-objects.md,
+"Limits").
 
 ``DEFAULT_DO_LIMITS`` are Cloudflare's limits; ``TESTING_DO_LIMITS`` shrinks value sizes so that
 size tests stay fast.

@@ -1,4 +1,5 @@
-"""``DurableObjectNamespace``: the binding placed on ``env`` (spec §1.2).
+"""``DurableObjectNamespace``: the binding placed on ``env`` (docs/durable-objects.md,
+"The namespace binding").
 
 Every method has Cloudflare's camelCase name and a snake_case alias. ``get`` and
 ``getByName`` return a stub at once; nothing is constructed until the stub is used.

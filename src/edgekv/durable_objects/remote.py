@@ -2,8 +2,9 @@
 
 In a cluster (docs/cluster.md) objects live on the primary location only, so no object ever
 runs twice. On the other locations the runtime's ``remote`` is set, and every stub call
-(``fetch`` and RPC) goes through it instead of a local instance; this package only defines
-the hook. The transport (HTTP to the primary with the lease's internal credential) is
+(``fetch``, WebSocket upgrades included, and RPC) goes through it instead of a local
+instance; this package only defines the hook. The transport (HTTP, or a WebSocket for an
+upgrade, to the primary with the lease's internal credential) is
 ``edgekv.server.do_forwarding``.
 """
 

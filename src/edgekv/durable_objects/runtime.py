@@ -186,11 +186,17 @@ class DurableObjectRuntime:
             return None
         return await host.deliver_alarm(key[1], name, info, started)
 
-    def evict_all_instances(self) -> None:
-        """Drop every object's in-memory instance now (storage stays; events reconstruct)."""
+    def evict_all_instances(self, close_websockets: tuple[int, str] | None = None) -> None:
+        """Drop every object's in-memory instance now (storage stays; events reconstruct).
+
+        Hibernatable WebSockets stay connected unless ``close_websockets`` is ``(code,
+        reason)``: then their clients are sent that close.
+        """
         for host in self._hosts.values():
             for entry in list(host.entries.values()):
                 host.evict(entry.object_id)
+            if close_websockets is not None:
+                host.hibernation.close_all(*close_websockets)
 
     async def run_alarm_now(self, unique_key: str, id_hex: str) -> bool:
         """Run (and remove) the object's scheduled alarm now; ``False`` if none is set."""

@@ -1,4 +1,5 @@
-"""``ctx.storage.sql``: the SQL API of SQLite-backed objects (spec durable-objects.md §1.6).
+"""``ctx.storage.sql``: the SQL API of SQLite-backed objects (docs/durable-objects.md,
+"ctx.storage" and "The SQL sandbox").
 
 ``exec(query, *bindings)`` runs every ``;``-separated statement of ``query`` in order; the
 bindings apply to the last statement, and the returned cursor covers only the last one.

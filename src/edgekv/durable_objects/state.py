@@ -1,4 +1,5 @@
-"""``ctx``: the ``DurableObjectState`` handed to a Durable Object's constructor (spec §1.5).
+"""``ctx``: the ``DurableObjectState`` handed to a Durable Object's constructor
+(docs/durable-objects.md, "ctx").
 
 ``blockConcurrencyWhile(fn)`` starts ``fn`` at once and returns an awaitable of its result, so
 it works both awaited inside a handler and un-awaited from a synchronous ``__init__`` (the

@@ -1,4 +1,5 @@
-"""``ctx.storage``: the Durable Object storage API (spec durable-objects.md §1.6).
+"""``ctx.storage``: the Durable Object storage API (docs/durable-objects.md,
+"ctx.storage").
 
 Contract:
 - Values are structured Python data (see ``codec``); a value read back is a fresh copy.
@@ -35,6 +36,7 @@ from edgekv.durable_objects.errors import (
 from edgekv.durable_objects.gates import InputGate, start_eagerly
 from edgekv.durable_objects.limits import DurableObjectLimits
 from edgekv.durable_objects.pitr import History, format_bookmark, parse_bookmark
+from edgekv.js import undefined
 from edgekv.storage.base import prefix_upper_bound
 
 if TYPE_CHECKING:
@@ -50,7 +52,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-_MISSING: Any = object()
 
 NOT_SQL = "Durable Object is not backed by SQL."
 SQL_NOT_ENABLED = (
@@ -205,7 +206,7 @@ class _Operations:
         return {key: codec.decode(found[key]) for key in sorted(found)}
 
     def put(
-        self, key_or_entries: Any, value: Any = _MISSING, options: Any = None, **_options: Any
+        self, key_or_entries: Any, value: Any = undefined, options: Any = None, **_options: Any
     ) -> Awaitable[None]:
         """``put(key, value)`` or ``put({key: value, ...})`` (at most 128 pairs)."""
         return self._start(self._put(key_or_entries, value), write=True)
@@ -222,7 +223,7 @@ class _Operations:
                 for k, v in key_or_entries.items()
             ]
         else:
-            if value is _MISSING:
+            if value is undefined:
                 raise DurableObjectTypeError("put() called with undefined value.")
             puts = [_entry(key_or_entries, value, self._limits, self._sqlite)]
         if puts:
@@ -720,8 +721,8 @@ class SyncKV:
         data = self._db.kv_get(_key(key, self._limits, True))
         return None if data is None else codec.decode(data)
 
-    def put(self, key: str, value: Any = _MISSING) -> None:
-        if value is _MISSING:
+    def put(self, key: str, value: Any = undefined) -> None:
+        if value is undefined:
             raise DurableObjectTypeError("put() called with undefined value.")
         self._db.kv_write([_entry(key, value, self._limits, True)])
 

@@ -1,4 +1,5 @@
-"""``DurableObjectStub``: the client side of one object (spec §1.4).
+"""``DurableObjectStub``: the client side of one object (docs/durable-objects.md,
+"Stubs").
 
 A stub is created without contacting the object. ``await stub.fetch(request)`` delivers the
 request object as is (it is opaque to this package) and returns whatever the object's

@@ -142,6 +142,30 @@ class Hibernation:
             sockets = self._objects[id_hex] = ObjectSockets(dispatch, self._now)
         return sockets
 
+    def close_object(self, id_hex: str, code: int = 1001, reason: str = "") -> int:
+        """Close every hibernatable socket of object ``id_hex``; return how many.
+
+        The clients receive a close event (``code``, ``reason``); the object is not told
+        (it is being evicted: vitest-pool-workers' ``evictDurableObject(stub, {webSockets:
+        "close"})``). Its sockets, tags and auto-response timestamps are forgotten.
+        """
+        sockets = self._objects.get(id_hex)
+        if sockets is None:
+            return 0
+        closed = 0
+        for ws in list(sockets.sockets):
+            sockets.sockets.pop(ws, None)
+            sockets.auto_times.pop(ws, None)
+            ws.release_hibernatable()  # a close echoed back by the client reaches nobody
+            if ws.readyState <= 1:
+                ws.close(code, reason)
+                closed += 1
+        return closed
+
+    def close_all(self, code: int = 1001, reason: str = "") -> int:
+        """``close_object`` for every object of the namespace; return how many sockets."""
+        return sum(self.close_object(id_hex, code, reason) for id_hex in list(self._objects))
+
     def live(self, id_hex: str) -> bool:
         sockets = self._objects.get(id_hex)
         return bool(sockets and sockets.sockets)

@@ -2,9 +2,10 @@
 
 The file is a cache, not a store: it is emptied when opened (the in-memory index that knows
 what it holds does not survive a restart), written without fsync, and every access runs on
-one dedicated thread so that a large value never blocks the event loop (DESIGN.md §5: large
-values belong off the loop). A single worker thread also keeps operations in submission
-order, so a removal queued before a rewrite of the same key cannot undo it.
+one dedicated thread so that a large value never blocks the event loop (docs/architecture.md,
+"SQLite discipline": large values belong off the loop). A single worker thread also keeps
+operations in submission order, so a removal queued before a rewrite of the same key cannot
+undo it.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """``KVNamespace``: the Workers KV binding, with Cloudflare's semantics, limits and texts.
 
 Behaviour follows docs/kv-binding.md §1-§5. Methods are coroutines; every error is
-raised at ``await``. Calling conventions follow Cloudflare's Python SDK (spec
-docs/python-workers.md): the read type as a positional string, inside an options dict or as
+raised at ``await``. Calling conventions follow Cloudflare's Python SDK (docs/kv-binding.md
+§10): the read type as a positional string, inside an options dict or as
 the ``type=`` keyword; options as a dict, as keyword arguments (camelCase or snake_case), or
 ``None``. ``None`` stands for JS ``null`` wherever JS would convert a value.
 """
@@ -14,19 +14,18 @@ from typing import Any
 
 from edgekv.edge.store import CachedStore
 from edgekv.errors import KVError, KVTypeError, StorageBusy, StorageError, StoreUnavailable
+from edgekv.js import JsDict, is_array_index, to_string, undefined
 from edgekv.kv import jsjson
 from edgekv.kv.cursor import decode_cursor, encode_cursor
-from edgekv.kv.jsvalues import js_to_int32, js_to_string
-from edgekv.kv.results import ByteStream, JsDict
+from edgekv.kv.jsvalues import js_to_int32
+from edgekv.kv.results import ByteStream
 from edgekv.kv.validation import (
-    MISSING,
     check_bulk_key,
     check_cache_ttl,
     check_key,
     check_key_bytes,
     format_megabytes,
     int_option,
-    is_array_index,
     missing_argument,
     option,
     options_dict,
@@ -51,7 +50,7 @@ class KVNamespace:
     """A KV namespace binding (``env.MY_KV``) over a storage engine space.
 
     ``drop_index_keys`` reproduces workerd's quirk of leaving canonical array-index keys
-    ("0", "42") out of bulk-get results (spec §4.2); it is on by default, as in production.
+    ("0", "42") out of bulk-get results (docs/kv-binding.md §8); it is on by default, as in production.
     """
 
     __slots__ = ("_clock", "_drop_index_keys", "_edge", "_limits", "_space", "_store", "namespace_id")
@@ -89,7 +88,7 @@ class KVNamespace:
     # -- reads ----------------------------------------------------------------------------
 
     @eager  # starts when called, like the JS promise a Python Worker gets
-    async def get(self, key: Any = MISSING, type_or_options: Any = MISSING, /, **options: Any) -> Any:
+    async def get(self, key: Any = undefined, type_or_options: Any = undefined, /, **options: Any) -> Any:
         """Read one key (``str`` key) or up to 100 keys (``list`` of keys).
 
         Returns ``None`` for a missing key; ``str`` for ``"text"``, parsed JSON for
@@ -97,11 +96,11 @@ class KVNamespace:
         ``"stream"``. A list of keys returns a ``dict`` in request order.
         Raises ``KVTypeError``, ``KVError``, ``KVSyntaxError`` with Cloudflare's texts.
         """
-        if type(key) is str and type_or_options is MISSING and not options:
+        if type(key) is str and type_or_options is undefined and not options:
             # get("key"): text, no cacheTtl; the same checks as below, without option parsing.
             record, _ = await self._get_one(key, None)
             return None if record is None else (record.value or b"").decode("utf-8", "replace")
-        if key is MISSING:
+        if key is undefined:
             raise missing_argument("get", 1)
         read_type, cache_ttl = _read_options(type_or_options, options)
         if isinstance(key, (list, tuple)):
@@ -111,11 +110,11 @@ class KVNamespace:
 
     @eager  # starts when called, like the JS promise a Python Worker gets
     async def getWithMetadata(
-        self, key: Any = MISSING, type_or_options: Any = MISSING, /, **options: Any
+        self, key: Any = undefined, type_or_options: Any = undefined, /, **options: Any
     ) -> Any:
         """Like ``get``, returning ``{"value", "metadata", "cacheStatus"}`` for one key, or
         a dict of ``{"value", "metadata"}`` entries (``None`` when missing) for a list."""
-        if key is MISSING:
+        if key is undefined:
             raise missing_argument("getWithMetadata", 1)
         read_type, cache_ttl = _read_options(type_or_options, options)
         if isinstance(key, (list, tuple)):
@@ -131,7 +130,7 @@ class KVNamespace:
     async def _get_one(self, key: Any, cache_ttl: int | None) -> tuple[Record | None, str | None]:
         """The record (``None`` when missing) and its cacheStatus (``None`` without an edge
         cache)."""
-        name = key if isinstance(key, str) else js_to_string(key)
+        name = key if isinstance(key, str) else to_string(key)
         check_key(name, "GET", self._limits)
         check_cache_ttl(cache_ttl, "GET", self._limits)
         try:
@@ -145,7 +144,7 @@ class KVNamespace:
         self, keys: Any, read_type: str, cache_ttl: int | None, *, with_metadata: bool
     ) -> dict[str, Any]:
         limits = self._limits
-        names = [k if isinstance(k, str) else js_to_string(k) for k in keys]
+        names = [k if isinstance(k, str) else to_string(k) for k in keys]
         if read_type not in ("text", "json"):
             raise KVError("GET_BULK", 400, f'"{read_type}" is not a valid type. Use "json" or "text"')
         if len(names) > limits.max_bulk_keys:
@@ -153,7 +152,7 @@ class KVNamespace:
         if not names:
             raise KVError("GET_BULK", 400, "You must request a minimum of 1 key")
         # The service walks the keys in order: a bad name stops the walk, but a non-JSON
-        # value met before that bad name wins (spec §4.2 order of checks).
+        # value met before that bad name wins (docs/kv-binding.md §8, order of checks).
         key_error: KVError | None = None
         checked = len(names)
         for index, name in enumerate(names):
@@ -194,7 +193,7 @@ class KVNamespace:
             else:
                 value = text
             if with_metadata:
-                # Miniflare answers a JSON null value with a null entry (spec §4.4).
+                # Miniflare answers a JSON null value with a null entry (docs/kv-binding.md §8).
                 result[name] = None if value is None else JsDict(value=value, metadata=_metadata(record))
             else:
                 result[name] = value
@@ -214,7 +213,7 @@ class KVNamespace:
 
     @eager  # starts when called, like the JS promise a Python Worker gets
     async def put(
-        self, key: Any = MISSING, value: Any = MISSING, options: Any = MISSING, /, **kwargs: Any
+        self, key: Any = undefined, value: Any = undefined, options: Any = undefined, /, **kwargs: Any
     ) -> None:
         """Store ``value`` under ``key``, replacing its value, metadata and expiration.
 
@@ -222,15 +221,15 @@ class KVNamespace:
         iterable of bytes, or a number/bool/``None`` (stringified as JS does).
         Options: ``expiration`` (epoch seconds), ``expirationTtl`` (seconds), ``metadata``.
         """
-        if key is MISSING:
+        if key is undefined:
             raise missing_argument("put", 1)
-        if value is MISSING:
+        if value is undefined:
             raise missing_argument("put", 2)
         opts = options_dict(options, kwargs, "put", 3)
         expiration = int_option(opts, "expiration")
         expiration_ttl = int_option(opts, "expirationTtl", "expiration_ttl")
         metadata = option(opts, "metadata")
-        name = key if isinstance(key, str) else js_to_string(key)
+        name = key if isinstance(key, str) else to_string(key)
         check_key(name, "PUT", self._limits)
         data = _value_bytes(value)
         meta_text, expires = self._check_put_options(expiration, expiration_ttl, metadata)
@@ -266,7 +265,7 @@ class KVNamespace:
         meta_text, expires = self._check_put_options(
             None if expiration is None else js_to_int32(expiration),
             None if expiration_ttl is None else js_to_int32(expiration_ttl),
-            MISSING if metadata is None else metadata,
+            undefined if metadata is None else metadata,
         )
         self._check_value_size(len(data))
         return Record(key, data, expires, meta_text)
@@ -281,7 +280,7 @@ class KVNamespace:
         """The service-side put checks before the value size: metadata serialisation,
         expiration (TTL first), metadata size. Returns (metadata JSON, absolute expiration)."""
         meta_text = None
-        if metadata is not MISSING and metadata is not None:
+        if metadata is not undefined and metadata is not None:
             meta_text = jsjson.stringify(metadata)
             if meta_text is None:  # JSON.stringify gave undefined (a function)
                 raise KVError("PUT", 500, "Internal Server Error")
@@ -333,11 +332,11 @@ class KVNamespace:
         return None
 
     @eager  # starts when called, like the JS promise a Python Worker gets
-    async def delete(self, key: Any = MISSING, /, *_ignored: Any) -> None:
+    async def delete(self, key: Any = undefined, /, *_ignored: Any) -> None:
         """Remove ``key``. Deleting a missing key succeeds."""
-        if key is MISSING:
+        if key is undefined:
             raise missing_argument("delete", 1)
-        name = key if isinstance(key, str) else js_to_string(key)
+        name = key if isinstance(key, str) else to_string(key)
         check_key(name, "DELETE", self._limits)
         try:
             await self._store.delete(self._space, name)
@@ -347,7 +346,7 @@ class KVNamespace:
     # -- list -----------------------------------------------------------------------------
 
     @eager  # starts when called, like the JS promise a Python Worker gets
-    async def list(self, options: Any = MISSING, /, **kwargs: Any) -> JsDict:
+    async def list(self, options: Any = undefined, /, **kwargs: Any) -> JsDict:
         """A page of keys in UTF-8 byte order: ``{"keys", "list_complete", "cursor"?,
         "cacheStatus"}``. Options: ``prefix``, ``limit`` (1-1000; 0 or less means 1000),
         ``cursor`` (from the previous page; send the same prefix again)."""
@@ -407,15 +406,15 @@ def _read_options(type_or_options: Any, kwargs: dict[str, Any]) -> tuple[str, in
     if isinstance(type_or_options, str):
         opts: dict[str, Any] = {"type": type_or_options}
         opts.update(kwargs)
-    elif type_or_options is MISSING or type_or_options is None:
+    elif type_or_options is undefined or type_or_options is None:
         opts = kwargs
     elif isinstance(type_or_options, dict):
         opts = {**type_or_options, **kwargs}
     else:  # JS converts a non-object second argument to a type string ("42")
-        opts = {"type": js_to_string(type_or_options), **kwargs}
+        opts = {"type": to_string(type_or_options), **kwargs}
     read_type = opts.get("type")
     cache_ttl = int_option(opts, "cacheTtl", "cache_ttl") if opts else None
-    return ("text" if read_type is None else js_to_string(read_type)), cache_ttl
+    return ("text" if read_type is None else to_string(read_type)), cache_ttl
 
 
 def _decode(raw: bytes, read_type: str) -> Any:
@@ -444,7 +443,7 @@ def _value_bytes(value: Any) -> bytes | None:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
     if value is None or isinstance(value, (bool, int, float)):
-        return js_to_string(value).encode("utf-8")
+        return to_string(value).encode("utf-8")
     if isinstance(value, AsyncIterable):
         return None
     try:

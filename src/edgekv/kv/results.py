@@ -1,34 +1,15 @@
-"""Result types handed back to Worker code.
+"""``ByteStream``, the ``type="stream"`` result handed back to Worker code.
 
-``JsDict`` is what Cloudflare's Python SDK returns for JS objects: a ``dict`` that also
-allows attribute access for names that are not ``dict`` methods (``r.list_complete``,
-``r.cursor``; ``r.keys`` stays the dict method, exactly as on Cloudflare).
+The other results are ``edgekv.js.JsDict`` (the one dict-with-attributes of every path).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
-__all__ = ["ByteStream", "JsDict"]
+__all__ = ["ByteStream"]
 
 _STREAM_CHUNK_BYTES = 64 * 1024
-
-
-class JsDict(dict[str, Any]):
-    """A dict whose keys can also be read as attributes."""
-
-    __slots__ = ()
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def to_py(self) -> JsDict:
-        """Legacy ``JsProxy.to_py()``: the value already is a Python dict."""
-        return self
 
 
 class ByteStream:

@@ -9,19 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from edgekv.errors import KVError, KVTypeError
-from edgekv.kv.jsvalues import js_to_int32, js_to_string
+from edgekv.js import number_to_string, to_string, undefined
+from edgekv.kv.jsvalues import js_to_int32
 from edgekv.limits import Limits
 
 __all__ = [
-    "MISSING",
-    "Missing",
     "check_bulk_key",
     "check_cache_ttl",
     "check_key",
     "check_key_bytes",
     "format_megabytes",
     "int_option",
-    "is_array_index",
     "key_length",
     "missing_argument",
     "option",
@@ -29,23 +27,6 @@ __all__ = [
     "str_option",
 ]
 
-
-class Missing:
-    """Marks an argument that was not passed at all (JS ``undefined`` by omission).
-
-    Use the single instance ``MISSING`` and compare with ``is``.
-    """
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "MISSING"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-MISSING = Missing()
 
 _PARAM_TYPES = {
     ("get", 1): "string or Array",
@@ -131,7 +112,7 @@ def options_dict(
     ``None`` and a missing argument count as ``{}``; anything that is not a mapping raises
     Cloudflare's "parameter N is not of type ..." error.
     """
-    if options is None or options is MISSING:
+    if options is None or options is undefined:
         merged: dict[str, Any] = {}
     elif isinstance(options, dict):
         merged = dict(options)
@@ -143,37 +124,26 @@ def options_dict(
 
 
 def option(opts: dict[str, Any], camel: str, snake: str | None = None) -> Any:
-    """The value of an option given as camelCase or snake_case; ``MISSING`` if absent."""
+    """The value of an option given as camelCase or snake_case; ``undefined`` if absent."""
     if camel in opts:
         return opts[camel]
     if snake is not None and snake in opts:
         return opts[snake]
-    return MISSING
+    return undefined
 
 
 def int_option(opts: dict[str, Any], camel: str, snake: str | None = None) -> int | None:
     """An integer option converted like Web IDL ``int32``; ``None`` if not given."""
     value = option(opts, camel, snake)
-    return None if value is MISSING else js_to_int32(value)
+    return None if value is undefined else js_to_int32(value)
 
 
 def str_option(opts: dict[str, Any], name: str) -> str | None:
     """A string option (``prefix``, ``cursor``): ``None``/absent means not given."""
     value = opts.get(name)
-    return None if value is None else js_to_string(value)
-
-
-def is_array_index(key: str) -> bool:
-    """True for canonical JS array indices ("0" ... "4294967294"), which bulk results drop."""
-    if not key or not key.isdigit() or not key.isascii():
-        return False
-    if len(key) > 1 and key[0] == "0":
-        return False
-    return int(key) <= 4294967294
+    return None if value is None else to_string(value)
 
 
 def format_megabytes(size_bytes: int) -> str:
     """A byte count in MB as JS prints the number (25 MiB -> ``25``, 1 KiB -> ``0.0009765625``)."""
-    from edgekv.kv.jsvalues import js_number_to_string
-
-    return js_number_to_string(size_bytes / (1024 * 1024))
+    return number_to_string(size_bytes / (1024 * 1024))

@@ -14,6 +14,7 @@ Three parts, each importing only downward (tests/test_architecture.py, docs/arch
       asgi_app       ASGI, app side: run a FastAPI/Starlette app inside a Worker (workers.asgi)
       wsgi_app       WSGI, app side: run a Flask/Django app inside a Worker (workers.wsgi)
       assets, d1, workflows, rpc, dependencies, tracebacks, tracing
+      blocking       pyodide.ffi.run_sync: synchronous Worker code awaits on the request's loop
       ffi, jsglobals, sdk_types  what the shims re-export (pyodide.ffi, js, workers types)
     shims/         the importable ``workers``/``js``/``pyodide``/``asgi`` modules + install()
 

@@ -33,6 +33,7 @@ __all__ = [
     "bound",
     "current_ctx",
     "current_env",
+    "current_loop",
     "drop_default_env",
     "env",
     "patch_env",
@@ -119,11 +120,21 @@ class Context:
 
 
 class _Binding:
-    __slots__ = ("ctx", "env")
+    __slots__ = ("ctx", "env", "loop")
 
     def __init__(self, env: Any, ctx: Context | None) -> None:
         self.env = env
         self.ctx = ctx
+        # The loop serving the request: synchronous Worker code on a worker thread (which
+        # inherits this binding through its copied context) runs awaitables there.
+        self.loop = _running_loop()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 _current: ContextVar[_Binding | None] = ContextVar("edgekv_worker_binding", default=None)
@@ -177,6 +188,13 @@ def current_env() -> Any:
         "workers.env is not available: no Worker is loaded (edgekv sets it when it loads a "
         "Worker and around each request)"
     )
+
+
+def current_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop that bound the current request (also seen from the worker threads it
+    starts with a copy of its context); None outside a request or when bound off a loop."""
+    binding = _current.get()
+    return None if binding is None else binding.loop
 
 
 def current_ctx() -> Context:

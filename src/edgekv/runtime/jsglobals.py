@@ -11,7 +11,6 @@ Provided: ``Response``, ``Request``, ``Headers``, ``FormData``, ``Blob``, ``File
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
@@ -19,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from edgekv import js
 from edgekv.runtime.ffi import JsNull, JsProxy
 from edgekv.runtime.web.blob import Blob as _Blob
 from edgekv.runtime.web.blob import File as _File
@@ -193,19 +193,15 @@ def _to_json_value(value: Any) -> Any:
 
 
 class JSON:
-    """JavaScript ``JSON``: compact ``stringify`` (no spaces) and ``parse``."""
+    """JavaScript ``JSON``: V8's ``stringify`` (compact unless ``space``) and ``parse``."""
 
     @staticmethod
-    def stringify(value: Any, replacer: Any = None, space: int | str | None = None) -> str:
-        if space:
-            return json.dumps(value, indent=space, ensure_ascii=False, default=_to_json_value)
-        return json.dumps(
-            value, separators=(",", ":"), ensure_ascii=False, default=_to_json_value
-        )
+    def stringify(value: Any, replacer: Any = None, space: int | str | None = None) -> str | None:
+        return js.stringify(value, replacer, space, default=_to_json_value)
 
     @staticmethod
     def parse(text: str | bytes) -> Any:
-        return json.loads(text)
+        return js.parse(text)
 
 
 _console_logger = logging.getLogger("edgekv.worker")

@@ -11,27 +11,11 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from edgekv.js import JsDict
 from edgekv.runtime.errors import UnsupportedJavaScriptModule
 from edgekv.runtime.ffi import JsNull, JsProxy
 
 __all__ = ["JsDict", "import_from_javascript", "python_from_rpc", "python_to_rpc"]
-
-
-class JsDict(dict[str, Any]):
-    """A ``dict`` whose keys can also be read as attributes (``result.cursor``).
-
-    Real ``dict`` attributes win: ``result.keys`` is the method, so portable code reads
-    ``result["keys"]`` (the same pitfall exists on Cloudflare).
-    """
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        self[name] = value
 
 
 def _check_sendable(value: Any) -> None:

@@ -12,11 +12,11 @@ Secrets (from ``.dev.vars``/``.env``) are shown as ``"(hidden)"``, as wrangler d
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from edgekv.config import Config
+from edgekv.config.diagnostics import js_json
 
 __all__ = ["binding_rows", "bindings_table"]
 
@@ -25,7 +25,7 @@ _MAX_VALUE = 40
 
 
 def _shown(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = js_json(value)  # JSON.stringify, as wrangler prints a variable's value
     return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 3] + "..."
 
 

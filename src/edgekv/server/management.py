@@ -15,7 +15,8 @@ never hands ``/cdn-cgi/`` paths to a Worker, so nothing a Worker routes is shado
   key) and ``/cdn-cgi/edgekv/locations/cache?namespace=&key=`` (the same, asked of every
   live location: the data explorer's shape); on the primary,
   ``/cdn-cgi/edgekv/internal/do/{fetch,rpc}`` runs Durable Object calls forwarded by the
-  other locations (``edgekv.server.do_forwarding``, internal credential required).
+  other locations, and ``/cdn-cgi/edgekv/internal/do/websocket`` their WebSocket upgrades
+  (``edgekv.server.do_forwarding``, internal credential required).
 
 ``edgekv serve`` without a Worker also answers the API at ``/client/v4``, production's
 shape (``api_at_root=True``). In ``edgekv dev`` a ``LoopbackGuard`` protects the
@@ -74,6 +75,13 @@ class ManagementPaths:
         self._own = DateHeader(self._route_own)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "websocket" and self.location is not None
+                and scope["path"].startswith("/cdn-cgi/edgekv/internal/do/")):
+            # a WebSocket upgrade forwarded by another location (do_forwarding.py)
+            from edgekv.server.do_forwarding import internal_do_websocket
+
+            await internal_do_websocket(self.runtime, self.location, scope, receive, send)
+            return
         if scope["type"] == "http":
             path: str = scope["path"]
             if path.startswith(MANAGEMENT_PREFIX) or (

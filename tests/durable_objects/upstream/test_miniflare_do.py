@@ -17,6 +17,7 @@ import pytest
 
 from edgekv.clock import FakeClock
 from edgekv.durable_objects import DurableObjectError, DurableObjectRuntime
+from edgekv.runtime.web.websocket import WebSocket, WebSocketPair
 from edgekv.storage import open_store
 from edgekv.testing import durable_objects as do
 
@@ -124,6 +125,31 @@ async def test_proxies_durable_object_methods(make_runtime: MakeRuntime) -> None
     assert await stub.fetch("http://placeholder/") == "1"
     assert await ns.getByName("/a").fetch("http://localhost/a") == "2"
     assert await stub.fetch("instanceId") == await ns.getByName("/a").fetch("instanceId")
+
+
+class WebSocketObject(DurableObject):
+    """index.spec.ts's ``WebSocketObject``: accepts one end of a pair itself (no hibernation),
+    echoes with an event listener, returns the other end (``Response.webSocket``)."""
+
+    def fetch(self, request: Any) -> WebSocket:
+        web_socket1, web_socket2 = WebSocketPair.new().object_values()
+        web_socket1.accept()
+        web_socket1.addEventListener("message", lambda event: web_socket1.send("echo:" + event.data))
+        return web_socket2
+
+
+async def test_proxies_durable_object_methods_websocket(make_runtime: MakeRuntime) -> None:
+    """index.spec.ts: "proxies Durable Object methods", the WebSocket part."""
+    rt = await make_runtime()
+    ns = rt.namespace("WEBSOCKET", WebSocketObject, unique_key="-WebSocketObject", sqlite=True)
+    stub = ns.get(ns.newUniqueId())
+    socket = await stub.fetch("http://placeholder/")
+    assert isinstance(socket, WebSocket)
+    event: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    socket.addEventListener("message", lambda e: event.done() or event.set_result(e))
+    socket.accept()
+    socket.send("hello")
+    assert (await asyncio.wait_for(event, 5)).data == "echo:hello"
 
 
 class Stateful(DurableObject):
@@ -267,11 +293,6 @@ def test_colo_local_actors() -> None:
 @pytest.mark.skip(reason="Miniflare-only option unsafePreventEviction")
 def test_prevent_durable_object_eviction() -> None:
     """index.spec.ts evictions: "prevent Durable Object eviction"."""
-
-
-@pytest.mark.skip(reason="WebSocket hibernation is another change (durable_objects/websockets.py)")
-def test_proxies_durable_object_methods_websocket() -> None:
-    """index.spec.ts: "proxies Durable Object methods", the WebSocket part."""
 
 
 @pytest.mark.skip(reason="Miniflare option validation across workers, not Durable Object behaviour")

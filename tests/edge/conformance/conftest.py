@@ -14,8 +14,8 @@ import pytest
 
 from edgekv.clock import FakeClock
 from edgekv.edge import HIT, MISS, REVALIDATE, STALE, CachedStore
+from edgekv.js import undefined
 from edgekv.kv import KVNamespace
-from edgekv.kv.validation import MISSING
 from edgekv.limits import DEFAULT_LIMITS, TESTING_LIMITS, Limits
 from edgekv.storage import Store, open_store
 
@@ -28,7 +28,7 @@ class StatusCheckingKV(KVNamespace):
     """Checks each single-key ``getWithMetadata`` status, then reports ``None`` as the
     conformance cases (written for Miniflare) expect."""
 
-    async def getWithMetadata(self, key: Any = MISSING, type_or_options: Any = MISSING, /, **options: Any) -> Any:
+    async def getWithMetadata(self, key: Any = undefined, type_or_options: Any = undefined, /, **options: Any) -> Any:
         result = await super().getWithMetadata(key, type_or_options, **options)
         if not isinstance(key, (list, tuple)):
             assert result["cacheStatus"] in EDGE_STATUSES, result

@@ -117,7 +117,7 @@ async def test_multipart_shapes_of_wrangler_and_the_sdk(api: Api) -> None:
 
 
 async def test_a_json_body_is_stored_verbatim(api: Api) -> None:
-    """The real service stores a JSON body as the value (the SDK 4.x trap, spec D.2)."""
+    """The real service stores a JSON body as the value (docs/rest-api.md, Endpoints)."""
     ns = await api.namespace()
     body = b'{"metadata": "{}", "value": "v"}'
     await api.client.put(f"{api.base}/{ns}/values/k", content=body,

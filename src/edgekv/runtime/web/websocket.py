@@ -153,6 +153,11 @@ class WebSocket:
         self._accepted = True
         self._ensure_pump()
 
+    def release_hibernatable(self) -> None:
+        """Stop delivering events to the Durable Object that accepted this socket (it is
+        being evicted): a close echoed back by the client then reaches nobody."""
+        self._hibernation = None
+
     def addEventListener(self, kind: str, listener: Any, options: Any = None) -> None:  # noqa: N802
         """Call ``listener(event)`` for each ``kind`` event (message, close, error, open)."""
         self._listeners.setdefault(kind, []).append(listener)

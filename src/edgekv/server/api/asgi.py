@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from edgekv.asgi_types import Receive, Scope, Send
+from edgekv.errors import EdgeKVError
 
 __all__ = [
     "ApiRequest",
@@ -27,7 +28,7 @@ __all__ = [
 
 
 
-class BodyTooLarge(Exception):
+class BodyTooLarge(EdgeKVError):
     """The request body is larger than allowed (answered with 413)."""
 
     def __init__(self, limit: int) -> None:

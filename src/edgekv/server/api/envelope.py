@@ -26,10 +26,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from edgekv.errors import EdgeKVError
+
 __all__ = ["ApiError", "failure", "success"]
 
 
-class ApiError(Exception):
+class ApiError(EdgeKVError):
     """An API failure: HTTP ``status``, envelope ``code`` and ``message``."""
 
     def __init__(self, status: int, code: int, message: str) -> None:

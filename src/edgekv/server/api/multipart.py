@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from edgekv.errors import EdgeKVError
+
 __all__ = ["MultipartError", "boundary_of", "parse_form"]
 
 
-class MultipartError(ValueError):
+class MultipartError(EdgeKVError, ValueError):
     """The body is not valid multipart/form-data."""
 
 

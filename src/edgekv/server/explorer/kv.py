@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import re
 from typing import Any
 
 from edgekv.client.bulk import export_item, validated_records
 from edgekv.client.bulkfile import BulkFileError
+from edgekv.client.jsonout import pretty
 from edgekv.kv import jsjson
 from edgekv.kv.cursor import decode_cursor, encode_cursor
 from edgekv.server.api import Access
@@ -157,7 +157,7 @@ async def export_namespace(ctx: ApiContext, request: ApiRequest, access: Access,
                                     limit=_EXPORT_PAGE, values=True)
         chunk = []
         for record in page:
-            item = json.dumps(export_item(record), ensure_ascii=False, indent=2)
+            item = pretty(export_item(record))  # the same text as `edgekv kv namespace export`
             chunk.append(("[\n  " if first else ",\n  ") + item.replace("\n", "\n  "))
             first = False
         if chunk:

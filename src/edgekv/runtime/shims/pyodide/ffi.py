@@ -1,4 +1,5 @@
-"""edgekv's ``pyodide.ffi``: identity conversions (see ``edgekv.runtime.ffi``)."""
+"""edgekv's ``pyodide.ffi``: identity conversions (see ``edgekv.runtime.ffi``) and
+``run_sync`` (see ``edgekv.runtime.blocking``)."""
 
 from edgekv.runtime.ffi import (
     JsBuffer,
@@ -11,6 +12,7 @@ from edgekv.runtime.ffi import (
     jsnull,
     to_js,
 )
+from edgekv.runtime.blocking import run_sync
 
 __all__ = [
     "JsBuffer",
@@ -21,5 +23,6 @@ __all__ = [
     "create_proxy",
     "destroy_proxies",
     "jsnull",
+    "run_sync",
     "to_js",
 ]
