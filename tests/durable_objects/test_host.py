@@ -229,6 +229,23 @@ async def test_idle_objects_are_evicted_and_reload(
     assert Counter.instances == before + 1
 
 
+async def test_the_eviction_hook_hears_how_many_went(make_runtime: MakeRuntime,
+                                                   clock: FakeClock) -> None:
+    """The runtime leaves process memory alone: whoever owns the process sets ``on_evicted``
+    (edgekv dev/serve give freed heap back to the OS there: tests/server/test_memory.py)."""
+    rt = await make_runtime()
+    heard: list[int] = []
+    ns = rt.namespace("C", Counter, unique_key="w-Counter", sqlite=True)
+    await ns.getByName("a").increment()
+    await ns.getByName("b").increment()
+    assert rt.on_evicted is None
+    rt.evict_idle()  # nothing idle long enough, no hook: nothing called
+    rt.on_evicted = heard.append
+    assert rt.evict_idle() == 0 and heard == []
+    clock.advance(1000)
+    assert rt.evict_idle() == 2 and heard == [2]
+
+
 async def test_evicted_objects_are_garbage(make_runtime: MakeRuntime, clock: FakeClock) -> None:
     import weakref
 

@@ -62,7 +62,7 @@ async def test_schema_version_and_wal(tmp_path: Path) -> None:
             assert "WITHOUT ROWID" in ddl[0]
         finally:
             raw.close()
-        for conn in (store._fast, store._slow):
+        for conn in (store._loop_conn, store._waiting_conn):
             assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
             assert conn.in_transaction is False  # autocommit
     finally:

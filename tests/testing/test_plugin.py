@@ -115,13 +115,13 @@ def test_user_async_fixtures_build_on_env(project: pytest.Pytester, mode: tuple[
     project.runpytest_subprocess(*mode).assert_outcomes(passed=1)
 
 
-def test_builtin_runner_runs_plain_coroutine_tests_and_leaves_sync_ones(
-    pytester: pytest.Pytester,
-) -> None:
-    """A project without a Worker and without pytest-asyncio: async tests simply run."""
+def test_plain_coroutine_tests_run_and_sync_ones_are_left(pytester: pytest.Pytester) -> None:
+    """A project without a Worker and without pytest-asyncio: async tests simply run (anyio's
+    plugin, asyncio backend); a sync test's async fixture runs too."""
     write(pytester.path / "test_plain.py", """
         import asyncio
         import contextvars
+        import sniffio
         import pytest
 
         var = contextvars.ContextVar("var")
@@ -135,34 +135,116 @@ def test_builtin_runner_runs_plain_coroutine_tests_and_leaves_sync_ones(
         def test_sync():
             assert True
 
+        def test_sync_with_an_async_fixture(value):
+            assert value == 41
+
         async def test_async(value):
             await asyncio.sleep(0)
             assert value + 1 == 42
             assert var.get() == "from the fixture"  # same context as the fixture
+            assert sniffio.current_async_library() == "asyncio"
 
         async def test_async_failure():
             assert await asyncio.sleep(0, result=1) == 2
+
+        class TestMethods:
+            @pytest.fixture
+            async def method_fixture(self):
+                self.seen = "set by the fixture"
+                return 1
+
+            async def test_method(self, method_fixture):
+                assert (method_fixture, self.seen) == (1, "set by the fixture")
     """)
-    result = pytester.runpytest_subprocess(*NO_PLUGIN)
-    result.assert_outcomes(passed=2, failed=1)
+    result = pytester.runpytest_subprocess(*NO_PLUGIN, "-v")
+    result.assert_outcomes(passed=4, failed=1)
+    result.stdout.no_fnmatch_line("*trio*")  # one run per test, on asyncio only
 
 
-def test_builtin_runner_refuses_wider_scoped_async_fixtures_clearly(
-    pytester: pytest.Pytester,
+def test_wider_scoped_async_fixtures_share_their_loop(pytester: pytest.Pytester) -> None:
+    """anyio keeps a loop alive while a module-scoped async fixture holds it: the module's
+    tests run on the fixture's loop; the next module starts a fresh one."""
+    for name in ("a", "b"):
+        write(pytester.path / f"test_scope_{name}.py", """
+            import asyncio
+            import pytest
+
+            @pytest.fixture(scope="module")
+            async def shared():
+                lock = asyncio.Lock()  # bound to the loop at first use
+                async with lock:
+                    pass
+                yield lock, asyncio.get_running_loop()
+
+            async def test_one(shared):
+                async with shared[0]:
+                    assert asyncio.get_running_loop() is shared[1]
+
+            async def test_two(shared):
+                async with shared[0]:
+                    assert asyncio.get_running_loop() is shared[1]
+        """)
+    pytester.runpytest_subprocess(*NO_PLUGIN).assert_outcomes(passed=4)
+
+
+def test_without_anyio_s_plugin_the_reason_is_given(pytester: pytest.Pytester) -> None:
+    write(pytester.path / "test_x.py", "async def test_x():\n    pass\n")
+    result = pytester.runpytest_subprocess(*NO_PLUGIN, "-p", "no:anyio")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*anyio's pytest plugin, which is not loaded*-p anyio*"])
+
+
+# Runs pytest as if pytest-asyncio were not installed: its distribution is hidden from the
+# entry-point scan and its modules cannot be imported (``-p no:asyncio`` only unloads it).
+_UNINSTALLED = """
+import importlib.metadata as metadata, sys
+
+_all = metadata.distributions
+
+def distributions(**kwargs):
+    for dist in _all(**kwargs):
+        if (dist.metadata["Name"] or "").lower().replace("_", "-") != "pytest-asyncio":
+            yield dist
+
+metadata.distributions = distributions
+sys.modules["pytest_asyncio"] = None
+sys.modules["pytest_asyncio.plugin"] = None
+import pytest
+sys.exit(pytest.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("installed", [True, False], ids=["with-pytest-asyncio", "without"])
+def test_a_projects_async_tests_run_with_and_without_pytest_asyncio_installed(
+    project: pytest.Pytester, installed: bool
 ) -> None:
-    write(pytester.path / "test_scope.py", """
+    """The README's promise, in a subprocess: the same sample project's async tests (edgekv
+    fixtures, a user's async fixture, the asyncio marker) pass whether pytest-asyncio is
+    installed (auto mode) or not."""
+    write(project.path / "conftest.py", """
         import pytest
 
-        @pytest.fixture(scope="module")
-        async def shared():
-            return 1
-
-        async def test_it(shared):
-            pass
+        @pytest.fixture
+        async def seeded(env):
+            await env.NAMESPACE.put("to-do:1", "buy milk")
+            return env
     """)
-    result = pytester.runpytest_subprocess(*NO_PLUGIN)
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*built-in async support runs function-scoped*pytest-asyncio*"])
+    write(project.path / "tests" / "test_worker.py", CLOUDFLARE_STYLE + """
+    async def test_seeded(seeded, worker):
+        assert (await worker.get("/kv/to-do:1")).text == "buy milk"
+
+    def test_which_runner():
+        import sys
+        assert ("pytest_asyncio" in sys.modules and sys.modules["pytest_asyncio"] is not None) is {installed}
+    """.replace("{installed}", str(installed)))
+    args = ["-p", "no:cacheprovider", "--strict-markers", "-o", "asyncio_mode=auto",
+            "-o", "asyncio_default_fixture_loop_scope=function"]
+    command = [sys.executable, "-c", _UNINSTALLED] if not installed else [sys.executable, "-m", "pytest"]
+    done = subprocess.run([*command, *args], cwd=project.path, capture_output=True, text=True,
+                          timeout=300)
+    out = done.stdout + done.stderr
+    assert "13 passed, 1 failed" in out or "1 failed, 13 passed" in out, out
+    assert "test_this_one_must_fail" in out and "INTERNALERROR" not in out
 
 
 def test_anyio_tests_are_left_to_anyio(project: pytest.Pytester) -> None:

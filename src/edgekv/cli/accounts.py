@@ -8,7 +8,6 @@ Secrets are printed once and only their SHA-256 digests are stored.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -18,6 +17,7 @@ import click
 from edgekv.accounts import AccountRegistry, parse_duration
 from edgekv.cli.output import fail, info
 from edgekv.cli.project import Project, project_options
+from edgekv.cli.run import run
 from edgekv.errors import AccountNotFound, StorageError, TokenNotFound
 from edgekv.storage import open_store
 
@@ -34,12 +34,10 @@ def _run(project: Project, work: Callable[[AccountRegistry], Awaitable[T]]) -> T
         finally:
             await store.close()
 
-    try:
-        return asyncio.run(main())
-    except (AccountNotFound, TokenNotFound) as exc:
-        fail(str(exc)[0].upper() + str(exc)[1:] + ".")
-    except StorageError as exc:
-        fail(f"Could not use the state in {project.state.root}: {exc}")
+    return run(main(), errors={
+        (AccountNotFound, TokenNotFound): lambda exc: str(exc)[0].upper() + str(exc)[1:] + ".",
+        StorageError: lambda exc: f"Could not use the state in {project.state.root}: {exc}",
+    })
 
 
 @click.group()

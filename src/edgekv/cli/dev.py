@@ -19,6 +19,7 @@ import click
 
 from edgekv.cli.output import banner, fail, info
 from edgekv.cli.project import load_project, project_flags
+from edgekv.cli.run import run
 from edgekv.config import Config, load_config
 from edgekv.config.starter import starter_config, worker_name
 from edgekv.config.lock import StateFolderLocked, StateLock
@@ -123,16 +124,6 @@ def _parse_vars(values: tuple[str, ...]) -> dict[str, str]:
             fail(str(exc))
         parsed[key] = value
     return parsed
-
-
-def _run(coro: Any) -> None:
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(coro)
-        return
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(coro)
 
 
 @click.command("dev")
@@ -252,7 +243,7 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
                  "Choose another port with --port.")
 
     try:
-        _run(main())
+        run(main(), server=True)
     except ConfigError as exc:  # pragma: no cover - load_project reports these first
         fail(str(exc))
     except KeyboardInterrupt:  # a signal before the server installed its handlers

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import click
 
 from edgekv.cli.output import fail, info
 from edgekv.cli.project import Project, project_options
+from edgekv.cli.run import run
 from edgekv.client import LocalKV
+from edgekv.client.wrangler_import import binding_titles, import_namespaces
 from edgekv.client.wrangler_state import WranglerStateError, find_kv_namespaces
 from edgekv.errors import StorageError
 
@@ -24,31 +25,20 @@ def import_wrangler(path: str | None, project: Project) -> None:
     next to the config) into edgekv's store, replacing keys of the same name."""
     config = project.config
     source = Path(path) if path else (config.config_dir or Path.cwd()) / ".wrangler" / "state"
-    titles = {kv.local_id(preview=True): kv.binding for kv in config.kv_namespaces}
-    titles.update({kv.local_id(preview=False): kv.binding for kv in config.kv_namespaces})
+    titles = binding_titles(config)
     try:
         namespaces = find_kv_namespaces(source)
     except WranglerStateError as exc:
         fail(f"Nothing imported: {exc}.")
 
-    async def run() -> list[tuple[str, int]]:
-        done = []
+    async def work() -> list[tuple[str, int]]:
         async with LocalKV(project.kv_url) as local:
-            now = int(local.store.clock.now())
-            for namespace in namespaces:
-                records = list(namespace.records(now))
-                await local.store.ensure_namespace(namespace.namespace_id,
-                                                   titles.get(namespace.namespace_id))
-                await local.put_records(namespace.namespace_id, records)
-                done.append((namespace.namespace_id, len(records)))
-        return done
+            return await import_namespaces(local, namespaces, titles)
 
-    try:
-        imported = asyncio.run(run())
-    except WranglerStateError as exc:
-        fail(f"The import stopped: {exc}. Namespaces before it were imported.")
-    except StorageError as exc:
-        fail(f"The import stopped: {exc}")
+    imported = run(work(), errors={
+        WranglerStateError: lambda exc: f"The import stopped: {exc}. Namespaces before it were imported.",
+        StorageError: lambda exc: f"The import stopped: {exc}",
+    })
     if not imported:
         info(f"No KV data found in {source}.")
     for namespace_id, count in imported:

@@ -18,8 +18,9 @@ from edgekv.cli.output import banner, fail, info, is_interactive, warn
 from edgekv.cli.project import Project, project_options
 from edgekv.cli.targets import resolve_namespace_id
 from edgekv.client import KVClient
-from edgekv.client.bulk import export_items
-from edgekv.client.jsonout import pretty, write_pretty_array
+from edgekv.client.bulk import write_export
+from edgekv.client.jsonout import pretty
+from edgekv.client.open import namespace_title
 from edgekv.errors import NamespaceNotFound, NamespaceTitleExists
 
 __all__ = ["namespace"]
@@ -58,9 +59,7 @@ def create(title: str, preview: bool, binding: str | None, update_config: bool, 
            project: Project) -> None:
     """Create a namespace called TITLE and print the config snippet that binds it."""
     env = project.config.env
-    full_title = f"{env}-{title}" if env else title
-    if preview:
-        full_title += "_preview"
+    full_title = namespace_title(title, env, preview)
 
     async def work(client: KVClient) -> str:
         return (await client.create_namespace(full_title)).id
@@ -256,7 +255,7 @@ def export(name: str | None, binding: str | None, namespace_id: str | None, prev
     namespace_id = _selected(project, remote, name, binding, namespace_id, preview)
 
     async def work(client: KVClient) -> None:
-        await write_pretty_array(export_items(client, namespace_id, prefix), output.write)
+        await write_export(client, namespace_id, output.write, prefix)
 
     run_kv(project, remote, work)
     if output is not sys.stdout:

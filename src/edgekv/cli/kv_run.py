@@ -1,10 +1,9 @@
 """What every ``edgekv kv`` command shares: where the data is (``--local``, the default, or
 ``--remote``), the one ``KVClient`` that reaches it, and one way to run a command's work and
-report its failures as wrangler does."""
+report its failures as wrangler does (``edgekv.cli.run``)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import functools
 from collections.abc import Awaitable, Callable
@@ -15,16 +14,10 @@ import click
 
 from edgekv.cli.output import fail, info, resource_location
 from edgekv.cli.project import Project
-from edgekv.client import (
-    ApiRequestFailed,
-    KVClient,
-    LocalKV,
-    RemoteKV,
-    RemoteSettings,
-    RemoteSetupError,
-)
+from edgekv.cli.run import run
+from edgekv.client import ApiRequestFailed, KVClient, RemoteSetupError
 from edgekv.client.bulkfile import BulkFileError
-from edgekv.client.settings import read_environment
+from edgekv.client.open import open_client as open_project_client
 from edgekv.errors import KVError, KVSyntaxError, KVTypeError
 
 __all__ = ["input_path", "location_options", "open_client", "print_location", "run_kv"]
@@ -54,15 +47,12 @@ def location_options(func: F) -> F:
 
 def open_client(project: Project, remote: bool) -> KVClient:
     """The project's local store, or the API that wrangler's variables (process
-    environment, then the project's ``.env`` files) point at."""
-    if not remote:
-        return LocalKV(project.kv_url, config=project.config)
-    config = project.config
-    if project.env_files:  # --env-file replaces the .env files (the process still wins)
+    environment, then the project's ``.env`` files) point at (``edgekv.client.open``)."""
+    environ = None
+    if remote and project.env_files:  # --env-file replaces the .env files (the process still wins)
         environ = {**project.env_file_values(), **os.environ}
-    else:
-        environ = read_environment(config.config_dir or project.cwd, config.env)
-    return RemoteKV(RemoteSettings.from_environ(environ))
+    return open_project_client(project.config, remote=remote, kv_url=project.kv_url,
+                               environ=environ, cwd=project.cwd)
 
 
 def input_path(project: Project, name: str) -> Path:
@@ -88,7 +78,4 @@ def run_kv(project: Project, remote: bool, work: Callable[[KVClient], Awaitable[
         async with client:
             return await work(client)
 
-    try:
-        return asyncio.run(main())
-    except _REPORTED as exc:
-        fail(str(exc))
+    return run(main(), errors={_REPORTED: str})

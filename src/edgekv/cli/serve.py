@@ -29,7 +29,8 @@ from typing import Any
 import click
 
 from edgekv.accounts import AccountRegistry
-from edgekv.cli.dev import _configure_logging, _LOG_LEVELS, _parse_vars, _run
+from edgekv.cli.dev import _configure_logging, _LOG_LEVELS, _parse_vars
+from edgekv.cli.run import run
 from edgekv.cli.output import banner, fail, info, warn
 from edgekv.cli.project import load_project, project_flags, read_env_files
 from edgekv.config.lock import StateFolderLocked, StateLock
@@ -212,7 +213,7 @@ def serve(directory: str | None, config_path: str | None, env_name: str | None, 
                  "Choose another port with --port.")
 
     try:
-        _run(main())
+        run(main(), server=True)
     except KeyboardInterrupt:
         pass
     finally:

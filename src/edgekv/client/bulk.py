@@ -23,14 +23,16 @@ from edgekv.client.bulkfile import (
     parse_key_item,
     parse_put_item,
 )
+from edgekv.client.jsonout import write_pretty_array
 from edgekv.client.kvclient import KVClient, Progress
 from edgekv.errors import KVError, KVTypeError
 from edgekv.kv import KVNamespace
 from edgekv.limits import DEFAULT_LIMITS, Limits
 from edgekv.storage import Record, open_store
 
-__all__ = ["BulkDefaults", "BulkLoad", "bulk_rules", "export_item", "export_items", "load_bulk_file",
-           "read_bulk_file", "read_keys", "store_bulk", "validated_records"]
+__all__ = ["BulkDefaults", "BulkLoad", "bulk_rules", "delete_keys_file", "export_item", "export_items",
+           "get_keys_file", "load_bulk_file", "read_bulk_file", "read_keys", "store_bulk",
+           "validated_records", "write_export"]
 
 _MAX_LISTED_ERRORS = 12
 
@@ -212,12 +214,14 @@ async def load_bulk_file(
     on_item: Callable[[], None] = lambda: None,
     progress: Progress | None = None,
     skip_expired: bool = False,
+    defaults: BulkDefaults | None = None,
 ) -> BulkLoad:
-    """``read_bulk_file`` then ``store_bulk``: everything is read and checked before the
-    store is touched (a bad file creates no namespace). Raises ``BulkFileError`` (nothing
-    stored) if any item is wrong."""
+    """``read_bulk_file`` then ``store_bulk`` (``kv bulk put``; ``kv namespace import`` with
+    ``title`` and ``skip_expired``): everything is read and checked before the store is
+    touched (a bad file creates no namespace). Raises ``BulkFileError`` (nothing stored) if
+    any item is wrong."""
     load = read_bulk_file(stream, filename, client.validator(namespace_id or ""),
-                          on_item=on_item, skip_expired=skip_expired)
+                          on_item=on_item, skip_expired=skip_expired, defaults=defaults)
     return await store_bulk(client, namespace_id, load, title=title, on_namespace=on_namespace,
                             progress=progress)
 
@@ -246,3 +250,27 @@ async def export_items(client: KVClient, namespace_id: str,
     """The namespace's records as bulk-file items, in key order (flat memory)."""
     async for record in client.export(namespace_id, prefix):
         yield export_item(record)
+
+
+async def write_export(client: KVClient, namespace_id: str, write: Callable[[str], Any],
+                       prefix: str = "") -> None:
+    """``kv namespace export``: the namespace as a bulk file (``JSON.stringify(items, null,
+    2)`` and a newline) through ``write``, in batches, with memory flat in its size.
+    ``load_bulk_file`` reads it back losslessly."""
+    await write_pretty_array(export_items(client, namespace_id, prefix), write)
+
+
+async def get_keys_file(client: KVClient, namespace_id: str, stream: IO[str],
+                        filename: str) -> dict[str, bytes | None]:
+    """``kv bulk get``: the values of the keys a file lists (``None`` when missing). Raises
+    ``BulkFileError`` for a bad file, before any request."""
+    return await client.get_bulk(namespace_id, read_keys(stream, filename))
+
+
+async def delete_keys_file(client: KVClient, namespace_id: str, stream: IO[str], filename: str,
+                           *, progress: Progress | None = None) -> list[str]:
+    """``kv bulk delete``: delete the keys a file lists; returns them. Raises
+    ``BulkFileError`` for a bad file, before anything is deleted."""
+    keys = read_keys(stream, filename)
+    await client.delete_bulk(namespace_id, keys, progress=progress)
+    return keys

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -78,6 +76,10 @@ class DurableObjectRuntime:
         #: Set on a cluster location that is not the primary: every stub call goes there
         #: and no object runs in this process (durable_objects/remote.py).
         self.remote: RemoteObjects | None = None
+        #: Called with the count after an eviction dropped objects. The process's owner sets
+        #: it (``edgekv dev``/``serve`` give freed heap back to the OS: server/memory.py);
+        #: the runtime itself leaves process memory alone.
+        self.on_evicted: Callable[[int], None] | None = None
         self.alarms = AlarmScheduler(store, self.clock, self._deliver_alarm, limits, alarm_poll_seconds)
         self.object_index = ObjectIndex(store)  # which objects exist, and their names (admin.py)
         self._hosts: dict[str, NamespaceHost] = {}  # by unique key
@@ -165,8 +167,8 @@ class DurableObjectRuntime:
         limit = self.idle_timeout_seconds if idle_seconds is None else idle_seconds
         now = self.clock.now()
         evicted = sum(host.evict_idle(now, limit) for host in self._hosts.values())
-        if evicted:
-            _return_freed_memory()
+        if evicted and self.on_evicted is not None:
+            self.on_evicted(evicted)
         return evicted
 
     async def _evict_forever(self) -> None:
@@ -211,24 +213,3 @@ class DurableObjectRuntime:
     def registry_size(self) -> int:
         """How many registry entries exist (live objects plus those with queued events)."""
         return sum(len(host.entries) for host in self._hosts.values())
-
-
-_LIBC: Any = None
-
-
-def _return_freed_memory() -> None:
-    """Ask glibc to hand freed heap pages back to the OS (best effort; Linux only).
-
-    A live SQLite-backed object holds ~150 KiB of SQLite caches; after eviction glibc keeps
-    those pages in its arenas, so RSS would stay up although nothing references them
-    (measured: 1,000 evicted objects, 145 MiB -> 32 MiB after the trim).
-    """
-    global _LIBC
-    if _LIBC is None:
-        try:
-            _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        except OSError:
-            _LIBC = False
-    trim = getattr(_LIBC, "malloc_trim", None) if _LIBC else None
-    if trim is not None:
-        trim(0)

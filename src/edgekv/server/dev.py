@@ -36,6 +36,7 @@ from edgekv.server.cron import CronScheduler
 from edgekv.server.dateheader import DateHeader
 from edgekv.server.limits import DEFAULT_MAX_BODY_BYTES, RequestLimits
 from edgekv.server.management import not_found_app
+from edgekv.server.memory import release_freed_heap
 from edgekv.server.watch import WorkerFilter
 from edgekv.storage import Store, sweep_forever
 
@@ -136,6 +137,9 @@ class DevServer:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
         self.runtime = runtime
+        objects = getattr(runtime, "durable_objects", None)
+        if objects is not None:  # this process's memory is the server's to manage
+            objects.on_evicted = release_freed_heap
         self.app_wrapper = app_wrapper
         self.store = store if store is not None else (runtime.kv_store if runtime else None)
         self.ssl_certfile = ssl_certfile

@@ -3,11 +3,11 @@
 Concurrency contract:
 - WAL journal with ``synchronous=NORMAL``: a write that returned survives the process
   being killed (it is in the WAL file; only an OS crash could lose the last commits).
-- Small operations run inline on the event loop through a *fast* connection whose busy
+- Small operations run inline on the event loop through the *loop connection*, whose busy
   timeout is 0: a point read costs microseconds, less than a hop to a thread would.
-- When the fast path finds the database locked (another process, e.g. ``edgekv kv`` while a
+- When the loop connection finds the database locked (another process, e.g. ``edgekv kv`` while a
   server runs, holds the write lock) or the work is large, it is handed to a worker thread
-  with its own connection that waits for the lock. So the event loop never blocks on a lock,
+  with its own *waiting connection* that waits for the lock. So the event loop never blocks on a lock,
   and "database is locked" never reaches a caller unless the lock is held for minutes.
 - Multi-statement writes use ``BEGIN IMMEDIATE`` (take the write lock first, never upgrade).
 """
@@ -48,6 +48,7 @@ _INLINE_MAX_SCAN_ROWS = 1001
 # The value of an entry row: inline, or in ``blobs`` (schema.py, version 3). coalesce stops at
 # the first non-NULL argument, so an inline value costs no second search.
 VALUE_SQL = _VALUE = "coalesce(value, (SELECT b.value FROM blobs b WHERE b.id = entries.vid))"
+_GET = f"SELECT {_VALUE}, expiration, metadata FROM entries WHERE space = ? AND key = ?"
 _UPSERT_INLINE = (
     "INSERT INTO entries (space, key, value, vid, expiration, metadata) VALUES (?, ?, ?, NULL, ?, ?) "
     "ON CONFLICT (space, key) DO UPDATE SET value = excluded.value, vid = NULL, "
@@ -80,17 +81,27 @@ class SqliteStore(Store):
         self.lock_wait_seconds = lock_wait_seconds
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        # SQLite's own busy handler waits at most 0.5 s per attempt; _run_waiting retries up to
-        # lock_wait_seconds in all, so a wait is bounded however long another process holds on.
-        self._slow = self._connect(timeout=min(0.5, lock_wait_seconds))
+        # Two connections, because SQLite's busy timeout is per connection and the event loop
+        # must never wait on a lock:
+        # - _loop_conn (busy timeout 0) runs small work inline on the event loop; a locked
+        #   database makes it fail at once instead of blocking every other request;
+        # - _waiting_conn runs on a worker thread (one at a time, under _waiting_lock) the work
+        #   _loop_conn gave up on or that is too large for the loop, and waits for the lock:
+        #   SQLite's own busy handler waits at most 0.5 s per attempt and _run_waiting retries
+        #   up to lock_wait_seconds in all, so a wait is bounded however long another process
+        #   holds on. It also opens the file first, to set WAL and migrate the schema.
+        self._waiting_conn = self._connect(timeout=min(0.5, lock_wait_seconds))
         try:
-            self._prepare(self._slow)
+            self._prepare(self._waiting_conn)
         except (sqlite3.Error, RuntimeError) as exc:  # RuntimeError: a newer schema version
-            self._slow.close()
+            self._waiting_conn.close()
             raise storage_error(f"cannot open SQLite database {self.path!r}: {exc}", self.path, exc) from exc
         # An in-memory database exists once per connection: use a single one.
-        self._fast = self._slow if self.path == ":memory:" else self._connect(timeout=0.0)
-        self._slow_lock = threading.Lock()
+        if self.path == ":memory:":
+            self._loop_conn = self._waiting_conn
+        else:
+            self._loop_conn = self._connect(timeout=0.0)
+        self._waiting_lock = threading.Lock()
         self._space_ids: dict[str, int] = {}
         self._closed = False
 
@@ -142,9 +153,9 @@ class SqliteStore(Store):
         """Run ``fn(conn, *args)`` inline if possible, else on a thread that waits for locks."""
         if self._closed:
             raise StorageError("the store is closed")
-        if inline and self._fast is not self._slow:
+        if inline and self._loop_conn is not self._waiting_conn:
             try:
-                return fn(self._fast, *args)
+                return fn(self._loop_conn, *args)
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc):
                     raise storage_error(str(exc), self.path, exc) from exc
@@ -155,10 +166,10 @@ class SqliteStore(Store):
     def _run_waiting(self, fn: Callable[..., T], *args: Any) -> T:
         deadline = time.monotonic() + self.lock_wait_seconds
         delay = 0.005
-        with self._slow_lock:
+        with self._waiting_lock:
             while True:
                 try:
-                    return fn(self._slow, *args)
+                    return fn(self._waiting_conn, *args)
                 except sqlite3.OperationalError as exc:
                     if not _is_busy(exc):
                         raise storage_error(str(exc), self.path, exc) from exc
@@ -193,10 +204,7 @@ class SqliteStore(Store):
         sid = self._space_id(conn, space, create=False)
         if sid is None:
             return None
-        row = conn.execute(
-            f"SELECT {_VALUE}, expiration, metadata FROM entries WHERE space = ? AND key = ?",
-            (sid, key),
-        ).fetchone()
+        row = conn.execute(_GET, (sid, key)).fetchone()
         if row is None or (row[1] is not None and row[1] <= self.clock.now()):
             return None
         return Record(key, row[0], row[1], row[2])
@@ -204,9 +212,9 @@ class SqliteStore(Store):
     async def get(self, space: str, key: str) -> Record | None:
         # The point read of every env.KV.get: tried inline here (what _run does first) to
         # spare a coroutine per call; a locked database still goes through _run's thread.
-        if not self._closed and self._fast is not self._slow:
+        if not self._closed and self._loop_conn is not self._waiting_conn:
             try:
-                return self._get(self._fast, space, key)
+                return self._get(self._loop_conn, space, key)
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc):
                     raise storage_error(str(exc), self.path, exc) from exc
@@ -495,7 +503,7 @@ class SqliteStore(Store):
         if self._closed:
             return
         self._closed = True
-        with self._slow_lock:
-            if self._fast is not self._slow:
-                self._fast.close()
-            self._slow.close()
+        with self._waiting_lock:
+            if self._loop_conn is not self._waiting_conn:
+                self._loop_conn.close()
+            self._waiting_conn.close()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from edgekv.testing.aio import EDGEKV_FIXTURE_ATTR
+from edgekv.testing.async_tests import EDGEKV_FIXTURE_ATTR
 from edgekv.testing.project import ProjectChoice, choose_project, load_project, marker_options
 
 if TYPE_CHECKING:

@@ -59,9 +59,9 @@ or ``pytest --edgekv-config PATH --edgekv-env NAME``, or per test / module
 ``@pytest.mark.edgekv(env="staging", vars={"MODE": "test"}, limits="testing")``.
 
 ``async def`` tests run without further setup: with pytest-asyncio installed (either mode)
-edgekv's fixtures run on its event loop; without it, edgekv runs coroutine tests and their
-function-scoped async fixtures itself, on a fresh event loop per test. anyio tests
-(``@pytest.mark.anyio``) are left to anyio; use its ``asyncio`` backend with edgekv fixtures.
+edgekv's fixtures run on its event loop; without it, anyio's pytest plugin runs coroutine
+tests and async fixtures (of any scope) on its asyncio backend, a fresh event loop per test
+(``edgekv.testing.async_tests``). Tests marked ``@pytest.mark.trio`` are left to pytest-trio.
 
 Importing this module imports neither the runtime nor httpx: they load when a test first uses
 an edgekv fixture.
@@ -130,7 +130,7 @@ def _pytest_asyncio_active(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from edgekv.testing import aio, fixtures
+    from edgekv.testing import async_tests, fixtures
 
     config.addinivalue_line(
         "markers",
@@ -143,14 +143,18 @@ def pytest_configure(config: pytest.Config) -> None:
         import pytest_asyncio
 
         async_fixture = pytest_asyncio.fixture
-        config.pluginmanager.register(aio.AsyncioStrictBridge(), "edgekv-asyncio-bridge")
+        config.pluginmanager.register(async_tests.AsyncioStrictBridge(), "edgekv-asyncio-bridge")
     else:
         async_fixture = pytest.fixture
-        config.pluginmanager.register(aio.BuiltinRunner(), "edgekv-async-runner")
+        if not config.pluginmanager.has_plugin("anyio"):
+            raise pytest.UsageError(
+                "edgekv runs async tests through anyio's pytest plugin, which is not loaded "
+                "(PYTEST_DISABLE_PLUGIN_AUTOLOAD? add -p anyio), or install pytest-asyncio.")
+        config.pluginmanager.register(async_tests.AnyioAsyncio(), "edgekv-async-anyio")
         # Cloudflare's in-Worker tests are marked @pytest.mark.asyncio; keep --strict-markers
-        # happy when pytest-asyncio is absent (edgekv runs them).
+        # happy when pytest-asyncio is absent (anyio runs them).
         config.addinivalue_line(
-            "markers", "asyncio: run this coroutine test on an event loop (edgekv's runner)"
+            "markers", "asyncio: run this coroutine test on an event loop (anyio's asyncio backend)"
         )
     config.pluginmanager.register(fixtures.build(async_fixture), "edgekv-fixtures")
     _shims_for_python_workers(config)
@@ -193,7 +197,7 @@ def pytest_collection_modifyitems(
 def _reaches_workers_env(item: pytest.Item) -> bool:
     info = getattr(item, "_fixtureinfo", None)
     defs = info.name2fixturedefs.get("env") if info is not None else None
-    if defs and not getattr(defs[-1].func, "_edgekv_fixture", False):  # aio.EDGEKV_FIXTURE_ATTR
+    if defs and not getattr(defs[-1].func, "_edgekv_fixture", False):  # async_tests.EDGEKV_FIXTURE_ATTR
         return True  # a user's own env fixture (typically ``return workers.env``)
     module = getattr(item, "module", None)
     if module is None or "workers" not in sys.modules:
