@@ -19,8 +19,8 @@ from edgekv.runtime.blocking import run_sync
 from edgekv.runtime.context import bind, bound, current_loop, unbind
 from edgekv.runtime.context import env as workers_env
 from edgekv.runtime.d1 import D1Database
-from edgekv.runtime.request import Request
-from edgekv.runtime.wsgi_adapter import fetch as wsgi_fetch
+from edgekv.runtime.web.request import Request
+from edgekv.runtime.wsgi_app import fetch as wsgi_fetch
 
 
 async def test_a_worker_thread_waits_while_the_request_loop_runs_the_awaitable() -> None:

@@ -46,7 +46,7 @@ async def test_to_js_bytes_is_a_uint8array_that_response_accepts() -> None:
     # Cloudflare docs, "Python Workers FFI": Response.new(to_js(data).buffer) for binary bodies
     from edgekv.runtime.ffi import JsBuffer, to_js
     from edgekv.runtime.jsglobals import Response as JsResponse
-    from edgekv.runtime.response import Response
+    from edgekv.runtime.web.response import Response
 
     array = to_js(b"\x00\x01\x02")
     assert isinstance(array, JsBuffer) and array.length == 3 and array.byteLength == 3

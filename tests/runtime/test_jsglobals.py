@@ -7,8 +7,8 @@ import logging
 import pytest
 
 from edgekv.runtime import jsglobals as js
-from edgekv.runtime.headers import Headers
-from edgekv.runtime.response import Response
+from edgekv.runtime.web.headers import Headers
+from edgekv.runtime.web.response import Response
 
 
 async def test_response_new_with_init_dict_or_kwargs() -> None:

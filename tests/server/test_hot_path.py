@@ -20,9 +20,9 @@ import pytest
 
 from edgekv.config import load_config
 from edgekv.errors import KVTypeError
-from edgekv.runtime.body import extract_body
-from edgekv.runtime.headers import Headers
-from edgekv.runtime.response import Response
+from edgekv.runtime.web.body import extract_body
+from edgekv.runtime.web.headers import Headers
+from edgekv.runtime.web.response import Response
 from edgekv.runtime.worker import WorkerRuntime
 from edgekv.server.access import AccessLog
 from edgekv.server.management import ManagementPaths, api_context

@@ -8,7 +8,9 @@ with our own folder name:
   the config file), exactly like wrangler's flag.
 
 Inside the root: ``kv.sqlite3`` holds every KV namespace (one database, namespaces keyed by
-id) and ``do.sqlite3`` holds Durable Object storage; ``d1/<database_id>.sqlite3`` is a local D1
+id) and ``do.sqlite3`` holds Durable Object storage (KV-backed classes);
+``do/<worker>-<Class>/<id>.sqlite3`` is the file of one SQLite-backed Durable Object, with its
+point-in-time-recovery history in ``<id>.pitr.sqlite3`` next to it; ``d1/<database_id>.sqlite3`` is a local D1
 database and ``workflows.sqlite3`` holds Workflow instances and their step results. Every component (CLI, dev server,
 Durable Objects) must call ``state_paths`` rather than build these paths itself, so that
 ``edgekv kv ...`` and ``edgekv dev`` always see the same data.
@@ -16,16 +18,21 @@ Durable Objects) must call ``state_paths`` rather than build these paths itself,
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["D1_DIR_NAME", "DO_DB_NAME", "WORKFLOWS_DB_NAME", "d1_db_path", "workflows_db_path", "KV_DB_NAME", "STATE_DIR_NAME", "StatePaths", "state_paths"]
+__all__ = ["D1_DIR_NAME", "DO_DB_NAME", "WORKFLOWS_DB_NAME", "d1_db_path", "workflows_db_path", "KV_DB_NAME", "STATE_DIR_NAME", "StatePaths", "state_paths",
+           "DO_DIR_NAME", "durable_object_db_path", "durable_object_dir", "durable_object_history_path"]
 
 STATE_DIR_NAME = ".edgekv"
 KV_DB_NAME = "kv.sqlite3"
 DO_DB_NAME = "do.sqlite3"
 D1_DIR_NAME = "d1"
 WORKFLOWS_DB_NAME = "workflows.sqlite3"
+DO_DIR_NAME = "do"
+_SAFE_DIR_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def d1_db_path(root: str | Path, database_id: str) -> Path:
@@ -38,6 +45,27 @@ def d1_db_path(root: str | Path, database_id: str) -> Path:
 def workflows_db_path(root: str | Path) -> Path:
     """The SQLite file holding Workflow instances and step results: ``<root>/workflows.sqlite3``."""
     return Path(root) / WORKFLOWS_DB_NAME
+
+
+def durable_object_dir(root: str | Path, unique_key: str) -> Path:
+    """The folder of one Durable Object class's SQLite files: ``<root>/do/<unique_key>``.
+
+    A key with characters unsafe in a file name gets them replaced by ``_`` plus 8 hex digits
+    of its SHA-256, so two keys never share a folder."""
+    safe = _SAFE_DIR_NAME.sub("_", unique_key)
+    if safe != unique_key or not safe:
+        safe = f"{safe}-{hashlib.sha256(unique_key.encode()).hexdigest()[:8]}"
+    return Path(root) / DO_DIR_NAME / safe
+
+
+def durable_object_db_path(root: str | Path, unique_key: str, id_hex: str) -> Path:
+    """The SQLite file of one SQLite-backed Durable Object: ``<class folder>/<id>.sqlite3``."""
+    return durable_object_dir(root, unique_key) / f"{id_hex}.sqlite3"
+
+
+def durable_object_history_path(root: str | Path, unique_key: str, id_hex: str) -> Path:
+    """The point-in-time-recovery history of one object: ``<class folder>/<id>.pitr.sqlite3``."""
+    return durable_object_dir(root, unique_key) / f"{id_hex}.pitr.sqlite3"
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,7 @@ class ObjectAdmin:
         index = await self.runtime.object_index.entries(host.unique_key)
         found: dict[str, str | None] = {}
         if host.sqlite:
-            folder = os.path.dirname(host.sqlite_path("x"))
+            folder = host.sqlite_dir
             try:
                 files = os.listdir(folder)
             except OSError:

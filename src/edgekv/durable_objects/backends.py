@@ -1,9 +1,10 @@
-"""Where an object's key-value data lives: two interchangeable backends.
+"""Where an object's key-value data lives: two interchangeable backends, named for the place.
 
-- ``StoreBackend`` (KV-backed classes, ``new_classes``): the shared storage engine, in the
-  space ``do:<unique key>:<id hex>``.
-- ``SqliteBackend`` (``new_sqlite_classes``): the ``_cf_KV`` table of the object's own SQLite
-  file, so that ``deleteAll`` wipes SQL and KV data together and ``transactionSync`` covers both.
+- ``EngineSpaceBackend`` (KV-backed classes, ``new_classes``): one space of the storage engine
+  every object shares (``do.sqlite3`` or PostgreSQL), ``do:<unique key>:<id hex>``.
+- ``ObjectSqliteBackend`` (``new_sqlite_classes``): the ``_cf_KV`` table of the object's own
+  SQLite file, so that ``deleteAll`` wipes SQL and KV data together and ``transactionSync``
+  covers both.
 
 Both take already-encoded bytes and already-validated keys; ranges are ``start`` inclusive and
 ``end`` exclusive (``None`` = unbounded), keys ordered by UTF-8 bytes.
@@ -18,12 +19,12 @@ from edgekv.durable_objects.database import ObjectDatabase, is_busy
 from edgekv.durable_objects.errors import DurableObjectError
 from edgekv.storage.base import Record, Store
 
-__all__ = ["KVBackend", "SqliteBackend", "StoreBackend"]
+__all__ = ["EngineSpaceBackend", "KeyValueBackend", "ObjectSqliteBackend"]
 
 T = TypeVar("T")
 
 
-class KVBackend(Protocol):
+class KeyValueBackend(Protocol):
     """The operations ``ctx.storage`` needs from a backend."""
 
     async def get(self, key: str) -> bytes | None: ...
@@ -45,7 +46,7 @@ class KVBackend(Protocol):
     def close(self) -> None: ...
 
 
-class StoreBackend:
+class EngineSpaceBackend:
     """KV data in one space of the storage engine."""
 
     __slots__ = ("_space", "_store")
@@ -95,7 +96,7 @@ class StoreBackend:
         """Nothing to release: the engine belongs to the runtime."""
 
 
-class SqliteBackend:
+class ObjectSqliteBackend:
     """KV data in the object's own SQLite file (``_cf_KV``).
 
     The file never blocks the loop (``ObjectDatabase`` waits for no lock inline): an

@@ -30,22 +30,13 @@ from typing import Any
 
 from edgekv.durable_objects.errors import DataCloneError, DurableObjectRangeError, StoredValueError
 
-__all__ = ["clone", "decode", "encode", "register_passthrough"]
+__all__ = ["clone", "decode", "encode"]
 
 _TAG = "$"
 _CONTAINER_TAGS: dict[type, str] = {tuple: "t", set: "s", frozenset: "fs"}
-_PASSTHROUGH: set[type] = set()
 _DECIMAL_INT = 10**4000 - 1  # ints up to this many digits are stored as JSON numbers
 _MAX_BIGINT_BITS = 1 << 30  # V8's BigInt::kMaxLengthBits
 _STACK = "Maximum call stack size exceeded"  # V8's RangeError text
-
-
-def register_passthrough(cls: type) -> None:
-    """Let ``clone`` pass instances of ``cls`` by reference (RPC stubs, ids, Request objects).
-
-    Only for ``clone`` (RPC); ``encode`` (storage) still rejects them.
-    """
-    _PASSTHROUGH.add(cls)
 
 
 def _cannot(value: object) -> DataCloneError:
@@ -193,7 +184,7 @@ _IMMUTABLE = frozenset(
 )
 
 
-def _clone(value: Any, seen: set[int]) -> Any:
+def _clone(value: Any, seen: set[int], passthrough: tuple[type, ...]) -> Any:
     t = type(value)
     if t in _IMMUTABLE:
         return value
@@ -204,26 +195,28 @@ def _clone(value: Any, seen: set[int]) -> Any:
         seen.add(marker)
         try:
             if t is list:
-                return [_clone(item, seen) for item in value]
+                return [_clone(item, seen, passthrough) for item in value]
             if t is dict:
-                return {_clone(k, seen): _clone(v, seen) for k, v in value.items()}
-            return t(_clone(item, seen) for item in value)
+                return {_clone(k, seen, passthrough): _clone(v, seen, passthrough)
+                        for k, v in value.items()}
+            return t(_clone(item, seen, passthrough) for item in value)
         finally:
             seen.discard(marker)
     if t is bytearray or t is memoryview:
         return bytes(value)
-    if _PASSTHROUGH and isinstance(value, tuple(_PASSTHROUGH)):
+    if passthrough and isinstance(value, passthrough):
         return value
     raise _cannot(value)
 
 
-def clone(value: Any) -> Any:
+def clone(value: Any, passthrough: tuple[type, ...] = ()) -> Any:
     """A deep copy with structured-clone rules (the RPC argument and result copy).
 
-    Same types as ``encode`` plus those registered with ``register_passthrough``, which are
-    passed by reference. Raises ``DataCloneError`` otherwise.
+    Same types as ``encode`` plus instances of the ``passthrough`` types (stubs, ids, the
+    Worker runtime's Request and Response), which are passed by reference; ``encode``
+    (storage) still rejects those. Raises ``DataCloneError`` otherwise.
     """
     try:
-        return _clone(value, set())
+        return _clone(value, set(), passthrough)
     except RecursionError:
         raise DurableObjectRangeError(_STACK) from None

@@ -27,22 +27,29 @@ Execution model (workerd's input and output gates, docs/durable-objects.md "Exec
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import logging
 import os
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from edgekv.durable_objects.backends import KVBackend, SqliteBackend, StoreBackend
+from edgekv.config.state import (
+    durable_object_db_path,
+    durable_object_dir,
+    durable_object_history_path,
+)
+from edgekv.durable_objects.backends import (
+    EngineSpaceBackend,
+    KeyValueBackend,
+    ObjectSqliteBackend,
+)
 from edgekv.durable_objects.database import ObjectDatabase
 from edgekv.durable_objects.errors import DurableObjectAbort, DurableObjectReset
 from edgekv.durable_objects.gates import CURRENT_STORAGE, InputGate
 from edgekv.durable_objects.ids import DurableObjectId, IdFactory
 from edgekv.durable_objects.pitr import History
 from edgekv.durable_objects.state import DurableObjectState
-from edgekv.durable_objects.storage import DurableObjectStorage
+from edgekv.durable_objects.storage import DurableObjectStorage, object_database
 from edgekv.durable_objects.websockets import Hibernation
 from edgekv.errors import StorageError
 
@@ -52,7 +59,6 @@ if TYPE_CHECKING:
 
 __all__ = ["NamespaceHost"]
 
-_SAFE = re.compile(r"[^A-Za-z0-9._-]")
 _log = logging.getLogger(__name__)
 
 
@@ -81,13 +87,6 @@ class _Entry:
         self.last_used = 0.0
 
 
-def _dir_name(unique_key: str) -> str:
-    safe = _SAFE.sub("_", unique_key)
-    if safe != unique_key or not safe:
-        safe = f"{safe}-{hashlib.sha256(unique_key.encode()).hexdigest()[:8]}"
-    return safe
-
-
 class NamespaceHost:
     """Owns the objects of one Durable Object class (one namespace)."""
 
@@ -114,36 +113,39 @@ class NamespaceHost:
     # -- building an object --------------------------------------------------------------------
 
     def sqlite_path(self, id_hex: str) -> str:
-        """Where the SQLite file of object ``id_hex`` lives."""
-        root = self.runtime.state_dir
-        return os.path.join(root, "do", _dir_name(self.unique_key), f"{id_hex}.sqlite3")
+        """Where the SQLite file of object ``id_hex`` lives (the state layout decides)."""
+        return str(durable_object_db_path(self.runtime.state_dir, self.unique_key, id_hex))
+
+    @property
+    def sqlite_dir(self) -> str:
+        """The folder of this class's SQLite files."""
+        return str(durable_object_dir(self.runtime.state_dir, self.unique_key))
 
     def _new_state(self, object_id: DurableObjectId, gate: InputGate) -> DurableObjectState:
         rt = self.runtime
         id_hex = object_id.toString()
         db: ObjectDatabase | None = None
-        backend: KVBackend
+        backend: KeyValueBackend
         if self.sqlite:
             path = self.sqlite_path(id_hex)
             history = None
             if rt.limits.pitr_enabled:
                 history = History(
-                    path[: -len(".sqlite3")] + ".pitr.sqlite3",
+                    str(durable_object_history_path(rt.state_dir, self.unique_key, id_hex)),
                     rt.clock,
                     rt.limits.pitr_max_age_seconds,
                     rt.limits.pitr_max_history_bytes,
                 )
             db = ObjectDatabase(path, history)
-            backend = SqliteBackend(db)
+            backend = ObjectSqliteBackend(db)
         else:
-            backend = StoreBackend(rt.store, f"do:{self.unique_key}:{id_hex}")
+            backend = EngineSpaceBackend(rt.store, f"do:{self.unique_key}:{id_hex}")
         storage = DurableObjectStorage(
             backend,
             limits=rt.limits,
             alarms=rt.alarms,
             alarm_key=(self.unique_key, id_hex),
             object_name=object_id.name,
-            has_alarm_handler=callable(getattr(self.cls, "alarm", None)),
             db=db,
             delete_all_deletes_alarm=rt.compat.enabled("delete_all_deletes_alarm"),
         )
@@ -158,7 +160,7 @@ class NamespaceHost:
     async def _construct(self, entry: _Entry) -> None:
         state = self._new_state(entry.object_id, entry.gate)
         entry.state = state
-        entry.db = state.storage._db
+        entry.db = object_database(state.storage)
         entry.generation = self.generation
         if entry.db is not None:  # the constructor's SQL must not find the file locked either
             await entry.db.wait_unlocked()
@@ -289,7 +291,7 @@ class NamespaceHost:
         the shared engine cannot list its spaces). Keeping no record of other ids is what lets
         an evicted object cost no memory."""
         ids = {k: e.object_id for k, e in self.entries.items()}
-        folder = os.path.dirname(self.sqlite_path("x"))
+        folder = self.sqlite_dir
         if os.path.isdir(folder):
             for name in os.listdir(folder):
                 if name.endswith(".sqlite3") and len(name) == 64 + 8:

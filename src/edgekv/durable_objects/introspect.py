@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from edgekv.durable_objects.ids import DurableObjectId
-from edgekv.durable_objects.namespace import DurableObjectNamespace
-from edgekv.durable_objects.stub import DurableObjectStub
+from edgekv.durable_objects.namespace import DurableObjectNamespace, namespace_host
+from edgekv.durable_objects.stub import DurableObjectStub, stub_host
 
 __all__ = [
     "evict_all_durable_objects",
@@ -34,13 +34,13 @@ async def run_in_durable_object(stub: DurableObjectStub, fn: Callable[[Any, Any]
     The object is constructed first if needed; ``fn`` runs as one of its events.
     """
     stub = _check(stub)
-    return await stub._host.run_in(stub.id, fn)
+    return await stub_host(stub).run_in(stub.id, fn)
 
 
 async def run_durable_object_alarm(stub: DurableObjectStub) -> bool:
     """Run and remove the object's scheduled alarm now. ``True`` if one ran, else ``False``."""
     stub = _check(stub)
-    host = stub._host
+    host = stub_host(stub)
     return await host.runtime.run_alarm_now(host.unique_key, stub.id.toString())
 
 
@@ -48,7 +48,7 @@ def list_durable_object_ids(namespace: DurableObjectNamespace) -> list[DurableOb
     """Ids of the namespace's objects that exist: with storage, or that received an event."""
     if not isinstance(namespace, DurableObjectNamespace):
         raise TypeError("expected a Durable Object namespace binding")
-    return namespace._host.stored_ids()
+    return namespace_host(namespace).stored_ids()
 
 
 #: The close code clients see when ``webSockets: "close"`` closes their hibernated socket
@@ -81,9 +81,9 @@ def evict_durable_object(
     """
     stub = _check(stub)
     mode = _web_sockets_option(options, web_sockets)
-    stub._host.evict(stub.id)
+    stub_host(stub).evict(stub.id)
     if mode == "close":
-        stub._host.hibernation.close_object(
+        stub_host(stub).hibernation.close_object(
             stub.id.toString(), EVICTION_CLOSE_CODE, EVICTION_CLOSE_REASON)
 
 
@@ -98,5 +98,5 @@ def evict_all_durable_objects(
     if not isinstance(namespace, DurableObjectNamespace):
         raise TypeError("expected a Durable Object namespace binding")
     mode = _web_sockets_option(options, web_sockets)
-    namespace._host.runtime.evict_all_instances(
+    namespace_host(namespace).runtime.evict_all_instances(
         (EVICTION_CLOSE_CODE, EVICTION_CLOSE_REASON) if mode == "close" else None)

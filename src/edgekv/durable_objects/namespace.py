@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from edgekv.durable_objects import codec
 from edgekv.durable_objects.errors import DurableObjectError, DurableObjectTypeError
 from edgekv.durable_objects.ids import NO_JURISDICTIONS, WRONG_NAMESPACE, DurableObjectId
 from edgekv.durable_objects.stub import DurableObjectStub
@@ -18,7 +17,7 @@ from edgekv.durable_objects.stub import DurableObjectStub
 if TYPE_CHECKING:
     from edgekv.durable_objects.host import NamespaceHost
 
-__all__ = ["DurableObjectNamespace"]
+__all__ = ["DurableObjectNamespace", "namespace_host"]
 
 
 class DurableObjectNamespace:
@@ -80,4 +79,7 @@ class DurableObjectNamespace:
         return f"DurableObjectNamespace({self._host.binding!r}, class={self._host.cls.__name__})"
 
 
-codec.register_passthrough(DurableObjectNamespace)
+
+def namespace_host(namespace: DurableObjectNamespace) -> NamespaceHost:
+    """The host behind a namespace binding (for test helpers, as :func:`stub_host`)."""
+    return namespace._host

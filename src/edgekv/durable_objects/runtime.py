@@ -30,9 +30,11 @@ from edgekv.durable_objects.alarms import AlarmInfo, AlarmKey, AlarmScheduler
 from edgekv.durable_objects.compat import Compatibility
 from edgekv.durable_objects.errors import DurableObjectError
 from edgekv.durable_objects.host import NamespaceHost
+from edgekv.durable_objects.ids import DurableObjectId
 from edgekv.durable_objects.limits import DEFAULT_DO_LIMITS, DurableObjectLimits
 from edgekv.durable_objects.namespace import DurableObjectNamespace
 from edgekv.durable_objects.remote import RemoteObjects
+from edgekv.durable_objects.stub import DurableObjectStub
 from edgekv.storage.base import Store
 
 __all__ = ["DurableObjectRuntime"]
@@ -55,8 +57,13 @@ class DurableObjectRuntime:
         alarm_poll_seconds: float = 0.25,
         compatibility_date: str | None = None,
         compatibility_flags: list[str] | tuple[str, ...] | None = None,
+        passthrough_types: tuple[type, ...] = (),
     ) -> None:
         self.store = store
+        #: What RPC passes by reference instead of copying: stubs, ids, namespaces, plus the
+        #: layer above's own types (the Worker runtime's Request and Response).
+        self.passthrough_types: tuple[type, ...] = (
+            DurableObjectStub, DurableObjectId, DurableObjectNamespace, *passthrough_types)
         self.compat = Compatibility.of(compatibility_date, compatibility_flags)
         self._own_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="edgekv-do-")

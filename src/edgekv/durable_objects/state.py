@@ -23,7 +23,7 @@ from edgekv.durable_objects.errors import (
 )
 from edgekv.durable_objects.gates import InputGate
 from edgekv.durable_objects.ids import DurableObjectId
-from edgekv.durable_objects.storage import DurableObjectStorage
+from edgekv.durable_objects.storage import DurableObjectStorage, close_storage
 from edgekv.durable_objects.websockets import ObjectSockets
 
 __all__ = ["DurableObjectState"]
@@ -181,7 +181,7 @@ class DurableObjectState:
         """Release the storage's resources (the SQLite file handle)."""
         for future in self._background:
             future.cancel()
-        self._storage._backend.close()
+        close_storage(self._storage)
 
 
 async def _as_coroutine(awaitable: Awaitable[Any]) -> Any:

@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from edgekv.durable_objects import codec
-from edgekv.durable_objects.backends import KVBackend
+from edgekv.durable_objects.backends import KeyValueBackend
 from edgekv.durable_objects.database import ConstraintReset, ObjectDatabase
 from edgekv.durable_objects.errors import (
     DurableObjectError,
@@ -43,7 +43,13 @@ if TYPE_CHECKING:
     from edgekv.durable_objects.alarms import AlarmScheduler
     from edgekv.durable_objects.sql import SqlStorage
 
-__all__ = ["DurableObjectStorage", "DurableObjectTransaction", "SyncKV"]
+__all__ = [
+    "DurableObjectStorage",
+    "DurableObjectTransaction",
+    "SyncKV",
+    "close_storage",
+    "object_database",
+]
 
 T = TypeVar("T")
 
@@ -55,9 +61,6 @@ SQL_NOT_ENABLED = (
     "set `enableSql = true` in your workerd config for the class. Note "
     "that this change cannot be made after the class is "
     "already deployed to production."
-)
-NO_ALARM_HANDLER = (
-    "Your Durable Object class must have an alarm() handler in order to call setAlarm()"
 )
 ENTRY_TOO_BIG = "string or blob too big: SQLITE_TOOBIG"
 CRITICAL_COMMIT = "Cannot commit transaction due to an earlier SQL critical error"
@@ -182,7 +185,7 @@ class _Operations:
     def _check(self, op: str) -> None:
         """Raise if this operator can no longer be used (transactions override)."""
 
-    def _backend_ops(self) -> KVBackend:
+    def _backend_ops(self) -> KeyValueBackend:
         raise NotImplementedError
 
     def _start(self, coro: Coroutine[Any, Any, T], write: bool) -> asyncio.Future[T]:
@@ -290,7 +293,7 @@ class DurableObjectTransaction(_Operations):
                 "did you move `txn` outside of the closure?"
             )
 
-    def _backend_ops(self) -> KVBackend:
+    def _backend_ops(self) -> KeyValueBackend:
         return self._storage._backend if self._sqlite else _Overlay(self)  # type: ignore[return-value]
 
     def rollback(self) -> None:
@@ -386,13 +389,12 @@ class DurableObjectStorage(_Operations):
 
     def __init__(
         self,
-        backend: KVBackend,
+        backend: KeyValueBackend,
         *,
         limits: DurableObjectLimits,
         alarms: AlarmScheduler,
         alarm_key: tuple[str, str],
         object_name: str | None,
-        has_alarm_handler: bool,
         db: ObjectDatabase | None = None,
         delete_all_deletes_alarm: bool = False,
     ) -> None:
@@ -403,7 +405,6 @@ class DurableObjectStorage(_Operations):
         self._alarms = alarms
         self._alarm_key = alarm_key
         self._object_name = object_name
-        self._has_alarm_handler = has_alarm_handler
         self._sql: SqlStorage | None = None
         self._kv: SyncKV | None = None
         self._delete_all_deletes_alarm = delete_all_deletes_alarm
@@ -413,7 +414,7 @@ class DurableObjectStorage(_Operations):
         self._write_failure: BaseException | None = None
         self._undo: list[_AlarmUndo] = []  # one per open transaction: the alarm before it
 
-    def _backend_ops(self) -> KVBackend:
+    def _backend_ops(self) -> KeyValueBackend:
         return self._backend
 
     def _start(self, coro: Coroutine[Any, Any, T], write: bool) -> asyncio.Future[T]:
@@ -623,9 +624,9 @@ class DurableObjectStorage(_Operations):
         millis = _to_millis(scheduled)
         if millis <= 0:
             raise DurableObjectTypeError("setAlarm() cannot be called with an alarm time <= 0")
-        # No NO_ALARM_HANDLER check: workerd wraps every Python Durable Object class in a JS
-        # class that defines alarm(), so setAlarm() succeeds on a class without one (the
-        # alarm then fires into nothing).
+        # No "must have an alarm() handler" check: workerd wraps every Python Durable Object
+        # class in a JS class that defines alarm(), so setAlarm() succeeds on a class without
+        # one (the alarm then fires into nothing).
         await self._alarms.set(self._alarm_key, millis, self._object_name)
 
     def deleteAlarm(self, options: Any = None) -> Awaitable[None]:
@@ -771,3 +772,15 @@ class SyncListIterator:
             self._owner._current = None  # finished: a new list() invalidates nothing
         raise StopIteration
 
+
+
+def object_database(storage: DurableObjectStorage) -> ObjectDatabase | None:
+    """The SQLite file of a SQLite-backed object's storage (``None`` for KV-backed ones).
+
+    A function rather than a property: ``ctx.storage`` shows exactly workerd's API."""
+    return storage._db
+
+
+def close_storage(storage: DurableObjectStorage) -> None:
+    """Release what ``storage`` holds open (the object's SQLite file handle)."""
+    storage._backend.close()

@@ -21,7 +21,7 @@ from edgekv.durable_objects.ids import DurableObjectId
 if TYPE_CHECKING:
     from edgekv.durable_objects.host import NamespaceHost
 
-__all__ = ["DurableObjectStub"]
+__all__ = ["DurableObjectStub", "stub_host"]
 
 NO_FETCH = "Handler does not export a fetch() function."
 
@@ -91,7 +91,8 @@ class DurableObjectStub:
         return await self._dispatch(call)
 
     async def _call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        args, kwargs = codec.clone(args), codec.clone(kwargs)
+        passthrough = self._host.runtime.passthrough_types
+        args, kwargs = codec.clone(args, passthrough), codec.clone(kwargs, passthrough)
         remote = self._host.runtime.remote
         if remote is not None:
             return await remote.call(self._host.binding, self._id, method, args, kwargs)
@@ -102,7 +103,7 @@ class DurableObjectStub:
                 raise _not_implemented(method)
             return handler(*args, **kwargs)
 
-        return codec.clone(await self._dispatch(call))
+        return codec.clone(await self._dispatch(call), passthrough)
 
     def __getattr__(self, method: str) -> Any:
         if method.startswith("_"):
@@ -118,5 +119,8 @@ class DurableObjectStub:
         return f"DurableObjectStub({self._host.binding}, {self._id.toString()})"
 
 
-codec.register_passthrough(DurableObjectStub)
-codec.register_passthrough(DurableObjectId)
+def stub_host(stub: DurableObjectStub) -> NamespaceHost:
+    """The namespace host behind ``stub`` (for test helpers; a stub's own attributes are
+    the object's RPC methods, so this is a function, not a property)."""
+    host: NamespaceHost = object.__getattribute__(stub, "_host")
+    return host

@@ -13,7 +13,7 @@ A message equal to the request of ``setWebSocketAutoResponse`` is answered with 
 response without waking the object, and the time is recorded for
 ``getWebSocketAutoResponseTimestamp(ws)``.
 
-Sockets are duck-typed (``edgekv.runtime.websocket.WebSocket``): this layer sets their
+Sockets are duck-typed (``edgekv.runtime.web.websocket.WebSocket``): this layer sets their
 ``_hibernation`` hook and calls ``send``.
 """
 
@@ -67,7 +67,7 @@ class ObjectSockets:
 
     def accept(self, ws: Any, tags: Any = None) -> None:
         """``ctx.acceptWebSocket(ws, tags)``: the object handles ``ws``'s events from now on."""
-        if getattr(ws, "_peer", None) is None and getattr(ws, "_outbound", None) is not None:
+        if getattr(ws, "is_outbound", False):
             raise DurableObjectError("acceptWebSocket() takes the server end of a WebSocketPair")
         if ws in self.sockets:
             raise DurableObjectError("The WebSocket has already been accepted")
@@ -82,9 +82,7 @@ class ObjectSockets:
         if len(self.sockets) >= MAX_SOCKETS:
             raise DurableObjectError("Too many hibernatable WebSockets on this Durable Object")
         self.sockets[ws] = tag_list
-        ws._hibernation = self._event
-        ws._accepted = True
-        ws._ensure_pump()
+        ws.accept_hibernatable(self._event)
 
     def get(self, tag: Any = None) -> list[Any]:
         """``ctx.getWebSockets(tag)``: open accepted sockets, all or those with ``tag``."""
@@ -158,7 +156,7 @@ class Hibernation:
         for ws in list(sockets.sockets):
             sockets.sockets.pop(ws, None)
             sockets.auto_times.pop(ws, None)
-            ws._hibernation = None  # a close echoed back by the client reaches nobody
+            ws.release_hibernatable()  # a close echoed back by the client reaches nobody
             if ws.readyState <= 1:
                 ws.close(code, reason)
                 closed += 1

@@ -44,9 +44,9 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from edgekv.config.model import AssetsConfig
-from edgekv.runtime.headers import Headers
-from edgekv.runtime.request import Request
-from edgekv.runtime.response import Response
+from edgekv.runtime.web.headers import Headers
+from edgekv.runtime.web.request import Request
+from edgekv.runtime.web.response import Response
 
 __all__ = ["AssetServer", "AssetsBinding", "content_type_for"]
 
@@ -407,7 +407,7 @@ class AssetServer:
     async def fetch(self, request: Request) -> Response:
         """Answer ``request`` from the assets (404 with an empty body when nothing matches)."""
         intent = self._intent(request)
-        method = str(request._method).upper()
+        method = str(request.method)
         if intent is None:
             response = Response(None, status=404)
         elif intent.redirect is not None:

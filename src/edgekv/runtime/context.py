@@ -7,7 +7,8 @@ awaits :meth:`Context.drain`.
 
 The module-level ``workers.env`` (an :class:`EnvProxy`) and ``workers.wait_until`` resolve
 through a ``ContextVar`` that the server sets around each request with :func:`bind` /
-:func:`unbind` (or :func:`bound`). Worker code may also read ``env`` at import time, before any
+:func:`unbind` (or :func:`bound`). The serving runtime's ``WorkerResources`` are bound
+beside it (``edgekv.runtime.web.resources``). Worker code may also read ``env`` at import time, before any
 request, so the loader sets a process default with :func:`set_default_env` before importing
 the Worker module.
 """
@@ -33,6 +34,7 @@ __all__ = [
     "current_ctx",
     "current_env",
     "current_loop",
+    "drop_default_env",
     "env",
     "patch_env",
     "set_default_env",
@@ -143,6 +145,13 @@ def set_default_env(env: Any) -> None:
     """Set the process-wide ``env`` seen outside requests (call before importing the Worker)."""
     global _default_env
     _default_env = env
+
+
+def drop_default_env(env: Any) -> None:
+    """Forget the process-wide ``env`` if it is ``env`` (a closing runtime's own)."""
+    global _default_env
+    if _default_env is env:
+        _default_env = _UNSET
 
 
 def bind(env: Any, ctx: Context | None = None) -> Token[_Binding | None]:

@@ -29,15 +29,14 @@ from edgekv.kv import KVNamespace
 from edgekv.limits import DEFAULT_LIMITS, Limits
 from edgekv.runtime.entrypoints import DurableObject
 from edgekv.runtime.loader import WorkerLoadError, WorkerModule
-from edgekv.storage import Store
-
-from edgekv.suggest import did_you_mean
-
 from edgekv.runtime.tracing import TracedBinding, tracing_enabled
+from edgekv.storage import Store
+from edgekv.suggest import did_you_mean
 
 __all__ = [
     "Env",
     "UnavailableBinding",
+    "add_binding",
     "add_d1_databases",
     "add_durable_objects",
     "add_workflows",
@@ -90,11 +89,13 @@ class Env:
         """The binding ``name``, or ``default``."""
         return self.__dict__.get(name, default)
 
-    def _set(self, name: str, value: Any) -> None:
-        self.__dict__[name] = value
-
     def __repr__(self) -> str:
         return f"Env({', '.join(self.__dict__)})"
+
+
+def add_binding(env: Env, name: str, value: Any) -> None:
+    """Give ``env`` the binding ``name`` (a function: ``env``'s attributes are its bindings)."""
+    env.__dict__[name] = value
 
 
 class UnavailableBinding:
@@ -178,7 +179,7 @@ def add_durable_objects(
     worker_name = config.name or "worker"
     for binding in config.durable_objects:
         if not binding.is_local:
-            env._set(binding.name, UnavailableBinding(
+            add_binding(env, binding.name, UnavailableBinding(
                 binding.name,
                 f'it is bound to class "{binding.class_name}" of Worker '
                 f'"{binding.script_name}", and edgekv runs a single Worker',
@@ -193,7 +194,7 @@ def add_durable_objects(
             unique_key=f"{worker_name}-{binding.class_name}",
             sqlite=storage.get(binding.class_name, "sqlite") == "sqlite",
         )
-        env._set(binding.name, namespace)
+        add_binding(env, binding.name, namespace)
 
 
 def add_d1_databases(env: Env, config: Config, state_root: str | Path,
@@ -208,7 +209,7 @@ def add_d1_databases(env: Env, config: Config, state_root: str | Path,
         db = cache.get(binding.local_id)
         if db is None:
             db = cache[binding.local_id] = D1Database(d1_db_path(state_root, binding.local_id))
-        env._set(binding.binding, db)
+        add_binding(env, binding.binding, db)
 
 
 def add_workflows(env: Env, config: Config, worker: WorkerModule, registry: Any) -> None:
@@ -219,7 +220,7 @@ def add_workflows(env: Env, config: Config, worker: WorkerModule, registry: Any)
     """
     for binding in config.workflows:
         if binding.script_name is not None and binding.script_name != config.name:
-            env._set(binding.binding, UnavailableBinding(
+            add_binding(env, binding.binding, UnavailableBinding(
                 binding.binding,
                 f'it is bound to Workflow class "{binding.class_name}" of Worker '
                 f'"{binding.script_name}", and edgekv runs a single Worker',
@@ -233,7 +234,7 @@ def add_workflows(env: Env, config: Config, worker: WorkerModule, registry: Any)
                 f"{binding.class_name}.",
                 path=worker.path,
             )
-        env._set(binding.binding, registry.workflow(binding.name, cls, env))
+        add_binding(env, binding.binding, registry.workflow(binding.name, cls, env))
 
 
 def _missing_class(binding: str, class_name: str, worker: WorkerModule) -> WorkerLoadError:

@@ -19,15 +19,15 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from edgekv import js
-from edgekv.runtime.blob import Blob as _Blob
-from edgekv.runtime.blob import File as _File
-from edgekv.runtime.fetch import fetch as _fetch
 from edgekv.runtime.ffi import JsNull, JsProxy
-from edgekv.runtime.formdata import FormData as _FormData
-from edgekv.runtime.headers import Headers as _Headers
-from edgekv.runtime.request import Request as _Request
-from edgekv.runtime.response import HybridJson
-from edgekv.runtime.response import Response as _Response
+from edgekv.runtime.web.blob import Blob as _Blob
+from edgekv.runtime.web.blob import File as _File
+from edgekv.runtime.web.fetch import fetch as _fetch
+from edgekv.runtime.web.formdata import FormData as _FormData
+from edgekv.runtime.web.headers import Headers as _Headers
+from edgekv.runtime.web.request import Request as _Request
+from edgekv.runtime.web.response import HybridJson
+from edgekv.runtime.web.response import Response as _Response
 
 __all__ = [
     "JSON",

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterable
 from http import HTTPMethod
 from typing import Any, TypeAlias, TypedDict
 
-from edgekv.runtime.blob import Blob
-from edgekv.runtime.formdata import FormData
-from edgekv.runtime.headers import Headers
+from edgekv.runtime.web.blob import Blob
+from edgekv.runtime.web.formdata import FormData
+from edgekv.runtime.web.headers import Headers
 
 __all__ = ["Body", "FetchKwargs", "JSBody", "RequestInitCfProperties"]
 

@@ -57,19 +57,19 @@ from pathlib import Path
 from typing import Any, Self
 from urllib.parse import parse_qs
 
+from edgekv.asgi_types import Receive, Scope, Send
 from edgekv.clock import SYSTEM_CLOCK, Clock
 from edgekv.config import Config
 from edgekv.durable_objects import (
     DEFAULT_DO_LIMITS,
     DurableObjectLimits,
     DurableObjectRuntime,
-    codec,
 )
 from edgekv.kv import KVNamespace
 from edgekv.limits import DEFAULT_LIMITS, Limits
-from edgekv.runtime import context
+from edgekv.runtime.asgi_server import send_response
 from edgekv.runtime.assets import AssetsBinding, AssetServer
-from edgekv.runtime.context import Context, bind, set_default_env, unbind
+from edgekv.runtime.context import Context, bind, drop_default_env, set_default_env, unbind
 from edgekv.runtime.dependencies import (
     DependencyError,
     install_python_modules,
@@ -78,12 +78,12 @@ from edgekv.runtime.dependencies import (
 from edgekv.runtime.entrypoints import call_relaxed
 from edgekv.runtime.env import (
     Env,
+    add_binding,
     add_d1_databases,
     add_durable_objects,
     add_workflows,
     build_env,
 )
-from edgekv.runtime.http import Receive, Scope, Send, send_response
 from edgekv.runtime.loader import (
     WorkerLoadError,
     WorkerModule,
@@ -92,10 +92,11 @@ from edgekv.runtime.loader import (
     load_worker,
     unload_worker,
 )
-from edgekv.runtime.request import Request
-from edgekv.runtime.response import Response
 from edgekv.runtime.tracebacks import error_page_html, user_traceback
-from edgekv.runtime.websocket import serve_websocket
+from edgekv.runtime.web.request import Request
+from edgekv.runtime.web.resources import WorkerResources, bind_owner, unbind_owner
+from edgekv.runtime.web.response import Response
+from edgekv.runtime.web.websocket import serve_websocket
 from edgekv.storage import Store, open_store
 
 __all__ = [
@@ -117,10 +118,6 @@ NOT_A_RESPONSE = (
 _HTML = [(b"content-type", b"text/html; charset=utf-8")]
 # The paths ``_special_route`` may answer; every other request skips it.
 _SPECIAL_PATHS = frozenset({"/cdn-cgi/handler/scheduled", "/__scheduled"})
-
-# Requests and responses cross Durable Object RPC by reference (stub.fetch(request) & co).
-codec.register_passthrough(Request)
-codec.register_passthrough(Response)
 
 Invoker = Callable[[Request, Env, Context], Awaitable[Any]]
 
@@ -196,6 +193,8 @@ class WorkerRuntime:
         # A folder already on sys.path before this runtime (a test suite's, say) stays there.
         self._keep_path = False
         self._background: set[asyncio.Task[Any]] = set()
+        #: The HTTP pool, ASGI lifespans and tasks opened for this Worker; closed with it.
+        self.resources = WorkerResources()
         self._closed = False
         # D1 databases (local id -> D1Database) and Workflows, kept across reloads.
         self._d1_cache: dict[str, Any] = {}
@@ -245,6 +244,8 @@ class WorkerRuntime:
             idle_timeout_seconds=idle_timeout_seconds,
             compatibility_date=getattr(config, "compatibility_date", None),
             compatibility_flags=getattr(config, "compatibility_flags", ()),
+            # Requests and responses cross Durable Object RPC by reference (stub.fetch(request)).
+            passthrough_types=(Request, Response),
         )
         do_runtime.set_request_factory(_request_factory)
         self = cls(
@@ -261,7 +262,11 @@ class WorkerRuntime:
             self._load()
             if self.load_error is not None and not tolerate_load_errors:
                 raise self.load_error
-            await do_runtime.start()
+            owner = bind_owner(self.resources)  # alarm tasks started here inherit it
+            try:
+                await do_runtime.start()
+            finally:
+                unbind_owner(owner)
             if self._workflows is not None:
                 await self._workflows.resume()
         except BaseException:
@@ -292,16 +297,10 @@ class WorkerRuntime:
             await self.kv_store.close()
             if self.do_store is not self.kv_store:
                 await self.do_store.close()
-            from edgekv.runtime import asgi_adapter, fetch
-
-            with contextlib.suppress(Exception):
-                await asgi_adapter.shutdown_apps()
-            with contextlib.suppress(Exception):
-                await fetch.aclose_clients()
+            await self.resources.close()
             if self._source_dir is not None:
                 unload_worker(self._source_dir, remove_path=not self._keep_path)
-            if context._default_env is self.env:  # workers.env must not outlive its stores
-                context.set_default_env(context._UNSET)
+            drop_default_env(self.env)  # workers.env must not outlive its stores
 
     async def __aenter__(self) -> Self:
         return self
@@ -392,7 +391,7 @@ class WorkerRuntime:
         if config.assets is not None and config.assets.directory is not None:
             self.assets = AssetServer(config.assets, has_worker=True)
             if config.assets.binding:
-                env._set(config.assets.binding, AssetsBinding(self.assets, Request))
+                add_binding(env, config.assets.binding, AssetsBinding(self.assets, Request))
         self.durable_objects.set_env(env)
         self.env = env
         self.worker = worker
@@ -457,9 +456,11 @@ class WorkerRuntime:
         env = self.env
         ctx = Context()
         token = bind(env, ctx)
+        owner = bind_owner(self.resources)
         try:
             response = await self._invoke(request, env, ctx)
         finally:
+            unbind_owner(owner)
             unbind(token)
             if ctx.pending:
                 self._drain_later(ctx)
@@ -484,6 +485,7 @@ class WorkerRuntime:
                 return
         # The binding stays set while the body is sent: a streamed body may read workers.env.
         token = bind(env, ctx)
+        owner = bind_owner(self.resources)
         try:
             try:
                 assets = self.assets
@@ -500,6 +502,7 @@ class WorkerRuntime:
             except OSError as exc:  # the Worker returned a response whose body it had read
                 await send_response(self._error_response(exc, scope), send)
         finally:
+            unbind_owner(owner)
             unbind(token)
             if ctx.pending:
                 self._drain_later(ctx)
@@ -546,9 +549,11 @@ class WorkerRuntime:
         env = self.env
         ctx = Context()
         token = bind(env, ctx)
+        owner = bind_owner(self.resources)
         try:
             await self._invoke_scheduled(controller, env, ctx)
         finally:
+            unbind_owner(owner)
             unbind(token)
             if ctx.pending:
                 self._drain_later(ctx)
@@ -648,6 +653,7 @@ class WorkerRuntime:
         env = self.env
         ctx = Context()
         token = bind(env, ctx)
+        owner = bind_owner(self.resources)
         try:
             try:
                 response = await self._invoke(request, env, ctx)
@@ -662,7 +668,7 @@ class WorkerRuntime:
                                         if k == b"sec-websocket-protocol"]})
                 await serve_websocket(socket, receive, send)
             elif "websocket.http.response" in scope.get("extensions", {}):
-                content, stream = response._take()
+                content, stream = response.take_body()
                 body = content or b""
                 if stream is not None:
                     body = b"".join([bytes(c) async for c in stream])
@@ -672,6 +678,7 @@ class WorkerRuntime:
             else:
                 await send({"type": "websocket.close", "code": 1008})
         finally:
+            unbind_owner(owner)
             unbind(token)
             if ctx.pending:
                 self._drain_later(ctx)

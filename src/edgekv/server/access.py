@@ -12,19 +12,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
 from http import HTTPStatus
-from typing import Any
+
+from edgekv.asgi_types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["AccessLog", "format_line"]
 
 logger = logging.getLogger("edgekv.dev")
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _PHRASES = {status.value: status.phrase for status in HTTPStatus}
 

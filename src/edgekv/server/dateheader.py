@@ -9,17 +9,14 @@ without a Worker. The Worker's path is not wrapped (the hot path; it has its Dat
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
-from edgekv.runtime.http import http_date
+from edgekv.asgi_types import ASGIApp, Message, Receive, Send
+from edgekv.runtime.asgi_server import http_date
 
 __all__ = ["DateHeader"]
 
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
 
 
 class DateHeader:

@@ -46,9 +46,9 @@ from edgekv.durable_objects import codec
 from edgekv.durable_objects.errors import DurableObjectError
 from edgekv.durable_objects.ids import DurableObjectId
 from edgekv.errors import StorageError
-from edgekv.runtime.request import Request
-from edgekv.runtime.response import Response
-from edgekv.runtime.websocket import WebSocket, WebSocketPair, serve_websocket
+from edgekv.runtime.web.request import Request
+from edgekv.runtime.web.response import Response
+from edgekv.runtime.web.websocket import WebSocket, WebSocketPair, serve_websocket
 from edgekv.server.api.asgi import Receive, Scope, Send, send_bytes
 
 if TYPE_CHECKING:

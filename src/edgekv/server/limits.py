@@ -22,18 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
 
-from edgekv.runtime.http import http_date
+from edgekv.asgi_types import ASGIApp, Message, Receive, Scope, Send
+from edgekv.runtime.asgi_server import http_date
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "RequestLimits", "parse_size"]
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 DEFAULT_MAX_BODY_BYTES = 100_000_000  # Cloudflare's request body limit (100 MB, Free and Pro plans)
 # Every this often, requests still running get a task that watches for their client leaving;

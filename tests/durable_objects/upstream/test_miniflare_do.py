@@ -17,7 +17,7 @@ import pytest
 
 from edgekv.clock import FakeClock
 from edgekv.durable_objects import DurableObjectError, DurableObjectRuntime
-from edgekv.runtime.websocket import WebSocket, WebSocketPair
+from edgekv.runtime.web.websocket import WebSocket, WebSocketPair
 from edgekv.storage import open_store
 from edgekv.testing import durable_objects as do
 

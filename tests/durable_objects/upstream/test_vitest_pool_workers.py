@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from edgekv.runtime.websocket import WebSocket, WebSocketPair
+from edgekv.runtime.web.websocket import WebSocket, WebSocketPair
 from edgekv.testing import durable_objects as do
 
 from ..conftest import DurableObject, MakeRuntime

@@ -41,7 +41,7 @@ def test_ours_win_after_install_even_if_foreign_ones_were_imported(tmp_path: Pat
         sys.path.insert(0, {str(site)!r})
         import workers, js, asgi, pyodide.ffi, workers.asgi, workers.workflows
         from workers import Response, WorkerEntrypoint, env, wait_until
-        import edgekv.runtime.response as real
+        import edgekv.runtime.web.response as real
         assert workers.Response is real.Response, workers.__file__
         assert not hasattr(workers, "FAKE") and not hasattr(asgi, "FAKE")
         assert not hasattr(js, "FAKE") and not hasattr(pyodide, "FAKE")

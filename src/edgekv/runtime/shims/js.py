@@ -3,7 +3,6 @@
 from typing import Any
 
 from edgekv.durable_objects.websockets import WebSocketRequestResponsePair
-from edgekv.runtime.htmlrewriter import HTMLRewriter
 from edgekv.runtime.jsglobals import (
     JSON,
     URL,
@@ -19,7 +18,8 @@ from edgekv.runtime.jsglobals import (
     crypto,
     fetch,
 )
-from edgekv.runtime.websocket import WebSocket, WebSocketPair
+from edgekv.runtime.web.htmlrewriter import HTMLRewriter
+from edgekv.runtime.web.websocket import WebSocket, WebSocketPair
 
 __all__ = [
     "JSON",

@@ -8,11 +8,11 @@ under a byte limit, and answer with Cloudflare's exact envelope.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+from edgekv.asgi_types import Receive, Scope, Send
 from edgekv.errors import EdgeKVError
 
 __all__ = [
@@ -26,10 +26,6 @@ __all__ = [
     "send_json",
 ]
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 
 class BodyTooLarge(EdgeKVError):

@@ -51,7 +51,7 @@ class LocationRegistry:
     async def register_location(self, name: str, url: str) -> Location:
         """Add ``name`` (or update its URL after a restart) with a fresh heartbeat."""
         now = self.store.clock.now()
-        async with self.store._primary() as conn:
+        async with self.store.primary_connection() as conn:
             await conn.execute(
                 "INSERT INTO locations (name, url, started_at, heartbeat_at) VALUES ($1, $2, $3, $3) "
                 "ON CONFLICT (name) DO UPDATE SET url = EXCLUDED.url, "
@@ -62,7 +62,7 @@ class LocationRegistry:
 
     async def heartbeat(self, name: str) -> bool:
         """Record that ``name`` is alive; ``False`` if it is not registered."""
-        async with self.store._primary() as conn:
+        async with self.store.primary_connection() as conn:
             status = await conn.execute(
                 "UPDATE locations SET heartbeat_at = $2 WHERE name = $1",
                 name, self.store.clock.now(),
@@ -71,13 +71,13 @@ class LocationRegistry:
 
     async def unregister_location(self, name: str) -> None:
         """Remove ``name`` (a location shutting down for good)."""
-        async with self.store._primary() as conn:
+        async with self.store.primary_connection() as conn:
             await conn.execute("DELETE FROM locations WHERE name = $1", name)
 
     async def list_locations(self, *, alive_within: float | None = None) -> list[Location]:
         """Registered locations by name; with ``alive_within``, only those whose last
         heartbeat is at most that many seconds old."""
-        async with self.store._primary() as conn:
+        async with self.store.primary_connection() as conn:
             rows = await conn.fetch(
                 "SELECT name, url, started_at, heartbeat_at FROM locations "
                 'WHERE $1::float8 IS NULL OR heartbeat_at >= $2 ORDER BY name COLLATE "C"',
@@ -94,7 +94,7 @@ class LocationRegistry:
         an unexpired lease. Renewing keeps ``acquired_at``.
         """
         now = self.store.clock.now()
-        async with self.store._primary() as conn:
+        async with self.store.primary_connection() as conn:
             async with conn.transaction():
                 row = await conn.fetchrow(
                     "INSERT INTO primary_lease AS l "
@@ -117,14 +117,14 @@ class LocationRegistry:
 
     async def release_primary_lease(self, holder: str) -> bool:
         """Give the lease up (on shutdown); ``False`` if ``holder`` did not hold it."""
-        async with self.store._primary() as conn:
+        async with self.store.primary_connection() as conn:
             status = await conn.execute("DELETE FROM primary_lease WHERE id = 1 AND holder = $1",
                                         holder)
         return status.split()[-1] != "0"
 
     async def primary(self) -> PrimaryLease | None:
         """The current unexpired lease (where to forward Durable Object requests), or ``None``."""
-        async with self.store._primary() as conn:
+        async with self.store.primary_connection() as conn:
             row = await conn.fetchrow(
                 "SELECT holder, url, credential, acquired_at, expires_at FROM primary_lease "
                 "WHERE id = 1 AND expires_at > $1", self.store.clock.now(),

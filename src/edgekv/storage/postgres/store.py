@@ -279,7 +279,7 @@ class PostgresStore(Store):
         return self._pool
 
     @contextlib.asynccontextmanager
-    async def _primary(self) -> AsyncIterator[asyncpg.Connection]:
+    async def primary_connection(self) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection to the primary; driver errors become ``StorageError``."""
         try:
             pool = await self._ready()
@@ -311,7 +311,7 @@ class PostgresStore(Store):
                     with contextlib.suppress(*DRIVER_ERRORS):
                         await replica.release(conn)
                 return
-        async with self._primary() as conn:
+        async with self.primary_connection() as conn:
             yield conn
 
     async def _ready_translated(self) -> asyncpg.Pool:
@@ -357,7 +357,7 @@ class PostgresStore(Store):
         write position, which lags it under ``synchronous_commit = off``)."""
         if conn is not None:
             return int(await conn.fetchval(_lsn_sql("pg_current_wal_insert_lsn")))
-        async with self._primary() as own:
+        async with self.primary_connection() as own:
             return int(await own.fetchval(_lsn_sql("pg_current_wal_insert_lsn")))
 
     async def _after_write(self, conn: asyncpg.Connection) -> None:
@@ -444,7 +444,7 @@ class PostgresStore(Store):
     ) -> int:
         """``put``, returning the version the write was given. If a concurrent writer with a
         higher version got there first, this write is dropped (last writer wins)."""
-        async with self._primary() as conn:
+        async with self.primary_connection() as conn:
             sid = await self._space_id(conn, space, create=True)
             version = await conn.fetchval(
                 _PUT_SQL, sid, _encode(key), bytes(value), expiration, metadata,
@@ -455,7 +455,7 @@ class PostgresStore(Store):
 
     async def delete_versioned(self, space: str, key: str) -> tuple[bool, int]:
         """``delete``, returning (whether a live record was removed, the tombstone's version)."""
-        async with self._primary() as conn:
+        async with self.primary_connection() as conn:
             sid = await self._space_id(conn, space, create=True)
             now = self.clock.now()
             row = await conn.fetchrow(
@@ -498,7 +498,7 @@ class PostgresStore(Store):
         self, space: str, puts: Iterable[Record] = (), deletes: Iterable[str] = ()
     ) -> None:
         delete_list = list(deletes)
-        async with self._primary() as conn:
+        async with self.primary_connection() as conn:
             async with conn.transaction():
                 await self.write_in_transaction(conn, space, puts, delete_list)
             await self._after_write(conn)
@@ -663,7 +663,7 @@ class PostgresStore(Store):
         await self._notify(conn, xid, int(version), [[int(seq), space, None, "drop"]])
 
     async def drop_space(self, space: str) -> None:
-        async with self._primary() as conn:
+        async with self.primary_connection() as conn:
             async with conn.transaction():
                 await self._drop_rows(conn, space)
             await self._after_write(conn)
@@ -671,7 +671,7 @@ class PostgresStore(Store):
     async def purge_expired(self) -> int:
         """Remove expired records, and trim old tombstones and the outbox (docs/postgresql.md)."""
         now = self.clock.now()
-        async with self._primary() as conn:
+        async with self.primary_connection() as conn:
             result = await conn.execute(
                 "DELETE FROM entries WHERE expiration IS NOT NULL AND expiration <= $1 "
                 "AND value IS NOT NULL", _now_int(now),
@@ -682,7 +682,7 @@ class PostgresStore(Store):
     async def trim(self) -> tuple[int, int]:
         """Remove tombstones older than ``tombstone_grace`` and outbox rows older than
         ``outbox_retention``; returns (tombstones, changes) removed."""
-        async with self._primary() as conn:
+        async with self.primary_connection() as conn:
             return await self._trim(conn, self.clock.now())
 
     async def _trim(self, conn: asyncpg.Connection, now: float) -> tuple[int, int]:
@@ -710,7 +710,7 @@ class PostgresStore(Store):
     async def create_namespace(
         self, namespace_id: str, title: str, account_id: str = LOCAL_ACCOUNT_ID
     ) -> NamespaceInfo:
-        async with self._primary() as conn:
+        async with self.primary_connection() as conn:
             try:
                 await conn.execute(
                     "INSERT INTO kv_namespaces (id, account_id, title, created_at) "
@@ -723,7 +723,7 @@ class PostgresStore(Store):
         return NamespaceInfo(namespace_id, title, account_id)
 
     async def list_namespaces(self, account_id: str | None = None) -> list[NamespaceInfo]:
-        async with self._primary() as conn:
+        async with self.primary_connection() as conn:
             if account_id is None:
                 rows = await conn.fetch(
                     'SELECT id, title, account_id FROM kv_namespaces ORDER BY title COLLATE "C", id'
@@ -736,14 +736,14 @@ class PostgresStore(Store):
         return [NamespaceInfo(*row) for row in rows]
 
     async def get_namespace(self, namespace_id: str) -> NamespaceInfo | None:
-        async with self._primary() as conn:
+        async with self.primary_connection() as conn:
             row = await conn.fetchrow(
                 "SELECT id, title, account_id FROM kv_namespaces WHERE id = $1", namespace_id
             )
         return NamespaceInfo(*row) if row else None
 
     async def rename_namespace(self, namespace_id: str, title: str) -> NamespaceInfo:
-        async with self._primary() as conn:
+        async with self.primary_connection() as conn:
             try:
                 account = await conn.fetchval(
                     "UPDATE kv_namespaces SET title = $1 WHERE id = $2 RETURNING account_id",
@@ -756,7 +756,7 @@ class PostgresStore(Store):
         return NamespaceInfo(namespace_id, title, account)
 
     async def delete_namespace(self, namespace_id: str) -> None:
-        async with self._primary() as conn:
+        async with self.primary_connection() as conn:
             async with conn.transaction():
                 status = await conn.execute("DELETE FROM kv_namespaces WHERE id = $1", namespace_id)
                 if status.split()[-1] == "0":

@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from edgekv.runtime.fetch import fetch
-from edgekv.runtime.response import Response
+from edgekv.runtime.web.fetch import fetch
+from edgekv.runtime.web.response import Response
 
 FetchResponse = Response
 

@@ -5,7 +5,6 @@ Thin re-export of ``edgekv.runtime``; installed by ``edgekv.runtime.shims.instal
 
 from typing import Any
 
-from edgekv.runtime.blob import Blob, BlobEnding, BlobValue, File
 from edgekv.runtime.context import Context, patch_env, wait_until
 from edgekv.runtime.context import env as _env_proxy
 from edgekv.runtime.entrypoints import (
@@ -14,13 +13,14 @@ from edgekv.runtime.entrypoints import (
     WorkflowEntrypoint,
     handler,
 )
-from edgekv.runtime.fetch import fetch
-from edgekv.runtime.formdata import FormData, FormDataValue
-from edgekv.runtime.headers import Headers
-from edgekv.runtime.request import Request
-from edgekv.runtime.response import Response
 from edgekv.runtime.rpc import import_from_javascript, python_from_rpc, python_to_rpc
 from edgekv.runtime.sdk_types import Body, FetchKwargs, JSBody, RequestInitCfProperties
+from edgekv.runtime.web.blob import Blob, BlobEnding, BlobValue, File
+from edgekv.runtime.web.fetch import fetch
+from edgekv.runtime.web.formdata import FormData, FormDataValue
+from edgekv.runtime.web.headers import Headers
+from edgekv.runtime.web.request import Request
+from edgekv.runtime.web.response import Response
 
 FetchResponse = Response
 waitUntil = wait_until

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from edgekv.runtime.asgi_adapter import entrypoint, env_dependency, fetch, websocket
+from edgekv.runtime.asgi_app import entrypoint, env_dependency, fetch, websocket
 
 __all__ = ["entrypoint", "fetch", "websocket"]
 

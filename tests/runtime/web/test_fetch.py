@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import uvicorn
 
-from edgekv.runtime.fetch import aclose_clients, fetch
-from edgekv.runtime.request import Request
-from edgekv.runtime.response import Response
+from edgekv.runtime.web.fetch import fetch
+from edgekv.runtime.web.request import Request
+from edgekv.runtime.web.response import Response
 
 
 async def upstream(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -67,14 +67,12 @@ async def test_get_returns_response(base_url: str) -> None:
     assert response.url == f"{base_url}/echo" and not response.redirected
     assert response.headers.get_all("set-cookie") == ["a=1", "b=2"]
     assert await response.text() == "GET /echo yes "
-    await aclose_clients()
 
 
 async def test_post_with_method_enum_and_body(base_url: str) -> None:
     response = await fetch(f"{base_url}/created", method=HTTPMethod.POST, body="data")
     assert response.status == 201
     assert await response.text() == "POST /created - data"
-    await aclose_clients()
 
 
 async def test_request_object_and_redirects(base_url: str) -> None:
@@ -84,7 +82,6 @@ async def test_request_object_and_redirects(base_url: str) -> None:
     assert manual.status == 302 and manual.headers["location"] == "/echo"
     with pytest.raises(TypeError):
         await fetch(f"{base_url}/redirect", redirect="error")
-    await aclose_clients()
 
 
 async def test_connection_failure_raises_oserror() -> None:
@@ -93,4 +90,3 @@ async def test_connection_failure_raises_oserror() -> None:
         port = sock.getsockname()[1]
     with pytest.raises(OSError, match="fetch failed"):
         await fetch(f"http://127.0.0.1:{port}/")
-    await aclose_clients()

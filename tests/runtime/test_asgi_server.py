@@ -7,9 +7,11 @@ from typing import Any
 
 import httpx
 
+from edgekv.asgi_types import Receive, Scope, Send
+from edgekv.runtime.asgi_server import request_from_asgi, send_response
 from edgekv.runtime.context import Context, bound
 from edgekv.runtime.entrypoints import WorkerEntrypoint
-from edgekv.runtime.http import Receive, Response, Scope, Send, request_from_asgi, send_response
+from edgekv.runtime.web.response import Response
 
 
 class Default(WorkerEntrypoint):

@@ -1,4 +1,7 @@
-"""Run an ASGI application (FastAPI, Starlette, ...) inside a Worker: ``workers.asgi``.
+"""The app side of ASGI: run an ASGI application (FastAPI, Starlette) inside a Worker.
+
+This is ``workers.asgi``. (The other direction, an ASGI server calling the Worker, is
+``asgi_server.py``.)
 
 ``await fetch(app, request, env, ctx=None)`` drives ``app`` for one request and returns a
 :class:`Response`, as Cloudflare's adapter does (``asgi.fetch(app, request.js_object,
@@ -6,9 +9,11 @@ self.env)`` in the FastAPI example). The scope carries ``env`` under ``scope["en
 
 Differences from Cloudflare, both deliberate:
 
-* the lifespan protocol runs once per application and event loop (Cloudflare runs startup and
-  shutdown around every request); per-request cost stays small, and ``scope["state"]`` is a
-  shallow copy of the lifespan state as ASGI requires. :func:`shutdown_apps` ends lifespans;
+* inside a ``WorkerRuntime`` the lifespan protocol runs once per application (Cloudflare runs
+  startup and shutdown around every request): the runtime's ``WorkerResources`` keep it and
+  shut it down when the runtime closes. Per-request cost stays small, and ``scope["state"]``
+  is a shallow copy of the lifespan state as ASGI requires. Called outside any runtime, the
+  lifespan runs around the one request, as on Cloudflare;
 * :func:`websocket` runs an app's WebSocket endpoint and returns the 101 response (the
   SDK's ``asgi.websocket``); the socket is accepted only once the app accepts.
 
@@ -20,21 +25,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from edgekv.asgi_types import ASGIApp, Message
 from edgekv.runtime.context import Context
 from edgekv.runtime.entrypoints import WorkerEntrypoint
-from edgekv.runtime.headers import Headers
-from edgekv.runtime.request import Request
-from edgekv.runtime.response import Response
+from edgekv.runtime.web.headers import Headers
+from edgekv.runtime.web.request import Request
+from edgekv.runtime.web.resources import current_resources
+from edgekv.runtime.web.response import Response
 
-__all__ = ["entrypoint", "env_dependency", "fetch", "shutdown_apps", "websocket"]
+__all__ = ["entrypoint", "env_dependency", "fetch", "websocket"]
 
-ASGIApp = Callable[..., Awaitable[None]]
-Message = MutableMapping[str, Any]
 
 logger = logging.getLogger("edgekv.runtime.asgi")
 
@@ -51,7 +55,7 @@ def _scope_for(request: Request, env: Any, state: dict[str, Any] | None) -> dict
             "type": "http",
             "asgi": _ASGI,
             "http_version": "1.1",
-            "method": str(request._method),
+            "method": str(request.method),
             "scheme": parts.scheme,
             "path": unquote(parts.path) or "/",
             "raw_path": (parts.path or "/").encode("latin-1"),
@@ -121,35 +125,26 @@ class _Lifespan:
             self._stopped.set_result(None)
 
 
-_lifespans: weakref.WeakKeyDictionary[Any, tuple[asyncio.AbstractEventLoop, _Lifespan]] = (
-    weakref.WeakKeyDictionary()
-)
+async def _lifespan_for(app: ASGIApp) -> tuple[_Lifespan, bool]:
+    """The running lifespan of ``app`` and whether this call must stop it itself.
 
-
-async def _lifespan_for(app: ASGIApp) -> _Lifespan:
-    loop = asyncio.get_running_loop()
-    try:
-        entry = _lifespans.get(app)
-    except TypeError:  # an app that cannot be weakly referenced: run its lifespan every time
-        entry = None
-    if entry is not None and entry[0] is loop:
-        return entry[1]
+    Inside a runtime, the first request starts it and the runtime's resources keep it (an
+    unhashable app gets one per request). Outside any runtime it is this request's own."""
+    resources = current_resources()
+    if resources is not None:
+        try:
+            known = resources.lifespan(app)
+        except TypeError:  # an unhashable app: its lifespan runs around each request
+            resources = None
+        else:
+            if known is not None:
+                return known, False  # type: ignore[return-value]
     lifespan = _Lifespan(app)
     await lifespan.start()
-    try:
-        _lifespans[app] = (loop, lifespan)
-    except TypeError:
-        pass
-    return lifespan
-
-
-async def shutdown_apps() -> None:
-    """Run lifespan shutdown for every app started on the running loop."""
-    loop = asyncio.get_running_loop()
-    for app, (app_loop, lifespan) in list(_lifespans.items()):
-        if app_loop is loop:
-            del _lifespans[app]
-            await lifespan.stop()
+    if resources is None:
+        return lifespan, True
+    resources.keep_lifespan(app, lifespan)
+    return lifespan, False
 
 
 async def fetch(
@@ -160,7 +155,7 @@ async def fetch(
     Raises whatever the app raises before it starts its response, and ``RuntimeError`` if it
     returns without sending one.
     """
-    lifespan = await _lifespan_for(app)
+    lifespan, own_lifespan = await _lifespan_for(app)
     scope = _scope_for(request, env, lifespan.state if lifespan.supported else None)
     body = request.body
     body_iter = body.__aiter__() if body is not None else None
@@ -170,6 +165,7 @@ async def fetch(
     chunks: asyncio.Queue[bytes | None] | None = None
 
     request_done = False
+    holder: list[Any] = []
 
     async def receive() -> Message:
         # ASGI: the body arrives as http.request messages, the last with more_body=False
@@ -210,9 +206,10 @@ async def fetch(
             chunks = asyncio.Queue()
             if data:
                 chunks.put_nowait(data)
-            result.set_result(Response._build(start["status"], headers, None, _drain(chunks)))
+            result.set_result(Response.from_parts(start["status"], headers, None,
+                                                  _drain(chunks, holder)))
             return
-        result.set_result(Response._build(start["status"], headers, data or None, None))
+        result.set_result(Response.from_parts(start["status"], headers, data or None, None))
         finished.set()
 
     async def run() -> None:
@@ -230,7 +227,14 @@ async def fetch(
                 chunks.put_nowait(None)
             finished.set()
 
-    task = asyncio.ensure_future(run())
+    async def run_then_stop() -> None:
+        try:
+            await run()
+        finally:
+            if own_lifespan:
+                await lifespan.stop()
+
+    task = asyncio.ensure_future(run_then_stop())
     try:
         response = await result
     except BaseException:
@@ -244,18 +248,28 @@ async def fetch(
     elif ctx is not None:
         ctx.waitUntil(task)
     else:
-        _background.add(task)
-        task.add_done_callback(_background.discard)
+        _keep(task, holder)
     return response
 
 
-_background: set[asyncio.Future[None]] = set()
+def _keep(task: asyncio.Future[Any], holder: list[Any]) -> None:
+    """Hold a task nobody awaits. The serving runtime keeps it (and cancels it on close);
+    outside any runtime, ``holder`` (a list the task's consumer references: the streamed
+    body, the socket's listeners) keeps it alive while it is still wanted."""
+    resources = current_resources()
+    if resources is not None and not resources.closed:
+        resources.keep(task)
+    else:
+        holder.append(task)
 
 
-async def _drain(chunks: asyncio.Queue[bytes | None]) -> AsyncIterator[bytes]:
+async def _drain(chunks: asyncio.Queue[bytes | None], holder: list[Any]) -> AsyncIterator[bytes]:
+    # ``holder`` is only referenced, so a producing task outside a runtime lives as long as
+    # the body that reads from it.
     while True:
         chunk = await chunks.get()
         if chunk is None:
+            del holder[:]
             return
         yield chunk
 
@@ -268,12 +282,14 @@ async def websocket(app: ASGIApp, request: Request, env: Any = None) -> Response
     the app sends goes to the client. If the app closes before accepting, the answer is 403,
     as ASGI servers do. The app keeps running after this returns, as long as the socket.
     """
-    from edgekv.runtime.websocket import WebSocketPair
+    from edgekv.runtime.web.websocket import WebSocketPair
 
     client, server = WebSocketPair.new().object_values()
     inbox: asyncio.Queue[Message] = asyncio.Queue()
     inbox.put_nowait({"type": "websocket.connect"})
     decided: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+    holder: list[Any] = []  # outside a runtime, the socket's listener keeps the app's task
 
     def on_message(event: Any) -> None:
         key = "text" if isinstance(event.data, str) else "bytes"
@@ -282,6 +298,7 @@ async def websocket(app: ASGIApp, request: Request, env: Any = None) -> Response
     def on_close(event: Any) -> None:
         inbox.put_nowait({"type": "websocket.disconnect", "code": event.code,
                           "reason": event.reason})
+        holder.clear()  # the app is woken with the disconnect; nothing else to keep
 
     server.addEventListener("message", on_message)
     server.addEventListener("close", on_close)
@@ -322,8 +339,7 @@ async def websocket(app: ASGIApp, request: Request, env: Any = None) -> Response
                 decided.set_result(False)
 
     task = asyncio.ensure_future(run())
-    _background.add(task)
-    task.add_done_callback(_background.discard)
+    _keep(task, holder)
     if not await decided:
         return Response(None, status=403)
     return Response(None, status=101, web_socket=client)

@@ -17,10 +17,10 @@ import pytest
 
 from edgekv.clock import FakeClock
 from edgekv.config import load_config
-from edgekv.runtime.request import Request
+from edgekv.runtime.web.request import Request
 from edgekv.runtime.worker import WorkerRuntime
-from edgekv.runtime.wsgi_adapter import build_environ
-from edgekv.runtime.wsgi_adapter import fetch as wsgi_fetch
+from edgekv.runtime.wsgi_app import build_environ
+from edgekv.runtime.wsgi_app import fetch as wsgi_fetch
 
 TOML = """\
 name = "wsgi"
@@ -218,7 +218,7 @@ async def test_wsgi_without_start_response_raises() -> None:
 
 
 async def test_asgi_app_reading_body_of_a_get_does_not_hang() -> None:
-    from edgekv.runtime.asgi_adapter import fetch as asgi_fetch
+    from edgekv.runtime.asgi_app import fetch as asgi_fetch
 
     async def app(scope, receive, send):  # type: ignore[no-untyped-def]
         if scope["type"] == "lifespan":
@@ -240,7 +240,7 @@ async def test_asgi_app_reading_body_of_a_get_does_not_hang() -> None:
 
 
 async def test_asgi_cancel_does_not_wait_on_a_stuck_app() -> None:
-    from edgekv.runtime.asgi_adapter import fetch as asgi_fetch
+    from edgekv.runtime.asgi_app import fetch as asgi_fetch
 
     async def app(scope, receive, send):  # type: ignore[no-untyped-def]
         if scope["type"] == "lifespan":

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
-from edgekv.runtime.headers import Headers
-from edgekv.runtime.response import Response
+from edgekv.runtime.web.headers import Headers
+from edgekv.runtime.web.response import Response
 
 __all__ = ["HTMLRewriter", "parse_selector"]
 
@@ -324,7 +324,6 @@ class Element(_Mutable):
 
     def __init__(self, frame: _Frame, raw: str, self_closing: bool) -> None:
         super().__init__()
-        self._frame = frame
         self._raw = raw
         self._dirty = False
         self._tag = frame.tag
@@ -643,11 +642,11 @@ class HTMLRewriter:
         source = getattr(response, "js_object", response)
         if not isinstance(source, Response):
             raise TypeError("HTMLRewriter.transform() takes a Response")
-        content, stream = source._take()
+        content, stream = source.take_body()
         headers = Headers(source.headers)
         headers.delete("content-length")
-        return Response._build(source._status, headers, None,
-                               self._rewrite(content, stream), status_text=source._status_text)
+        return Response.from_parts(source.status, headers, None, self._rewrite(content, stream),
+                                   status_text=source.status_text)
 
     async def _rewrite(self, content: bytes | None,
                        stream: AsyncIterator[bytes] | None) -> AsyncIterator[bytes]:

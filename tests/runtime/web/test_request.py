@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from edgekv.runtime.formdata import FormData
-from edgekv.runtime.request import Request
+from edgekv.runtime.web.formdata import FormData
+from edgekv.runtime.web.request import Request
 
 
 def receiver(*chunks: bytes) -> Callable[[], Awaitable[dict[str, Any]]]:

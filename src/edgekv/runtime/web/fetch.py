@@ -8,47 +8,24 @@ is a :class:`Response` whose body is already buffered, with ``url`` and ``redire
 A network failure raises ``OSError`` (Pyodide's ``pyfetch`` does the same); ``redirect="error"``
 meeting a redirect raises ``TypeError`` as JavaScript's ``fetch`` rejects.
 
-One ``AsyncClient`` (connection pool) is kept per event loop; :func:`aclose_clients` closes the
-one of the running loop (call it at server shutdown).
+The connection pool belongs to the ``WorkerRuntime`` serving the current request (its
+:class:`~edgekv.runtime.web.resources.WorkerResources`, closed with it). Called outside any runtime
+(a unit test, a script), ``fetch`` opens a client for the one call and closes it after.
 """
 
 from __future__ import annotations
 
-import asyncio
-import weakref
-from http import HTTPMethod
 from typing import TYPE_CHECKING, Any
 
-from edgekv.runtime.headers import Headers
-from edgekv.runtime.request import Request
-from edgekv.runtime.response import Response
+from edgekv.runtime.web.headers import Headers
+from edgekv.runtime.web.request import Request
+from edgekv.runtime.web.resources import current_resources
+from edgekv.runtime.web.response import Response
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["aclose_clients", "fetch"]
-
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _client() -> httpx.AsyncClient:
-    import httpx  # imported lazily: Workers that never fetch should not pay for it
-
-    loop = asyncio.get_running_loop()
-    client = _clients.get(loop)
-    if client is None or client.is_closed:
-        client = httpx.AsyncClient(follow_redirects=False, timeout=None)
-        _clients[loop] = client
-    return client
-
-
-async def aclose_clients() -> None:
-    """Close the connection pool of the running event loop, if one was opened."""
-    client = _clients.pop(asyncio.get_running_loop(), None)
-    if client is not None:
-        await client.aclose()
+__all__ = ["fetch"]
 
 
 def _passable_headers(reply: httpx.Response) -> list[tuple[bytes, bytes]]:
@@ -88,12 +65,14 @@ async def fetch(resource: Request | str, **options: Any) -> Response:
     else:
         request = Request(str(resource), **options)
     redirect = redirect or request.redirect
-    method = request._method
     body = await request.bytes() if request.body is not None else None
-    client = _client()
+    resources = current_resources()
+    own = None if resources is not None else httpx.AsyncClient(follow_redirects=False,
+                                                               timeout=None)
+    client = own if own is not None else resources.http_client()  # type: ignore[union-attr]
     try:
         reply = await client.request(
-            method.value if isinstance(method, HTTPMethod) else method,
+            str(request.method),
             request.url,
             headers=request.headers.raw(),
             content=body,
@@ -101,9 +80,12 @@ async def fetch(resource: Request | str, **options: Any) -> Response:
         )
     except httpx.HTTPError as exc:
         raise OSError(f"fetch failed: {exc}") from exc
+    finally:
+        if own is not None:
+            await own.aclose()
     if redirect == "error" and reply.is_redirect:
         raise TypeError(f"Redirect encountered while fetching {request.url} with redirect: error")
-    return Response._build(
+    return Response.from_parts(
         reply.status_code,
         Headers.from_raw(_passable_headers(reply)),
         reply.content or None,

@@ -12,13 +12,14 @@ decodes nothing (url, headers, body are built on first use).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator
 from http import HTTPMethod
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from edgekv.runtime.body import Body, extract_body
-from edgekv.runtime.headers import Headers
+from edgekv.asgi_types import Receive, Scope
+from edgekv.runtime.web.body import Body, extract_body
+from edgekv.runtime.web.headers import Headers
 
 __all__ = ["Request"]
 
@@ -26,8 +27,6 @@ _METHODS: dict[str, HTTPMethod] = dict(HTTPMethod.__members__)
 _NO_BODY_METHODS = frozenset({"GET", "HEAD"})
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 
 
 def _as_method(method: str) -> HTTPMethod | str:
@@ -110,7 +109,7 @@ class Request(Body):
             base_redirect = input._redirect
             base_cf = input._cf
             if body is None:
-                content, stream = input._take()
+                content, stream = input.take_body()
                 ctype = None
             else:
                 content, stream, ctype = extract_body(body, "Request")

@@ -1,48 +1,26 @@
-"""The HTTP objects of the ``workers`` module, and their bridge to ASGI servers.
+"""The server side of ASGI: an ASGI server's request into a Worker, its Response back out.
 
-Re-exports ``Request``, ``Response``, ``Headers``, ``FormData``, ``Blob``, ``File`` from their
-concept modules and adds the two conversions the dev server needs:
+(The other direction, an ASGI application run *inside* a Worker, is ``asgi_app.py``.)
 
 * :func:`request_from_asgi` (alias of ``Request.from_asgi``): one ASGI ``http`` scope plus its
   ``receive`` becomes a lazily-decoded ``Request``;
 * :func:`send_response`: a ``Response`` goes out through ASGI ``send``, buffered bodies in one
-  message (with ``content-length``), streamed bodies chunk by chunk.
+  message (with ``content-length``), streamed bodies chunk by chunk;
+* :func:`http_date`: the ``Date`` header value, formatted once per second.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
 from email.utils import formatdate
-from typing import Any
 
-from edgekv.runtime.blob import Blob, BlobEnding, File
-from edgekv.runtime.formdata import FormData
-from edgekv.runtime.headers import Headers
-from edgekv.runtime.request import Request
-from edgekv.runtime.response import NULL_BODY_STATUSES, Response
+from edgekv.asgi_types import Send
+from edgekv.runtime.web.request import Request
+from edgekv.runtime.web.response import NULL_BODY_STATUSES, Response
 
-__all__ = [
-    "Blob",
-    "BlobEnding",
-    "File",
-    "FormData",
-    "Headers",
-    "Receive",
-    "Request",
-    "Response",
-    "Scope",
-    "Send",
-    "http_date",
-    "request_from_asgi",
-    "send_response",
-]
+__all__ = ["http_date", "request_from_asgi", "send_response"]
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 logger = logging.getLogger("edgekv.runtime")
 
@@ -73,8 +51,8 @@ async def send_response(response: Response, send: Send, *, head: bool = False) -
     the body ended, since the status can no longer change.
     Raises ``OSError("Body already used")`` if the Worker returned a response it had read.
     """
-    content, stream = response._take()
-    status = response._status
+    content, stream = response.take_body()
+    status = response.status
     if status in NULL_BODY_STATUSES:
         content, stream = None, None
     buffered = stream is None and status not in NULL_BODY_STATUSES
@@ -82,7 +60,7 @@ async def send_response(response: Response, send: Send, *, head: bool = False) -
     # a stale Content-Length) copied from a fetched response must not reach the client.
     raw: list[tuple[bytes, bytes]] = []
     has_date = False
-    for name, value in response._headers.raw():
+    for name, value in response.headers.raw():
         name = name.lower()
         if name == b"transfer-encoding" or (buffered and name == b"content-length"):
             continue

@@ -19,10 +19,10 @@ import json
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
-from edgekv.runtime.blob import Blob
 from edgekv.runtime.ffi import JsBuffer
-from edgekv.runtime.formdata import FormData, encode_multipart, parse_form
-from edgekv.runtime.headers import Headers
+from edgekv.runtime.web.blob import Blob
+from edgekv.runtime.web.formdata import FormData, encode_multipart, parse_form
+from edgekv.runtime.web.headers import Headers
 
 __all__ = ["BODY_USED_MESSAGE", "TEXT_PLAIN", "Body", "BodyStream", "extract_body", "tee"]
 
@@ -51,9 +51,9 @@ def extract_body(body: Any, owner: str = "Response") -> _BodyParts:
         encoded, ctype = encode_multipart(body)
         return encoded, None, ctype
     if isinstance(body, Blob):
-        return body._data, None, body.content_type or None
+        return body.to_bytes(), None, body.content_type or None
     if isinstance(body, Body):
-        content, stream = body._take()
+        content, stream = body.take_body()
         return content, stream, body._content_type()
     if hasattr(body, "__aiter__"):
         return None, body.__aiter__(), None
@@ -90,12 +90,10 @@ class Body:
             return None
         return BodyStream(self)
 
-    def _raise_if_failed(self) -> None:
-        if self._used:
-            raise OSError(BODY_USED_MESSAGE)
-
-    def _take(self) -> tuple[bytes | None, AsyncIterator[bytes] | None]:
-        """Mark the body used and hand over what it holds; raises ``OSError`` if already used."""
+    def take_body(self) -> tuple[bytes | None, AsyncIterator[bytes] | None]:
+        """Mark the body used and hand over what it holds: ``(bytes, None)``, ``(None,
+        stream)`` or ``(None, None)``. For edgekv's bridges (a server sending the response,
+        a rewriter consuming it); raises ``OSError`` if the body was already used."""
         if self._used:
             raise OSError(BODY_USED_MESSAGE)
         self._used = True
@@ -107,7 +105,7 @@ class Body:
 
     async def bytes(self) -> bytes:
         """The whole body as ``bytes`` (``b""`` when there is none)."""
-        content, stream = self._take()
+        content, stream = self.take_body()
         if content is not None:
             return content
         if stream is None:
@@ -166,7 +164,7 @@ class BodyStream:
 
     async def __anext__(self) -> bytes:
         if self._iter is None:
-            content, stream = self._owner._take()
+            content, stream = self._owner.take_body()
             self._iter = stream if stream is not None else _once(content or b"")
         return await self._iter.__anext__()
 

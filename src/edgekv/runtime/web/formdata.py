@@ -11,9 +11,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator, MutableMapping
 from typing import Any, TypeAlias
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl
 
-from edgekv.runtime.blob import Blob, File
+from edgekv.runtime.web.blob import Blob, File
 
 __all__ = ["FormData", "FormDataValue", "encode_multipart", "parse_form"]
 
@@ -137,19 +137,12 @@ def encode_multipart(form: FormData) -> tuple[bytes, str]:
             ctype = value.content_type or "application/octet-stream"
             head = f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
             head += f"Content-Type: {ctype}\r\n\r\n"
-            chunks += [head.encode("utf-8"), value._data, b"\r\n"]
+            chunks += [head.encode("utf-8"), value.to_bytes(), b"\r\n"]
         else:
             head = f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n"
             chunks += [head.encode("utf-8"), str(value).encode("utf-8"), b"\r\n"]
     chunks.append(f"--{boundary}--\r\n".encode())
     return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
-
-
-def encode_urlencoded(form: FormData) -> bytes:
-    """Serialise string fields as ``application/x-www-form-urlencoded``."""
-    return "&".join(
-        f"{quote(k, safe='')}={quote(str(v), safe='')}" for k, v in form.items()
-    ).encode("ascii")
 
 
 def _params(header_value: str) -> tuple[str, dict[str, str]]:

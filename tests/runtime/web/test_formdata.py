@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from edgekv.runtime.blob import Blob, File
-from edgekv.runtime.formdata import FormData, encode_multipart, parse_form
+from edgekv.runtime.web.blob import Blob, File
+from edgekv.runtime.web.formdata import FormData, encode_multipart, parse_form
 
 
 def test_mapping_semantics() -> None:

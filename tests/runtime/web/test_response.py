@@ -7,9 +7,9 @@ from http import HTTPStatus
 
 import pytest
 
-from edgekv.runtime.blob import Blob
-from edgekv.runtime.formdata import FormData
-from edgekv.runtime.response import Response
+from edgekv.runtime.web.blob import Blob
+from edgekv.runtime.web.formdata import FormData
+from edgekv.runtime.web.response import Response
 
 
 async def test_str_body_defaults() -> None:

@@ -6,7 +6,7 @@ import http.client
 
 import pytest
 
-from edgekv.runtime.headers import Headers
+from edgekv.runtime.web.headers import Headers
 
 
 def test_lookup_is_case_insensitive() -> None:

@@ -1,4 +1,4 @@
-"""``WebSocketPair`` and ``js.WebSocket`` (edgekv.runtime.websocket), in process.
+"""``WebSocketPair`` and ``js.WebSocket`` (edgekv.runtime.web.websocket), in process.
 
 The outbound client stands for python-workers-examples ``14-websocket-stream-consumer``
 (``js.WebSocket.new(url)`` with ``open``/``message``/``close`` listeners wrapped in
@@ -14,7 +14,7 @@ import pytest
 from websockets.asyncio.server import serve
 
 from edgekv.runtime.errors import RuntimeShimError
-from edgekv.runtime.websocket import WebSocket, WebSocketPair
+from edgekv.runtime.web.websocket import WebSocket, WebSocketPair
 
 
 async def test_pair_ends_talk_after_accept() -> None:

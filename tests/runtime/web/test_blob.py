@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edgekv.runtime.blob import Blob, File
+from edgekv.runtime.web.blob import Blob, File
 
 
 async def test_blob_joins_parts_and_keeps_type() -> None:

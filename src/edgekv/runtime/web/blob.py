@@ -92,6 +92,10 @@ class Blob:
     async def bytes(self) -> bytes:
         return self._data
 
+    def to_bytes(self) -> bytes:
+        """The contents, synchronously (as a Pyodide buffer's ``to_bytes()``)."""
+        return self._data
+
     async def arrayBuffer(self) -> memoryview:
         return memoryview(self._data)
 

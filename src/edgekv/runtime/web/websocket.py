@@ -42,7 +42,7 @@ __all__ = [
     "serve_websocket",
 ]
 
-logger = logging.getLogger("edgekv.runtime.websocket")
+logger = logging.getLogger("edgekv.runtime.web.websocket")
 
 MAX_ATTACHMENT_BYTES = 2048
 
@@ -140,6 +140,23 @@ class WebSocket:
             return
         self._accepted = True
         self._ensure_pump()
+
+    @property
+    def is_outbound(self) -> bool:
+        """Whether this socket was opened with ``new WebSocket(url)`` (not a pair's end)."""
+        return self._peer is None and self._outbound is not None
+
+    def accept_hibernatable(self, handler: Callable[..., Any]) -> None:
+        """A Durable Object's ``ctx.acceptWebSocket``: from now on ``await handler(kind,
+        self, payload)`` receives every event instead of the listeners."""
+        self._hibernation = handler
+        self._accepted = True
+        self._ensure_pump()
+
+    def release_hibernatable(self) -> None:
+        """Stop delivering events to the Durable Object that accepted this socket (it is
+        being evicted): a close echoed back by the client then reaches nobody."""
+        self._hibernation = None
 
     def addEventListener(self, kind: str, listener: Any, options: Any = None) -> None:  # noqa: N802
         """Call ``listener(event)`` for each ``kind`` event (message, close, error, open)."""

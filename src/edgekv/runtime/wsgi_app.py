@@ -29,9 +29,9 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from edgekv.runtime.context import Context
-from edgekv.runtime.headers import Headers
-from edgekv.runtime.request import Request
-from edgekv.runtime.response import NULL_BODY_STATUSES, Response
+from edgekv.runtime.web.headers import Headers
+from edgekv.runtime.web.request import Request
+from edgekv.runtime.web.response import NULL_BODY_STATUSES, Response
 
 __all__ = ["build_environ", "fetch"]
 
@@ -49,9 +49,8 @@ def build_environ(request: Request, env: Any, body: bytes) -> dict[str, Any]:
     url = urlsplit(request.url)
     if not url.scheme:
         raise ValueError(f"Request URL is not absolute: {request.url!r}")
-    method = request._method
     environ: dict[str, Any] = {
-        "REQUEST_METHOD": str(getattr(method, "value", method)),
+        "REQUEST_METHOD": str(request.method),
         "SCRIPT_NAME": "",
         "PATH_INFO": _native(unquote(url.path or "/")),
         "QUERY_STRING": url.query,
@@ -172,9 +171,9 @@ async def fetch(app: Any, request: Any, env: Any, ctx: Context | None = None) ->
     headers = Headers([(k, v) for k, v in run.headers])
     if code in NULL_BODY_STATUSES:
         await asyncio.to_thread(run.close)
-        return Response._build(code, headers, None, None, status_text=reason)
+        return Response.from_parts(code, headers, None, None, status_text=reason)
     if first is _END:
         await asyncio.to_thread(run.close)
         data = b"".join(run.written)
-        return Response._build(code, headers, data or None, None, status_text=reason)
-    return Response._build(code, headers, None, _stream(run, first), status_text=reason)
+        return Response.from_parts(code, headers, data or None, None, status_text=reason)
+    return Response.from_parts(code, headers, None, _stream(run, first), status_text=reason)

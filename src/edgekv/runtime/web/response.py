@@ -25,8 +25,8 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
-from edgekv.runtime.body import TEXT_PLAIN, Body, extract_body
-from edgekv.runtime.headers import Headers
+from edgekv.runtime.web.body import TEXT_PLAIN, Body, extract_body
+from edgekv.runtime.web.headers import Headers
 
 __all__ = ["NULL_BODY_STATUSES", "REDIRECT_STATUSES", "HybridJson", "Response"]
 
@@ -122,7 +122,7 @@ class Response(Body):
         self._used = False
 
     @classmethod
-    def _build(
+    def from_parts(
         cls,
         status: int,
         headers: Headers,
@@ -133,7 +133,8 @@ class Response(Body):
         url: str = "",
         redirected: bool = False,
     ) -> Response:
-        """Trusted fast constructor (no validation) for edgekv's own adapters."""
+        """A response from parts already checked (no validation, no copies): for edgekv's
+        bridges that build a response from an HTTP reply or an app's ASGI messages."""
         self = cls.__new__(cls)
         self._status = status
         self._status_text = status_text
@@ -170,7 +171,7 @@ class Response(Body):
             raise ValueError(f"Invalid status code: {code}")
         if not urlsplit(str(url)).scheme:
             raise TypeError(f"Unable to parse URL: {url}")
-        return cls._build(code, Headers([("location", str(url))]), None, None)
+        return cls.from_parts(code, Headers([("location", str(url))]), None, None)
 
     # -- properties -------------------------------------------------------------------------
 
@@ -219,7 +220,7 @@ class Response(Body):
     def clone(self) -> Response:
         """An independent copy; raises ``OSError("Body already used")`` after a read."""
         content, stream = self._clone_body()
-        return type(self)._build(
+        return type(self).from_parts(
             self._status, self._headers.copy(), content, stream,
             status_text=self._status_text, url=self._url, redirected=self._redirected,
         )
@@ -230,7 +231,7 @@ class Response(Body):
         headers = self._headers.copy()
         if ctype is not None and "content-type" not in headers:
             headers.append("content-type", ctype)
-        return type(self)._build(
+        return type(self).from_parts(
             self._status, headers, content, stream, status_text=self._status_text
         )
 

@@ -1,4 +1,4 @@
-"""``js.HTMLRewriter`` (edgekv.runtime.htmlrewriter).
+"""``js.HTMLRewriter`` (edgekv.runtime.web.htmlrewriter).
 
 Stands for python-workers-examples ``11-opengraph`` (remove ``meta[property^="og:"]``,
 prepend tags to ``head`` with ``html=True``, handlers wrapped in ``create_proxy``) and for
@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from edgekv.runtime.htmlrewriter import HTMLRewriter, parse_selector
-from edgekv.runtime.response import Response
+from edgekv.runtime.web.htmlrewriter import HTMLRewriter, parse_selector
+from edgekv.runtime.web.response import Response
 
 PAGE = (
     '<!DOCTYPE html><html><head><meta property="og:title" content="old">'
