@@ -59,10 +59,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # bench/http.py would shadow the stdlib ``http`` package; the repository root gives ``tests``.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
-import httpx  # noqa: E402
-
-from tests.cluster.harness import NAMESPACE_ID, Cluster, Location  # noqa: E402
-from tests.pg import PostgresCluster, find_bindir  # noqa: E402
+import httpx
+from tests.cluster.harness import NAMESPACE_ID, Cluster, Location
+from tests.pg import PostgresCluster, find_bindir
 
 
 def percentile(values: list[float], p: float) -> float:

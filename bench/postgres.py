@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import asyncpg  # noqa: E402
+import asyncpg
+from tests.pg import PostgresCluster, find_bindir
 
-from edgekv.storage import Record  # noqa: E402
-from edgekv.storage.postgres import Change, ChangeListener, PostgresStore  # noqa: E402
-from tests.pg import PostgresCluster, find_bindir  # noqa: E402
+from edgekv.storage import Record
+from edgekv.storage.postgres import Change, ChangeListener, PostgresStore
 
 S = "0123456789abcdef0123456789abcdef"
 VALUE = bytes(range(100))

@@ -23,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[0] = str(REPO)  # not bench/: its http.py would shadow the standard library's http
 
-from tests.reliability.scenarios import SCENARIOS, Tally  # noqa: E402
+from tests.reliability.scenarios import SCENARIOS, Tally
 
 PYTEST_ATTACKS = [
     "tests/reliability/test_input_fuzz.py",

@@ -34,19 +34,19 @@ import sys
 _HERE = os.path.realpath(os.path.dirname(__file__))
 sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != _HERE] + [_HERE]
 
-import argparse  # noqa: E402
-import http.client  # noqa: E402
-import json  # noqa: E402
-import re  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import http.client
+import json
+import re
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
 
-from _peer import BENCH, PEER_HOME, fmt_row, install_peer, load, merge, rss_tree  # noqa: E402
+from _peer import BENCH, PEER_HOME, fmt_row, install_peer, load, merge, rss_tree
 
 HOST = "127.0.0.1"
 EXPLORER_NS = "be7c4e1a0d2b4f3a9c8d7e6f5a4b3c2e"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+
+from click.testing import Result
 
 from .conftest import WRANGLER_TOML, human_header
 

@@ -16,8 +16,9 @@ import pytest
 
 from tests.cli.test_dev_command import EDGEKV, DevProcess, free_port
 
+
 class ServeProcess(DevProcess):
-    def __init__(self, *args: str, cwd: Path) -> None:  # noqa: D107 - a DevProcess running serve
+    def __init__(self, *args: str, cwd: Path) -> None:
         env = {**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
             [*EDGEKV, "serve", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,

@@ -119,7 +119,7 @@ def run_as(cwd: Path, *args: str, preexec: Callable[[], None] | None = None,
     env = {**os.environ, "NO_COLOR": "1"}
     done = subprocess.run(
         [*prefix, *EDGEKV, *args], cwd=cwd, input=stdin, capture_output=True, env=env, timeout=60,
-        check=False, preexec_fn=(lambda: [step() for step in steps]) if steps else None,  # noqa: PLW1509
+        check=False, preexec_fn=(lambda: [step() for step in steps]) if steps else None,
     )
     return _decoded(done)
 

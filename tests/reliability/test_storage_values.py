@@ -14,7 +14,12 @@ from typing import Any
 
 import pytest
 
-from edgekv.durable_objects import DEFAULT_DO_LIMITS, DurableObjectRangeError, DurableObjectStorage, DurableObjectTypeError
+from edgekv.durable_objects import (
+    DEFAULT_DO_LIMITS,
+    DurableObjectRangeError,
+    DurableObjectStorage,
+    DurableObjectTypeError,
+)
 from edgekv.errors import KVRangeError, KVTypeError
 from edgekv.kv import KVNamespace
 from edgekv.storage import open_store

@@ -42,7 +42,7 @@ class Default(WorkerEntrypoint):
 
 
 class _Page(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         body = b"<h1>Example Domain</h1>"
         self.send_response(200)
         self.send_header("Content-Type", "text/html")

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import pytest
+from tests.pg import PostgresCluster
 
 from edgekv.clock import FakeClock
 from edgekv.errors import BackendUnavailable, PrimaryLeaseHeld, StorageError
@@ -27,7 +28,6 @@ from edgekv.storage.postgres import (
     LocationRegistry,
     PostgresStore,
 )
-from tests.pg import PostgresCluster
 
 S = "space-1"
 

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from packaging.specifiers import SpecifierSet
 
 from tests.templates.conftest import ROOT, DevServer, create_project

@@ -21,8 +21,8 @@ from edgekv.cli.accounts import account, token
 from edgekv.cli.dev import dev
 from edgekv.cli.init import init
 from edgekv.cli.kv import kv
-from edgekv.cli.serve import serve
 from edgekv.cli.output import CLIError
+from edgekv.cli.serve import serve
 from edgekv.errors import KVError, StorageError
 from edgekv.storage.faults import explain, is_fault
 
@@ -82,7 +82,7 @@ class _Root(click.Group):
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort,
                 KeyboardInterrupt, SystemExit):
             raise
-        except Exception as exc:  # noqa: BLE001 - the one place that turns errors into lines
+        except Exception as exc:
             if self.debug:
                 traceback.print_exc(file=sys.stderr)
             raise CLIError(one_line(exc)) from exc

@@ -21,8 +21,8 @@ from edgekv.cli.output import banner, fail, info
 from edgekv.cli.project import load_project, project_flags
 from edgekv.cli.run import run
 from edgekv.config import Config, load_config
-from edgekv.config.starter import starter_config, worker_name
 from edgekv.config.lock import StateFolderLocked, StateLock
+from edgekv.config.starter import starter_config, worker_name
 from edgekv.errors import ConfigError
 from edgekv.runtime.env import parse_var
 from edgekv.runtime.loader import WorkerSetupError
@@ -30,7 +30,6 @@ from edgekv.runtime.worker import WorkerRuntime
 from edgekv.server import DevServer, bindings_table, resolve_host
 from edgekv.server.guard import LoopbackGuard
 from edgekv.server.limits import parse_size
-from edgekv.strict import StrictMode
 from edgekv.server.management import (
     API_PREFIX,
     EXPLORER_PREFIX,
@@ -38,6 +37,7 @@ from edgekv.server.management import (
     api_context,
     register_config_namespaces,
 )
+from edgekv.strict import StrictMode
 
 __all__ = ["dev"]
 

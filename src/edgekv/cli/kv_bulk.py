@@ -23,7 +23,14 @@ from edgekv.cli.output import banner, fail, info, is_interactive, warn
 from edgekv.cli.project import Project, project_options
 from edgekv.cli.targets import describe_namespace, resolve_namespace_id, target_options
 from edgekv.client import KVClient
-from edgekv.client.bulk import BulkDefaults, BulkLoad, bulk_rules, read_bulk_file, read_keys, store_bulk
+from edgekv.client.bulk import (
+    BulkDefaults,
+    BulkLoad,
+    bulk_rules,
+    read_bulk_file,
+    read_keys,
+    store_bulk,
+)
 from edgekv.client.bulkfile import BulkFileError
 from edgekv.client.jsonout import pretty
 

@@ -16,8 +16,8 @@ from edgekv.cli.targets import describe_namespace, resolve_namespace_id, target_
 from edgekv.client import KVClient
 from edgekv.client.jsonout import write_pretty_array
 from edgekv.kv import jsjson
-from edgekv.storage import Record
 from edgekv.limits import DEFAULT_LIMITS
+from edgekv.storage import Record
 
 __all__ = ["key"]
 

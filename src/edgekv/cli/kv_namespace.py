@@ -13,7 +13,6 @@ import click
 
 from edgekv.cli.kv_bulk import load_file
 from edgekv.cli.kv_run import location_options, print_location, run_kv
-from edgekv.config.editing import ConfigEditError, add_kv_namespace
 from edgekv.cli.output import banner, fail, info, is_interactive, warn
 from edgekv.cli.project import Project, project_options
 from edgekv.cli.targets import resolve_namespace_id
@@ -21,6 +20,7 @@ from edgekv.client import KVClient
 from edgekv.client.bulk import write_export
 from edgekv.client.jsonout import pretty
 from edgekv.client.open import namespace_title
+from edgekv.config.editing import ConfigEditError, add_kv_namespace
 from edgekv.errors import NamespaceNotFound, NamespaceTitleExists
 
 __all__ = ["namespace"]

@@ -4,8 +4,8 @@ report its failures as wrangler does (``edgekv.cli.run``)."""
 
 from __future__ import annotations
 
-import os
 import functools
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar

@@ -29,10 +29,10 @@ from typing import Any
 import click
 
 from edgekv.accounts import AccountRegistry
-from edgekv.cli.dev import _configure_logging, _LOG_LEVELS, _parse_vars
-from edgekv.cli.run import run
+from edgekv.cli.dev import _LOG_LEVELS, _configure_logging, _parse_vars
 from edgekv.cli.output import banner, fail, info, warn
 from edgekv.cli.project import load_project, project_flags, read_env_files
+from edgekv.cli.run import run
 from edgekv.config.lock import StateFolderLocked, StateLock
 from edgekv.config.state import state_paths
 from edgekv.errors import PrimaryLeaseHeld, StorageError

@@ -23,8 +23,21 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["D1_DIR_NAME", "DO_DB_NAME", "WORKFLOWS_DB_NAME", "d1_db_path", "workflows_db_path", "KV_DB_NAME", "STATE_DIR_NAME", "StatePaths", "state_paths",
-           "DO_DIR_NAME", "durable_object_db_path", "durable_object_dir", "durable_object_history_path"]
+__all__ = [
+    "D1_DIR_NAME",
+    "DO_DB_NAME",
+    "DO_DIR_NAME",
+    "KV_DB_NAME",
+    "STATE_DIR_NAME",
+    "WORKFLOWS_DB_NAME",
+    "StatePaths",
+    "d1_db_path",
+    "durable_object_db_path",
+    "durable_object_dir",
+    "durable_object_history_path",
+    "state_paths",
+    "workflows_db_path",
+]
 
 STATE_DIR_NAME = ".edgekv"
 KV_DB_NAME = "kv.sqlite3"

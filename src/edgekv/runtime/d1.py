@@ -104,7 +104,7 @@ def _check_value(value: Any) -> Any:
 class D1PreparedStatement:
     """A statement with its bound values; see the module docstring."""
 
-    __slots__ = ("_db", "_sql", "_params")
+    __slots__ = ("_db", "_params", "_sql")
 
     def __init__(self, db: D1Database, sql: str, params: tuple[Any, ...] = ()) -> None:
         self._db = db
@@ -135,7 +135,7 @@ class D1PreparedStatement:
             raise JsException(f"D1_COLUMN_NOTFOUND: Column not found ({column})")
         return row[column]
 
-    async def raw(self, columnNames: bool = False, **options: Any) -> JsArray:  # noqa: N803
+    async def raw(self, columnNames: bool = False, **options: Any) -> JsArray:
         """Rows as arrays; with ``columnNames`` (also ``{"columnNames": True}``) names first."""
         names = bool(options.get("column_names", columnNames))
         columns, rows = await self._db._call(self._db._raw_sync, self._sql, self._params)

@@ -105,7 +105,7 @@ class JsBuffer(bytes):
         return self.decode(encoding)
 
     @property
-    def byteLength(self) -> int:  # noqa: N802 - the JavaScript name
+    def byteLength(self) -> int:
         return len(self)
 
     @property
@@ -121,7 +121,7 @@ class JsBuffer(bytes):
     def subarray(self, start: int = 0, end: int | None = None) -> JsBuffer:
         return JsBuffer(self[start:end])
 
-    def slice(self, start: int = 0, end: int | None = None) -> JsBuffer:  # noqa: A003
+    def slice(self, start: int = 0, end: int | None = None) -> JsBuffer:
         return JsBuffer(self[start:end])
 
 

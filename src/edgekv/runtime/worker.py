@@ -135,7 +135,7 @@ class ScheduledController:
     def scheduled_time(self) -> int:
         return self.scheduledTime
 
-    def noRetry(self) -> None:  # noqa: N802 - the JavaScript name
+    def noRetry(self) -> None:
         """Ask not to retry this event (recorded; edgekv never retries)."""
         self._no_retry = True
 

@@ -260,7 +260,7 @@ class WorkflowInstance:
         await self._workflow._set(self.id, "terminated")
 
     async def send_event(self, options: Mapping[str, Any] | None = None, *,
-                         type: str | None = None, payload: Any = None) -> None:  # noqa: A002
+                         type: str | None = None, payload: Any = None) -> None:
         """Deliver an event to a ``step.wait_for_event`` of this instance."""
         options = dict(options or {})
         run = self._workflow._runs.get(self.id)
@@ -286,7 +286,7 @@ class Workflow:
         self.env = env
         self._runs: dict[str, _Run] = {}
 
-    async def create(self, options: Mapping[str, Any] | None = None, *, id: str | None = None,  # noqa: A002
+    async def create(self, options: Mapping[str, Any] | None = None, *, id: str | None = None,
                      params: Any = None) -> WorkflowInstance:
         """Start a new instance (``{id, params}`` or keyword arguments); returns its handle."""
         options = dict(options.to_py() if hasattr(options, "to_py") else options or {})

@@ -133,7 +133,7 @@ class _Run:
         if close is not None:
             try:
                 close()
-            except Exception:  # noqa: BLE001 - PEP 3333 close errors are only logged
+            except Exception:
                 logger.exception("Exception closing the WSGI response")
 
 

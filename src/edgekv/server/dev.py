@@ -276,7 +276,7 @@ class DevServer:
             logger.info("Reloading local server... (%s changed)", ", ".join(names))
             try:
                 await self.reload()
-            except Exception as exc:  # noqa: BLE001 - the watcher must outlive any bad save
+            except Exception as exc:
                 # Whatever a save breaks (an unreadable file, a storage fault while reloading),
                 # the last good Worker keeps serving and the next save is reloaded again.
                 logger.error("Reload failed (%s: %s); still serving the last good version.",

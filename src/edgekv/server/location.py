@@ -29,7 +29,7 @@ from edgekv.edge import CachedStore, EdgePolicy, Invalidator
 from edgekv.errors import StorageError
 from edgekv.storage import open_store
 
-__all__ = ["ClusterLocation", "HEARTBEAT_SECONDS", "LEASE_SECONDS"]
+__all__ = ["HEARTBEAT_SECONDS", "LEASE_SECONDS", "ClusterLocation"]
 
 logger = logging.getLogger("edgekv.cluster")
 

@@ -29,12 +29,12 @@ import json
 from typing import TYPE_CHECKING
 
 from edgekv.accounts import AccountRegistry
+from edgekv.client.local import register_config_namespaces
 from edgekv.server.api import DEFAULT_MAX_BODY_BYTES, ApiContext, Authenticator, KVApi
 from edgekv.server.api.asgi import Receive, Scope, Send, send_bytes
-from edgekv.server.explorer import EXPLORER_PREFIX, ExplorerApp
 from edgekv.server.dateheader import DateHeader
+from edgekv.server.explorer import EXPLORER_PREFIX, ExplorerApp
 from edgekv.server.guard import LoopbackGuard
-from edgekv.client.local import register_config_namespaces
 from edgekv.storage import Store
 
 if TYPE_CHECKING:

@@ -85,7 +85,7 @@ def _report(kind: str, message: str) -> None:
         return
     _busy.on = True
     try:
-        for worker in list(_watched):
+        for worker in _watched:
             where = worker.caller()
             if where is not None:
                 worker.reporter.report(kind, where, message)

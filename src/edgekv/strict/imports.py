@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import ast
 import functools
-import importlib.metadata as metadata
 import json
 import re
 import sys
+from importlib import metadata
 from pathlib import Path
 
 __all__ = ["ImportFinding", "pyodide_packages", "scan_imports"]

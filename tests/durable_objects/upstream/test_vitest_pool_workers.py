@@ -61,7 +61,7 @@ class Counter(DurableObject):
     def _now_ms(self) -> int:
         return int(self.env["clock"].now() * 1000)
 
-    def webSocketMessage(self, ws: Any, message: str | bytes) -> None:  # noqa: N802
+    def webSocketMessage(self, ws: Any, message: str | bytes) -> None:
         value = message if isinstance(message, str) else message.decode()
         self.web_socket_messages.append(value)
         ws.send(value)
@@ -76,7 +76,7 @@ class OptionalWebSocketHandlers(DurableObject):
         self.ctx.acceptWebSocket(server)
         return client
 
-    def webSocketMessage(self, ws: Any, message: str | bytes) -> None:  # noqa: N802
+    def webSocketMessage(self, ws: Any, message: str | bytes) -> None:
         value = message if isinstance(message, str) else message.decode()
         ws.send(f"echo:{value}")
 

@@ -84,8 +84,9 @@ async def test_outbound_websocket_client(echo_server: str) -> None:
     from edgekv.runtime.shims import install
 
     install()
-    import js
     from pyodide.ffi import create_proxy
+
+    import js
 
     events: list[tuple[str, object]] = []
     closed = asyncio.Event()

@@ -338,11 +338,11 @@ class Element(_Mutable):
         self.namespaceURI = "http://www.w3.org/1999/xhtml"
 
     @property
-    def tagName(self) -> str:  # noqa: N802
+    def tagName(self) -> str:
         return self._tag
 
     @tagName.setter
-    def tagName(self, value: str) -> None:  # noqa: N802
+    def tagName(self, value: str) -> None:
         self._tag = str(value).lower()
         self._dirty = True
 
@@ -350,14 +350,14 @@ class Element(_Mutable):
     def attributes(self) -> list[list[str]]:
         return [[name, value] for name, value in self._attrs]
 
-    def getAttribute(self, name: str) -> str | None:  # noqa: N802
+    def getAttribute(self, name: str) -> str | None:
         name = name.lower()
         return next((v for n, v in self._attrs if n == name), None)
 
-    def hasAttribute(self, name: str) -> bool:  # noqa: N802
+    def hasAttribute(self, name: str) -> bool:
         return self.getAttribute(name) is not None
 
-    def setAttribute(self, name: str, value: Any) -> Element:  # noqa: N802
+    def setAttribute(self, name: str, value: Any) -> Element:
         name = name.lower()
         for i, (n, _) in enumerate(self._attrs):
             if n == name:
@@ -368,7 +368,7 @@ class Element(_Mutable):
         self._dirty = True
         return self
 
-    def removeAttribute(self, name: str) -> Element:  # noqa: N802
+    def removeAttribute(self, name: str) -> Element:
         self._attrs = [(n, v) for n, v in self._attrs if n != name.lower()]
         self._dirty = True
         return self
@@ -381,17 +381,17 @@ class Element(_Mutable):
         self._append.append(_content(content, options, kwargs))
         return self
 
-    def setInnerContent(self, content: Any, options: Any = None, **kwargs: Any) -> Element:  # noqa: N802
+    def setInnerContent(self, content: Any, options: Any = None, **kwargs: Any) -> Element:
         self._inner = _content(content, options, kwargs)
         self._prepend, self._append = [], []
         return self
 
-    def removeAndKeepContent(self) -> Element:  # noqa: N802
+    def removeAndKeepContent(self) -> Element:
         self._keep_content = True
         self.removed = True
         return self
 
-    def onEndTag(self, handler: Callable[..., Any]) -> None:  # noqa: N802
+    def onEndTag(self, handler: Callable[..., Any]) -> None:
         self._end_handlers.append(handler)
 
     get_attribute = getAttribute
@@ -630,7 +630,7 @@ class HTMLRewriter:
         self._elements.append((parse_selector(selector), _unwrap(handler)))
         return self
 
-    def onDocument(self, handler: Any) -> HTMLRewriter:  # noqa: N802
+    def onDocument(self, handler: Any) -> HTMLRewriter:
         """Call ``handler``'s ``doctype``/``comments``/``text``/``end`` for the document."""
         self._document.append(_unwrap(handler))
         return self

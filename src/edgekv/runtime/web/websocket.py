@@ -158,7 +158,7 @@ class WebSocket:
         being evicted): a close echoed back by the client then reaches nobody."""
         self._hibernation = None
 
-    def addEventListener(self, kind: str, listener: Any, options: Any = None) -> None:  # noqa: N802
+    def addEventListener(self, kind: str, listener: Any, options: Any = None) -> None:
         """Call ``listener(event)`` for each ``kind`` event (message, close, error, open)."""
         self._listeners.setdefault(kind, []).append(listener)
         if self._outbound is not None or self._sink is not None:
@@ -166,7 +166,7 @@ class WebSocket:
 
     add_event_listener = addEventListener
 
-    def removeEventListener(self, kind: str, listener: Any, options: Any = None) -> None:  # noqa: N802
+    def removeEventListener(self, kind: str, listener: Any, options: Any = None) -> None:
         listeners = self._listeners.get(kind, [])
         if listener in listeners:
             listeners.remove(listener)
@@ -200,7 +200,7 @@ class WebSocket:
         elif self._peer is not None:
             self._peer._arrive("close", (code, reason))
 
-    def serializeAttachment(self, value: Any) -> None:  # noqa: N802
+    def serializeAttachment(self, value: Any) -> None:
         """Keep a copy of ``value`` with this socket (2,048 bytes at most, JSON-encoded)."""
         try:
             size = len(json.dumps(value, default=str).encode("utf-8"))
@@ -212,7 +212,7 @@ class WebSocket:
                 f"'attachment' was {size} bytes.")
         self._attachment = copy.deepcopy(value)
 
-    def deserializeAttachment(self) -> Any:  # noqa: N802
+    def deserializeAttachment(self) -> Any:
         """A copy of the attached value, or None."""
         return copy.deepcopy(self._attachment)
 
@@ -252,7 +252,7 @@ class WebSocket:
                 await self._deliver(kind, payload)
             except asyncio.CancelledError:
                 raise
-            except BaseException:  # noqa: BLE001 - a failing listener (or ctx.abort() in a
+            except BaseException:
                 # Durable Object's listener) does not stop the socket's event delivery
                 logger.exception("Uncaught exception in a WebSocket %s handler", kind)
             if kind == "close":

@@ -18,7 +18,15 @@ from typing import Any
 
 from edgekv.errors import StorageError
 from edgekv.server.api import bulk, identity, namespaces, values
-from edgekv.server.api.asgi import ApiRequest, BodyTooLarge, Receive, Scope, Send, send_bytes, send_json
+from edgekv.server.api.asgi import (
+    ApiRequest,
+    BodyTooLarge,
+    Receive,
+    Scope,
+    Send,
+    send_bytes,
+    send_json,
+)
 from edgekv.server.api.context import ApiContext, decode_segment
 from edgekv.server.api.envelope import AUTH_ERROR, ApiError, failure
 from edgekv.server.api.openapi import openapi_document

@@ -21,7 +21,7 @@ from edgekv.server.api.context import ApiContext, kv_error
 from edgekv.server.api.envelope import ApiError, success
 from edgekv.storage import Record
 
-__all__ = ["bulk_delete", "bulk_get", "bulk_put", "MAX_BULK_ITEMS"]
+__all__ = ["MAX_BULK_ITEMS", "bulk_delete", "bulk_get", "bulk_put"]
 
 MAX_BULK_ITEMS = 10_000
 

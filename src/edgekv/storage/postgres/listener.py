@@ -255,7 +255,7 @@ class ChangeListener:
         if conn is not None and not conn.is_closed():
             try:
                 await asyncio.wait_for(conn.close(), timeout=self.store.connect_timeout)
-            except (*DRIVER_ERRORS, asyncio.TimeoutError):
+            except (TimeoutError, *DRIVER_ERRORS):
                 conn.terminate()
 
     # -- delivering ---------------------------------------------------------------------------

@@ -94,25 +94,24 @@ class LocationRegistry:
         an unexpired lease. Renewing keeps ``acquired_at``.
         """
         now = self.store.clock.now()
-        async with self.store.primary_connection() as conn:
-            async with conn.transaction():
-                row = await conn.fetchrow(
-                    "INSERT INTO primary_lease AS l "
-                    "(id, holder, url, credential, acquired_at, expires_at) "
-                    "VALUES (1, $1, $2, $3, $4, $5) "
-                    "ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, url = EXCLUDED.url, "
-                    "credential = EXCLUDED.credential, expires_at = EXCLUDED.expires_at, "
-                    "acquired_at = CASE WHEN l.holder = EXCLUDED.holder THEN l.acquired_at "
-                    "ELSE EXCLUDED.acquired_at END "
-                    "WHERE l.holder = EXCLUDED.holder OR l.expires_at <= EXCLUDED.acquired_at "
-                    "RETURNING holder, url, credential, acquired_at, expires_at",
-                    holder, url, credential, now, now + ttl,
+        async with self.store.primary_connection() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "INSERT INTO primary_lease AS l "
+                "(id, holder, url, credential, acquired_at, expires_at) "
+                "VALUES (1, $1, $2, $3, $4, $5) "
+                "ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, url = EXCLUDED.url, "
+                "credential = EXCLUDED.credential, expires_at = EXCLUDED.expires_at, "
+                "acquired_at = CASE WHEN l.holder = EXCLUDED.holder THEN l.acquired_at "
+                "ELSE EXCLUDED.acquired_at END "
+                "WHERE l.holder = EXCLUDED.holder OR l.expires_at <= EXCLUDED.acquired_at "
+                "RETURNING holder, url, credential, acquired_at, expires_at",
+                holder, url, credential, now, now + ttl,
+            )
+            if row is None:
+                current = await conn.fetchrow(
+                    "SELECT holder, url, expires_at FROM primary_lease WHERE id = 1"
                 )
-                if row is None:
-                    current = await conn.fetchrow(
-                        "SELECT holder, url, expires_at FROM primary_lease WHERE id = 1"
-                    )
-                    raise PrimaryLeaseHeld(current[0], current[1], current[2])
+                raise PrimaryLeaseHeld(current[0], current[1], current[2])
         return PrimaryLease(*row)
 
     async def release_primary_lease(self, holder: str) -> bool:

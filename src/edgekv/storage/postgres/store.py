@@ -775,7 +775,7 @@ class PostgresStore(Store):
                 continue
             try:
                 await asyncio.wait_for(pool.close(), timeout=self.connect_timeout)
-            except (*DRIVER_ERRORS, asyncio.TimeoutError):
+            except (TimeoutError, *DRIVER_ERRORS):
                 pool.terminate()
         self._pool = self._read_pool = None
 

@@ -1,6 +1,7 @@
 """edgekv's ``pyodide.ffi``: identity conversions (see ``edgekv.runtime.ffi``) and
 ``run_sync`` (see ``edgekv.runtime.blocking``)."""
 
+from edgekv.runtime.blocking import run_sync
 from edgekv.runtime.ffi import (
     JsBuffer,
     JsException,
@@ -12,7 +13,6 @@ from edgekv.runtime.ffi import (
     jsnull,
     to_js,
 )
-from edgekv.runtime.blocking import run_sync
 
 __all__ = [
     "JsBuffer",
