@@ -72,11 +72,7 @@ def test_imports_point_down() -> None:
 
 # Each entry: (module, name) -> why it is allowed. Keep this short.
 PRIVATE_ACCESS_ALLOWED: dict[tuple[str, str], str] = {
-    # `edgekv serve` reuses `edgekv dev`'s --var parsing and logging set-up: two commands of
-    # one CLI sharing private helpers. To remove: give them a public home in cli/ (follow-up).
-    ("edgekv.cli.serve", "_LOG_LEVELS"): "edgekv serve shares edgekv dev's log levels",
-    ("edgekv.cli.serve", "_configure_logging"): "edgekv serve shares edgekv dev's logging",
-    ("edgekv.cli.serve", "_parse_vars"): "edgekv serve shares edgekv dev's --var parsing",
+    # Empty: every cross-module use goes through a public name. Add an entry only with a reason.
 }
 
 

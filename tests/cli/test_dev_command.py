@@ -198,13 +198,13 @@ def test_reload_on_file_change_keeps_data(
 def test_log_level_warn_drops_request_lines() -> None:
     import logging
 
-    from edgekv.cli.dev import _configure_logging
+    from edgekv.cli.dev import configure_logging
 
     root_handlers = list(logging.getLogger().handlers)
     try:
-        _configure_logging("warn")
+        configure_logging("warn")
         assert not logging.getLogger("edgekv.dev").isEnabledFor(logging.INFO)
-        _configure_logging("log")
+        configure_logging("log")
         assert logging.getLogger("edgekv.dev").isEnabledFor(logging.INFO)
     finally:
         logging.getLogger().handlers[:] = root_handlers

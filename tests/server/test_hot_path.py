@@ -113,7 +113,7 @@ def test_dev_logging_prints_the_same_lines(capfd: pytest.CaptureFixture[str]) ->
     saved = (root.handlers[:], root.level, logging.logThreads, logging.logProcesses,
              logging.logMultiprocessing, logging._srcfile)
     try:
-        cli_dev._configure_logging("log")
+        cli_dev.configure_logging("log")
         logging.getLogger("edgekv.dev").info("GET / 200 OK (0.10ms)")
         logging.getLogger("worker").warning("a %s line", "worker")
         try:

@@ -39,7 +39,7 @@ from edgekv.server.management import (
 )
 from edgekv.strict import StrictMode
 
-__all__ = ["dev"]
+__all__ = ["LOG_LEVELS", "configure_logging", "dev", "parse_vars"]
 
 
 class _Formatter(logging.Formatter):
@@ -58,7 +58,7 @@ class _Formatter(logging.Formatter):
         return text
 
 
-_LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "log": logging.INFO,
+LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "log": logging.INFO,
                "warn": logging.WARNING, "error": logging.ERROR, "none": logging.CRITICAL + 1}
 
 
@@ -87,7 +87,7 @@ class _LoopFlushingHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().flush()
 
 
-def _configure_logging(level: str = "log") -> None:
+def configure_logging(level: str = "log") -> None:
     with_lines = getattr(sys.stdout, "reconfigure", None)
     if with_lines is not None:
         with_lines(line_buffering=True)  # the Worker's print() reaches a pipe at once
@@ -109,13 +109,13 @@ def _configure_logging(level: str = "log") -> None:
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-    logging.getLogger("edgekv").setLevel(_LOG_LEVELS[level])
+    logging.getLogger("edgekv").setLevel(LOG_LEVELS[level])
     for noisy in ("uvicorn", "uvicorn.error", "uvicorn.access", "watchfiles", "httpx",
                   "httpcore", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _parse_vars(values: tuple[str, ...]) -> dict[str, str]:
+def parse_vars(values: tuple[str, ...]) -> dict[str, str]:
     parsed: dict[str, str] = {}
     for text in values:
         try:
@@ -134,7 +134,7 @@ def _parse_vars(values: tuple[str, ...]) -> dict[str, str]:
               help="Port to listen on (default: dev.port, 8787).")
 @click.option("--var", "variables", multiple=True, metavar="KEY:VALUE",
               help="A key-value pair added to env (overrides vars and .dev.vars); repeatable.")
-@click.option("--log-level", type=click.Choice(list(_LOG_LEVELS)), default="log",
+@click.option("--log-level", type=click.Choice(list(LOG_LEVELS)), default="log",
               show_default=True,
               help="Which edgekv messages to print; 'warn' and above drop the per-request lines.")
 @click.option("--watch/--no-watch", default=True, show_default=True,
@@ -164,7 +164,7 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
         fail(f"No wrangler.toml, wrangler.json or wrangler.jsonc in {folder} or its parents.\n"
              "Create a project with `edgekv init`, or save this as wrangler.toml:\n\n"
              + starter_config(worker_name(folder)).rstrip("\n"))
-    overrides = {**project.env_file_values(), **_parse_vars(variables)}
+    overrides = {**project.env_file_values(), **parse_vars(variables)}
     try:
         max_body_bytes = parse_size(max_body_size)
     except ValueError as exc:
@@ -184,7 +184,7 @@ def dev(directory: str | None, config_path: str | None, env_name: str | None, cw
         lock.acquire()
     except StateFolderLocked as exc:
         fail(str(exc))
-    _configure_logging(log_level)
+    configure_logging(log_level)
     _print_banner(config, overrides)
     watch_paths = _watch_paths(config, base) if watch else []
     debug = logging.getLogger("edgekv.dev")

@@ -29,7 +29,7 @@ from typing import Any
 import click
 
 from edgekv.accounts import AccountRegistry
-from edgekv.cli.dev import _LOG_LEVELS, _configure_logging, _parse_vars
+from edgekv.cli.dev import LOG_LEVELS, configure_logging, parse_vars
 from edgekv.cli.output import banner, fail, info, warn
 from edgekv.cli.project import load_project, project_flags, read_env_files
 from edgekv.cli.run import run
@@ -80,7 +80,7 @@ def parse_size(text: str) -> int:
               help="Largest request body the API accepts (e.g. 100MB, 25MiB).")
 @click.option("--graceful-timeout", type=click.FloatRange(0), default=30.0, show_default=True,
               help="Seconds in-flight requests get to finish on shutdown.")
-@click.option("--log-level", type=click.Choice(list(_LOG_LEVELS)), default="log",
+@click.option("--log-level", type=click.Choice(list(LOG_LEVELS)), default="log",
               show_default=True, help="Which edgekv messages to print.")
 @click.option("--store", "store_url", default=None, metavar="URL",
               help="KV store URL (postgresql://... makes this a cluster location).")
@@ -119,14 +119,14 @@ def serve(directory: str | None, config_path: str | None, env_name: str | None, 
         except OSError as exc:
             fail(f"Could not create the state folder {state.root}: {exc.strerror or exc}")
     files = tuple(base / Path(f) for f in env_files)
-    overrides = {**read_env_files(files), **_parse_vars(variables)}
+    overrides = {**read_env_files(files), **parse_vars(variables)}
     host = resolve_host(ip)
     lock = StateLock(state.root)
     try:  # before any store opens: one server per state folder (docs/reliability.md)
         lock.acquire()
     except StateFolderLocked as exc:
         fail(str(exc))
-    _configure_logging(log_level)
+    configure_logging(log_level)
     banner(" serve")
     if config is not None:
         info(bindings_table(config, overrides))
