@@ -8,17 +8,14 @@ not-found handling) and the router worker (``run_worker_first``, navigation requ
 from __future__ import annotations
 
 import textwrap
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
+from tests.runtime.conftest import OpenProject
 
-from edgekv.clock import FakeClock
-from edgekv.config import load_config
 from edgekv.runtime.assets import content_type_for
-from edgekv.runtime.worker import WorkerRuntime
 
 WORKER = """\
 from urllib.parse import urlparse
@@ -68,29 +65,12 @@ Open = Callable[..., Awaitable[httpx.AsyncClient]]
 
 
 @pytest.fixture
-async def open_client(tmp_path: Path) -> AsyncIterator[Open]:
-    runtimes: list[WorkerRuntime] = []
-    clients: list[httpx.AsyncClient] = []
-
+def open_client(worker_project: OpenProject) -> Open:
     async def factory(config: str, files: dict[str, str] = FILES,
                       entry: str = WORKER) -> httpx.AsyncClient:
-        for name, text in {"wrangler.toml": config, "src/entry.py": entry, **files}.items():
-            path = tmp_path / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        runtime = await WorkerRuntime.open(load_config(tmp_path), store_url="memory://",
-                                           clock=FakeClock())
-        runtimes.append(runtime)
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=runtime.asgi_app),
-                                   base_url="http://worker.test")
-        clients.append(client)
-        return client
+        return await worker_project({"wrangler.toml": config, "src/entry.py": entry, **files})
 
-    yield factory
-    for client in clients:
-        await client.aclose()
-    for runtime in runtimes:
-        await runtime.close()
+    return factory
 
 
 async def test_assets_served_in_front_of_the_worker(open_client: Open) -> None:

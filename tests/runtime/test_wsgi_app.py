@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import textwrap
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
+from tests.runtime.conftest import OpenProject
 
-from edgekv.clock import FakeClock
-from edgekv.config import load_config
 from edgekv.runtime.web.request import Request
-from edgekv.runtime.worker import WorkerRuntime
 from edgekv.runtime.wsgi_app import build_environ
 from edgekv.runtime.wsgi_app import fetch as wsgi_fetch
 
@@ -124,28 +121,12 @@ Open = Callable[..., Awaitable[httpx.AsyncClient]]
 
 
 @pytest.fixture
-async def open_client(tmp_path: Path) -> AsyncIterator[Open]:
-    runtimes: list[WorkerRuntime] = []
-    clients: list[httpx.AsyncClient] = []
-
+def open_client(worker_project: OpenProject) -> Open:
     async def factory(files: dict[str, str]) -> httpx.AsyncClient:
-        for name, text in {"wrangler.toml": TOML, **files}.items():
-            path = tmp_path / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(textwrap.dedent(text), encoding="utf-8")
-        runtime = await WorkerRuntime.open(load_config(tmp_path), store_url="memory://",
-                                           clock=FakeClock())
-        runtimes.append(runtime)
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=runtime.asgi_app),
-                                   base_url="http://worker.test")
-        clients.append(client)
-        return client
+        texts = {"wrangler.toml": TOML, **files}
+        return await worker_project({name: textwrap.dedent(text) for name, text in texts.items()})
 
-    yield factory
-    for client in clients:
-        await client.aclose()
-    for runtime in runtimes:
-        await runtime.close()
+    return factory
 
 
 async def test_flask_app(open_client: Open) -> None:
