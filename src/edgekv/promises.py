@@ -49,13 +49,16 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
         future.exception()  # an un-awaited failure is reported by its owner, not as "never retrieved"
 
 
-def start_eagerly(coro: Coroutine[Any, Any, T], *, quiet: bool = False) -> asyncio.Future[T]:
+def start_eagerly(coro: Coroutine[Any, Any, T], *, quiet: bool = False,
+                  loop: asyncio.AbstractEventLoop | None = None) -> asyncio.Future[T]:
     """Run ``coro`` until it first suspends; return a future of its result.
 
     Errors raised before the first suspension go into the future (a rejected promise), never
-    out of this call. ``quiet`` marks failures as retrieved (the caller tracks them).
+    out of this call. ``quiet`` marks failures as retrieved (the caller tracks them). ``loop``
+    is the running loop, when the caller has it at hand (default: looked up).
     """
-    loop = asyncio.get_running_loop()
+    if loop is None:
+        loop = asyncio.get_running_loop()
     try:
         yielded = coro.send(None)
     except StopIteration as stop:
@@ -87,9 +90,9 @@ def eager(method: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Any]:
     def start(*args: P.args, **kwargs: P.kwargs) -> Any:
         coro = method(*args, **kwargs)
         try:
-            asyncio.get_running_loop()
+            loop = asyncio.get_running_loop()
         except RuntimeError:
             return coro
-        return start_eagerly(coro)
+        return start_eagerly(coro, loop=loop)
 
     return start

@@ -198,7 +198,7 @@ def test_reload_on_file_change_keeps_data(
 def test_log_level_warn_drops_request_lines() -> None:
     import logging
 
-    from edgekv.cli.dev import configure_logging
+    from edgekv.server.console import configure_logging
 
     root_handlers = list(logging.getLogger().handlers)
     try:

@@ -107,13 +107,13 @@ async def test_one_date_on_own_paths_and_worker_responses(runtime: WorkerRuntime
 
 
 def test_dev_logging_prints_the_same_lines(capfd: pytest.CaptureFixture[str]) -> None:
-    from edgekv.cli import dev as cli_dev
+    from edgekv.server import console
 
     root = logging.getLogger()
     saved = (root.handlers[:], root.level, logging.logThreads, logging.logProcesses,
              logging.logMultiprocessing, logging._srcfile)
     try:
-        cli_dev.configure_logging("log")
+        console.configure_logging("log")
         logging.getLogger("edgekv.dev").info("GET / 200 OK (0.10ms)")
         logging.getLogger("worker").warning("a %s line", "worker")
         try:

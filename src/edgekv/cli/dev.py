@@ -8,10 +8,8 @@ put --binding X`` is what the Worker reads.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,7 @@ from edgekv.runtime.env import parse_var
 from edgekv.runtime.loader import WorkerSetupError
 from edgekv.runtime.worker import WorkerRuntime
 from edgekv.server import DevServer, bindings_table, resolve_host
+from edgekv.server.console import LOG_LEVELS, configure_logging
 from edgekv.server.guard import LoopbackGuard
 from edgekv.server.limits import parse_size
 from edgekv.server.management import (
@@ -39,80 +38,7 @@ from edgekv.server.management import (
 )
 from edgekv.strict import StrictMode
 
-__all__ = ["LOG_LEVELS", "configure_logging", "dev", "parse_vars"]
-
-
-class _Formatter(logging.Formatter):
-    """``[edgekv:info] message`` for edgekv's records; the Worker's own logs as they are."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        if self._fmt == "%(message)s" and not (record.exc_info or record.exc_text
-                                               or record.stack_info):
-            # What Formatter.format does for a bare message, without its generic steps
-            # (one access line per request goes through here).
-            text = record.message = record.getMessage()
-        else:
-            text = super().format(record)
-        if record.name.startswith("edgekv"):
-            return f"[edgekv:{record.levelname.lower()}] {text}"
-        return text
-
-
-LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "log": logging.INFO,
-               "warn": logging.WARNING, "error": logging.ERROR, "none": logging.CRITICAL + 1}
-
-
-class _LoopFlushingHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """A stream handler that flushes once per event-loop iteration, not once per line.
-
-    Under load many requests finish in one iteration, so their access lines share one write
-    (bench/http.py: the per-line flush cost about a third of the throughput at 10
-    connections). Lines still appear at once: the flush runs as soon as the loop is free.
-    """
-
-    _scheduled = False
-
-    def flush(self) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            super().flush()
-            return
-        if not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(self._flush_now)
-
-    def _flush_now(self) -> None:
-        self._scheduled = False
-        super().flush()
-
-
-def configure_logging(level: str = "log") -> None:
-    with_lines = getattr(sys.stdout, "reconfigure", None)
-    if with_lines is not None:
-        with_lines(line_buffering=True)  # the Worker's print() reaches a pipe at once
-    try:  # log lines get their own block-buffered writer on stdout, flushed per loop turn
-        stream: Any = open(  # noqa: SIM115 - lives as long as the process
-            sys.stdout.fileno(), "w", encoding="utf-8", errors="backslashreplace", closefd=False
-        )
-        handler: logging.Handler = _LoopFlushingHandler(stream)
-    except (AttributeError, OSError, ValueError):  # stdout is not a file (a test runner)
-        handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(_Formatter("%(message)s"))
-    # Every record (one access line per request) would otherwise look up the calling frame,
-    # the thread and the process; this handler shows none of them. These are the stdlib's
-    # documented switches for that (logging HOWTO, "Optimization").
-    logging.logThreads = False
-    logging.logProcesses = False
-    logging.logMultiprocessing = False
-    logging._srcfile = None
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    logging.getLogger("edgekv").setLevel(LOG_LEVELS[level])
-    for noisy in ("uvicorn", "uvicorn.error", "uvicorn.access", "watchfiles", "httpx",
-                  "httpcore", "asyncio"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+__all__ = ["dev", "parse_vars"]
 
 
 def parse_vars(values: tuple[str, ...]) -> dict[str, str]:

@@ -29,7 +29,7 @@ from typing import Any
 import click
 
 from edgekv.accounts import AccountRegistry
-from edgekv.cli.dev import LOG_LEVELS, configure_logging, parse_vars
+from edgekv.cli.dev import parse_vars
 from edgekv.cli.output import banner, fail, info, warn
 from edgekv.cli.project import load_project, project_flags, read_env_files
 from edgekv.cli.run import run
@@ -39,6 +39,7 @@ from edgekv.errors import PrimaryLeaseHeld, StorageError
 from edgekv.runtime.loader import WorkerLoadError, WorkerSetupError
 from edgekv.runtime.worker import WorkerRuntime
 from edgekv.server import DevServer, bindings_table, resolve_host
+from edgekv.server.console import LOG_LEVELS, configure_logging
 from edgekv.server.management import (
     API_PREFIX,
     EXPLORER_PREFIX,

@@ -132,7 +132,8 @@ class KVNamespace:
         cache)."""
         name = key if isinstance(key, str) else to_string(key)
         check_key(name, "GET", self._limits)
-        check_cache_ttl(cache_ttl, "GET", self._limits)
+        if cache_ttl is not None:
+            check_cache_ttl(cache_ttl, "GET", self._limits)
         try:
             if self._edge is not None:
                 return await self._edge.get_with_status(self._space, name, cache_ttl)

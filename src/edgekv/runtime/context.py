@@ -88,6 +88,11 @@ class Context:
         return self._pass_through
 
     @property
+    def has_pending(self) -> bool:
+        """Whether any ``waitUntil`` task has not been drained (cheaper than ``pending``)."""
+        return bool(self._tasks)
+
+    @property
     def pending(self) -> tuple[asyncio.Future[Any], ...]:
         """Tasks registered with ``waitUntil`` that have not been drained."""
         return tuple(self._tasks)

@@ -462,7 +462,7 @@ class WorkerRuntime:
         finally:
             unbind_owner(owner)
             unbind(token)
-            if ctx.pending:
+            if ctx.has_pending:
                 self._drain_later(ctx)
         if not isinstance(response, Response):
             raise TypeError(NOT_A_RESPONSE)
@@ -504,7 +504,7 @@ class WorkerRuntime:
         finally:
             unbind_owner(owner)
             unbind(token)
-            if ctx.pending:
+            if ctx.has_pending:
                 self._drain_later(ctx)
 
     async def _special_route(self, scope: Scope, request: Request) -> Response | None:
@@ -555,7 +555,7 @@ class WorkerRuntime:
         finally:
             unbind_owner(owner)
             unbind(token)
-            if ctx.pending:
+            if ctx.has_pending:
                 self._drain_later(ctx)
         return ScheduledOutcome("ok", controller._no_retry)
 
@@ -680,7 +680,7 @@ class WorkerRuntime:
         finally:
             unbind_owner(owner)
             unbind(token)
-            if ctx.pending:
+            if ctx.has_pending:
                 self._drain_later(ctx)
 
     # -- waitUntil --------------------------------------------------------------------------

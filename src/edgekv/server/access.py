@@ -4,7 +4,8 @@ A WebSocket upgrade gets one line too, when it is answered (``GET /room/a 101 Sw
 Protocols (2.10ms)``, or the status of the refusal).
 
 The line is ``METHOD /path?query STATUS PHRASE (1.23ms)`` on the ``edgekv.dev`` logger at
-INFO; the time runs from the call until the app returns (the response has been sent by then;
+INFO (written straight to the console when nothing else would see the record:
+``edgekv.server.console.direct_writer``); the time runs from the call until the app returns (the response has been sent by then;
 ``waitUntil`` work runs afterwards and is not counted, as on Cloudflare).
 """
 
@@ -15,13 +16,16 @@ import time
 from http import HTTPStatus
 
 from edgekv.asgi_types import ASGIApp, Message, Receive, Scope, Send
+from edgekv.server.console import direct_writer
 
 __all__ = ["AccessLog", "format_line"]
 
 logger = logging.getLogger("edgekv.dev")
 
 
-_PHRASES = {status.value: status.phrase for status in HTTPStatus}
+# "200 OK" for every status with a phrase; others print their number alone.
+_SHOWN = {status.value: f"{status.value} {status.phrase}".rstrip() for status in HTTPStatus}
+_SHOWN[0] = "(no response)"
 
 
 def format_line(method: str, target: str, status: int, elapsed_ms: float) -> str:
@@ -29,8 +33,7 @@ def format_line(method: str, target: str, status: int, elapsed_ms: float) -> str
 
     Times under 10 ms keep two decimals (local requests are fast), longer ones none.
     """
-    phrase = _PHRASES.get(status, "")
-    shown = f"{status} {phrase}".rstrip() if status else "(no response)"
+    shown = _SHOWN.get(status) or str(status)
     elapsed = f"{elapsed_ms:.2f}" if elapsed_ms < 10 else f"{elapsed_ms:.0f}"
     return f"{method} {target} {shown} ({elapsed}ms)"
 
@@ -67,7 +70,12 @@ class AccessLog:
             query = scope.get("query_string")
             if query:
                 target = f"{target}?{query.decode('latin-1')}"
-            self.log.info(format_line(scope["method"], target, status, elapsed_ms))
+            line = format_line(scope["method"], target, status, elapsed_ms)
+            write = direct_writer(self.log, logging.INFO)  # the console's shortcut, if it applies
+            if write is not None:
+                write(line)
+            else:
+                self.log.info(line)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A WebSocket upgrade logs once, when it is answered: ``GET /chat 101 ...``."""

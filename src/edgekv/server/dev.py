@@ -1,7 +1,8 @@
 """``DevServer``: what ``edgekv dev`` runs — uvicorn serving a ``WorkerRuntime``.
 
 - binds the socket itself (so "address in use" is a clean error, and ``port=0`` works), then
-  runs uvicorn on it (``httptools`` when installed; the caller picks ``uvloop`` for the loop);
+  runs uvicorn on it (``httptools`` when installed, writing each response in one go:
+  ``coalescing.py``; the caller picks ``uvloop`` for the loop);
 - calls ``on_ready(url)`` once uvicorn accepts connections;
 - logs one line per request (``AccessLog``);
 - reloads the Worker in process when a source file, the config or ``.dev.vars`` changes
@@ -32,6 +33,7 @@ from edgekv.config import Config
 from edgekv.errors import ConfigError
 from edgekv.runtime.worker import WorkerRuntime
 from edgekv.server.access import AccessLog
+from edgekv.server.coalescing import http_protocol
 from edgekv.server.cron import CronScheduler
 from edgekv.server.dateheader import DateHeader
 from edgekv.server.limits import DEFAULT_MAX_BODY_BYTES, RequestLimits
@@ -72,14 +74,6 @@ def bind_socket(host: str, port: int) -> socket.socket:
         raise
     sock.setblocking(False)
     return sock
-
-
-def _http_impl() -> str:
-    try:
-        import httptools  # noqa: F401
-    except ImportError:
-        return "h11"
-    return "httptools"
 
 
 def _ws_impl() -> str:
@@ -195,7 +189,7 @@ class DevServer:
         app: Any = self.app_wrapper(limits) if self.app_wrapper is not None else limits
         config = uvicorn.Config(
             AccessLog(app),
-            http=_http_impl(),
+            http=http_protocol(),  # one socket write per response (coalescing.py)
             ws=_ws_impl(),
             # The runtime adds Date when the Worker's response has none (send_response), so
             # a response fetched from an upstream is not sent with two Date headers.

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 from edgekv.asgi_types import ASGIApp, Message, Receive, Scope, Send
 from edgekv.runtime.asgi_server import http_date
@@ -72,6 +73,9 @@ class RequestLimits:
         self.max_body_bytes = max_body_bytes
         self._waiting: set[_Exchange] = set()  # requests whose body is in, response not done
         self._sweeper: asyncio.Task[None] | None = None
+        # The serving loop, taken at the first request: asyncio.current_task(loop) then costs
+        # a dict lookup (without it, CPython 3.11 asks the kernel for the pid on every call).
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def close(self) -> None:
         """Stop the sweeper (the server has stopped serving)."""
@@ -109,8 +113,27 @@ class RequestLimits:
         if length is not None and length > self.max_body_bytes:
             await _respond(send, 413, _TOO_LARGE_PAGE, b"text/html")
             return
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
         body_expected = chunked or (length is not None and length > 0)
-        await _Exchange(self, receive, send, body_expected=body_expected).run(scope)
+        exchange = _Exchange(self, receive, send, asyncio.current_task(loop),
+                             body_expected=body_expected)
+        if not body_expected:  # nothing to read: watch for a disconnect from the start
+            exchange.watch()
+        try:
+            await self.app(scope, exchange.receive, exchange.send)
+        except asyncio.CancelledError:
+            if not exchange.client_gone and not exchange.started:  # the server is shutting down
+                with contextlib.suppress(Exception):
+                    await _respond(send, 503, b"Service Unavailable", b"text/plain")
+            # Either way the cancellation ends here: uvicorn would log it as a traceback.
+            task = asyncio.current_task(loop)
+            if task is not None:
+                task.uncancel()
+        finally:
+            self._waiting.discard(exchange)
+            exchange.stop_watcher()
 
 
 class _Exchange:
@@ -119,7 +142,8 @@ class _Exchange:
     __slots__ = ("_body_done", "_empty_body_pending", "_handler", "_receive", "_send", "_watcher",
                  "client_gone", "complete", "limits", "received", "started", "too_large")
 
-    def __init__(self, limits: RequestLimits, receive: Receive, send: Send, *, body_expected: bool) -> None:
+    def __init__(self, limits: RequestLimits, receive: Receive, send: Send,
+                 handler: asyncio.Task[Any] | None, *, body_expected: bool) -> None:
         self.limits = limits
         self._receive = receive
         self._send = send
@@ -130,33 +154,17 @@ class _Exchange:
         self.too_large = False
         # Without a body, the app's first receive() is answered here and the watcher owns the
         # real receive() from the start (it skips the empty body message).
-        self._empty_body_pending = not body_expected
-        self._body_done = False
+        self._empty_body_pending = self._body_done = not body_expected
         self._watcher: asyncio.Task[None] | None = None
-        self._handler = asyncio.current_task()
+        self._handler = handler
 
-    async def run(self, scope: Scope) -> None:
-        if self._empty_body_pending:  # nothing to read: watch for a disconnect from the start
-            self._body_done = True
-            self._watch()
-        try:
-            await self.limits.app(scope, self.receive, self.send)
-        except asyncio.CancelledError:
-            if not self.client_gone and not self.started:  # the server is shutting down
-                with contextlib.suppress(Exception):
-                    await _respond(self._send, 503, b"Service Unavailable", b"text/plain")
-            # Either way the cancellation ends here: uvicorn would log it as a traceback.
-            task = asyncio.current_task()
-            if task is not None:
-                task.uncancel()
-        finally:
-            self.limits._waiting.discard(self)
-            if self._watcher is not None:
-                self._watcher.cancel()
-
-    def _watch(self) -> None:
+    def watch(self) -> None:
         """From now on the client may be watched (the sweeper starts the watcher)."""
         self.limits._track(self)
+
+    def stop_watcher(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
 
     def start_watcher(self) -> None:
         if self._watcher is None and not self.complete:
@@ -191,7 +199,7 @@ class _Exchange:
                 raise asyncio.CancelledError
             if not message.get("more_body", False):
                 self._body_done = True
-                self._watch()
+                self.watch()
         return message
 
     async def send(self, message: Message) -> None:

@@ -207,7 +207,7 @@ class SqliteStore(Store):
         row = conn.execute(_GET, (sid, key)).fetchone()
         if row is None or (row[1] is not None and row[1] <= self.clock.now()):
             return None
-        return Record(key, row[0], row[1], row[2])
+        return _make_record((key, *row))
 
     async def get(self, space: str, key: str) -> Record | None:
         # The point read of every env.KV.get: tried inline here (what _run does first) to

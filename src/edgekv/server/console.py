@@ -1,0 +1,146 @@
+"""The servers' console: where ``edgekv dev`` and ``edgekv serve`` print their log lines.
+
+:func:`configure_logging` sends every record to standard output through one
+:class:`ConsoleHandler`: edgekv's own records as ``[edgekv:info] message`` (level in lower
+case, as wrangler prints ``[wrangler:info]``), the Worker's records as their message alone. The
+handler writes through its own block-buffered stream and flushes once per event-loop turn,
+so the lines of many requests served in one turn share one ``write`` (a flush per line cost
+about a third of the throughput at 10 connections, bench/http.py), and every line still
+appears as soon as the loop is free.
+
+The access log writes one line per request, the busiest record by far. :func:`direct_writer`
+gives it a shortcut when the stdlib's path could not change the result: when every record of
+the access logger would reach exactly one ``ConsoleHandler`` and nothing else (no other
+handler, no filter on the way, the handler's level letting INFO through), the line is written
+to that handler's stream directly, byte for byte what the handler would write, without
+building a ``LogRecord``. Anything else configured on the way (a test's ``caplog``, a
+Worker's own handler on the root logger, a filter) turns the shortcut off for that line.
+Custom ``LogRecord`` factories never see access lines taken by the shortcut.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["LOG_LEVELS", "ConsoleFormatter", "ConsoleHandler", "configure_logging",
+           "direct_writer"]
+
+#: ``--log-level`` choices (wrangler's names) and the level of the ``edgekv`` loggers.
+LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "log": logging.INFO,
+              "warn": logging.WARNING, "error": logging.ERROR, "none": logging.CRITICAL + 1}
+
+_EDGEKV_PREFIXES = {level: f"[edgekv:{logging.getLevelName(level).lower()}] "
+                    for level in (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR,
+                              logging.CRITICAL)}
+
+
+class ConsoleFormatter(logging.Formatter):
+    """``[edgekv:info] message`` for edgekv's records; the Worker's own logs as they are."""
+
+    def __init__(self, fmt: str = "%(message)s") -> None:
+        super().__init__(fmt)
+        #: The record's message alone (what edgekv's servers print): no generic formatting.
+        self.bare = fmt == "%(message)s"
+
+    def format(self, record: logging.LogRecord) -> str:
+        if self.bare and not (record.exc_info or record.exc_text or record.stack_info):
+            # What Formatter.format does for a bare message, without its generic steps.
+            text = record.message = record.getMessage()
+        else:
+            text = super().format(record)
+        if record.name.startswith("edgekv"):
+            return f"[edgekv:{record.levelname.lower()}] {text}"
+        return text
+
+
+class ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that flushes once per event-loop iteration, not once per line
+    (module docstring). Off the loop (a thread, before the server starts) it flushes at once.
+    """
+
+    _scheduled = False
+
+    def flush(self) -> None:
+        if self._scheduled:  # a flush is already due this turn: one is enough
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            super().flush()
+            return
+        self._scheduled = True
+        loop.call_soon(self._flush_now)
+
+    def _flush_now(self) -> None:
+        self._scheduled = False
+        super().flush()
+
+    def write_line(self, prefix: str, message: str) -> None:
+        """Write ``prefix + message`` and the terminator as ``emit`` would, under the
+        handler's lock (the shortcut of :func:`direct_writer`)."""
+        with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
+            try:
+                self.stream.write(f"{prefix}{message}{self.terminator}")
+                self.flush()
+            except Exception:  # noqa: BLE001 - the stdlib's contract: report, never raise
+                self.handleError(logging.makeLogRecord({"msg": message}))
+
+
+def direct_writer(logger: logging.Logger, level: int) -> Callable[[str], None] | None:
+    """A function writing a message of ``logger`` at ``level`` exactly as logging would,
+    or ``None`` when anything besides one :class:`ConsoleHandler` would see the record
+    (module docstring). Call it per message: it follows the configuration as it is now."""
+    target: ConsoleHandler | None = None
+    current: logging.Logger | None = logger
+    while current is not None:
+        if current.filters:
+            return None
+        for handler in current.handlers:
+            if target is not None or type(handler) is not ConsoleHandler:
+                return None
+            target = handler
+        if not current.propagate:
+            break
+        current = current.parent
+    if (target is None or target.filters or level < target.level
+            or type(target.formatter) is not ConsoleFormatter or not target.formatter.bare):
+        return None
+    prefix = _EDGEKV_PREFIXES.get(level) if logger.name.startswith("edgekv") else ""
+    if prefix is None:
+        return None
+    handler = target
+    return lambda message: handler.write_line(prefix, message)
+
+
+def configure_logging(level: str = "log") -> None:
+    """Print log records on standard output (module docstring); ``level`` (a
+    :data:`LOG_LEVELS` name) applies to edgekv's own loggers, INFO to the rest."""
+    with_lines = getattr(sys.stdout, "reconfigure", None)
+    if with_lines is not None:
+        with_lines(line_buffering=True)  # the Worker's print() reaches a pipe at once
+    try:  # log lines get their own block-buffered writer on stdout, flushed per loop turn
+        stream: Any = open(  # noqa: SIM115 - lives as long as the process
+            sys.stdout.fileno(), "w", encoding="utf-8", errors="backslashreplace", closefd=False
+        )
+        handler: logging.Handler = ConsoleHandler(stream)
+    except (AttributeError, OSError, ValueError):  # stdout is not a file (a test runner)
+        handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(ConsoleFormatter())
+    # Every record would otherwise look up the calling frame, the thread and the process;
+    # this handler shows none of them. These are the stdlib's documented switches for that
+    # (logging HOWTO, "Optimization").
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    logging._srcfile = None
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.getLogger("edgekv").setLevel(LOG_LEVELS[level])
+    for noisy in ("uvicorn", "uvicorn.error", "uvicorn.access", "watchfiles", "httpx",
+                  "httpcore", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,103 @@
+"""The servers' console (``edgekv.server.console``): the access log's shortcut writes exactly
+what the logging path writes, and steps aside whenever anything else would see the record."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from edgekv.server import console
+
+
+@pytest.fixture
+def configured(capfd: pytest.CaptureFixture[str]) -> Iterator[console.ConsoleHandler]:
+    """``configure_logging("log")`` as ``edgekv dev`` calls it (undone afterwards); capfd
+    first, so that the handler's stream is opened on the captured standard output."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, logging.logThreads, logging.logProcesses,
+             logging.logMultiprocessing, logging._srcfile)
+    try:
+        console.configure_logging("log")
+        handler = root.handlers[-1]
+        assert isinstance(handler, console.ConsoleHandler)
+        yield handler
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        (logging.logThreads, logging.logProcesses, logging.logMultiprocessing,
+         logging._srcfile) = saved[2:]
+        logging.getLogger("edgekv").setLevel(logging.NOTSET)
+
+
+@contextlib.contextmanager
+def alone(configured: console.ConsoleHandler) -> Iterator[None]:
+    """pytest's log capture adds handlers of its own to the root logger while a test runs
+    (they would rightly turn the shortcut off): here the console's handler is left alone."""
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers[:] = [configured]
+    try:
+        yield
+    finally:
+        root.handlers[:] = saved
+
+
+def _printed(handler: console.ConsoleHandler, capfd: pytest.CaptureFixture[str]) -> str:
+    handler.flush()  # off the loop: at once
+    return capfd.readouterr().out
+
+
+def test_shortcut_writes_what_logging_writes(configured: console.ConsoleHandler,
+                                             capfd: pytest.CaptureFixture[str]) -> None:
+    with alone(configured):
+        _same_bytes(configured, capfd)
+
+
+def _same_bytes(configured: console.ConsoleHandler, capfd: pytest.CaptureFixture[str]) -> None:
+    log = logging.getLogger("edgekv.dev")
+    log.info("GET /é?x=1 200 OK (0.12ms)")
+    slow = _printed(configured, capfd)
+    write = console.direct_writer(log, logging.INFO)
+    assert write is not None
+    write("GET /é?x=1 200 OK (0.12ms)")
+    fast = _printed(configured, capfd)
+    assert fast == slow == "[edgekv:info] GET /é?x=1 200 OK (0.12ms)\n"
+    worker = console.direct_writer(logging.getLogger("worker"), logging.WARNING)
+    assert worker is not None
+    worker("plain")
+    assert _printed(configured, capfd) == "plain\n"  # the Worker's lines carry no prefix
+
+
+def test_shortcut_steps_aside_for_anything_else(configured: console.ConsoleHandler) -> None:
+    with alone(configured):
+        _steps_aside(configured)
+
+
+def _steps_aside(configured: console.ConsoleHandler) -> None:
+    log = logging.getLogger("edgekv.dev")
+    assert console.direct_writer(log, logging.INFO) is not None
+    extra = logging.NullHandler()
+    logging.getLogger().addHandler(extra)  # e.g. caplog, or a Worker's own handler
+    try:
+        assert console.direct_writer(log, logging.INFO) is None
+    finally:
+        logging.getLogger().removeHandler(extra)
+    log.addFilter(lambda record: True)
+    try:
+        assert console.direct_writer(log, logging.INFO) is None
+    finally:
+        log.filters.clear()
+    configured.setLevel(logging.WARNING)
+    try:
+        assert console.direct_writer(log, logging.INFO) is None
+    finally:
+        configured.setLevel(logging.NOTSET)
+    log.propagate = False  # the record would reach no handler at all
+    try:
+        assert console.direct_writer(log, logging.INFO) is None
+    finally:
+        log.propagate = True
+    assert console.direct_writer(log, logging.INFO) is not None
