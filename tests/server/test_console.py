@@ -3,6 +3,7 @@ what the logging path writes, and steps aside whenever anything else would see t
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Iterator
@@ -101,3 +102,28 @@ def _steps_aside(configured: console.ConsoleHandler) -> None:
     finally:
         log.propagate = True
     assert console.direct_writer(log, logging.INFO) is not None
+
+
+def test_lines_on_the_loop_leave_within_the_flush_delay_on_every_loop(
+        configured: console.ConsoleHandler, capfd: pytest.CaptureFixture[str]) -> None:
+    log = logging.getLogger("edgekv.dev")
+
+    async def serve_a_few(name: str) -> tuple[str, str]:
+        with alone(configured):
+            write = console.direct_writer(log, logging.INFO)
+            assert write is not None
+            for i in range(3):
+                write(f"{name} {i}")
+            log.info("%s slow", name)
+        await asyncio.sleep(0)
+        before = capfd.readouterr().out  # nothing yet: one write for all, a moment later
+        await asyncio.sleep(console.FLUSH_AFTER_SECONDS * 3)
+        return before, capfd.readouterr().out
+
+    for name in ("first", "second"):  # a second loop in the same process flushes too
+        before, after = asyncio.run(serve_a_few(name))
+        assert before == ""
+        assert after == "".join(f"[edgekv:info] {name} {i}\n" for i in range(3)) + (
+            f"[edgekv:info] {name} slow\n")
+    log.info("off the loop")  # at once
+    assert capfd.readouterr().out == "[edgekv:info] off the loop\n"

@@ -3,10 +3,10 @@
 :func:`configure_logging` sends every record to standard output through one
 :class:`ConsoleHandler`: edgekv's own records as ``[edgekv:info] message`` (level in lower
 case, as wrangler prints ``[wrangler:info]``), the Worker's records as their message alone. The
-handler writes through its own block-buffered stream and flushes once per event-loop turn,
-so the lines of many requests served in one turn share one ``write`` (a flush per line cost
-about a third of the throughput at 10 connections, bench/http.py), and every line still
-appears as soon as the loop is free.
+handler writes through its own block-buffered stream and, on the event loop, flushes at
+most every :data:`FLUSH_AFTER_SECONDS`, so the lines of many requests share one ``write`` (a
+flush per line cost about a third of the throughput at 10 connections, bench/http.py); off
+the loop, and at exit, it flushes at once.
 
 The access log writes one line per request, the busiest record by far. :func:`direct_writer`
 gives it a shortcut when the stdlib's path could not change the result: when every record of
@@ -26,8 +26,13 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["LOG_LEVELS", "ConsoleFormatter", "ConsoleHandler", "configure_logging",
+__all__ = ["FLUSH_AFTER_SECONDS", "LOG_LEVELS", "ConsoleFormatter", "ConsoleHandler", "configure_logging",
            "direct_writer"]
+
+#: Lines written on the event loop reach standard output at most this much later: under load
+#: the lines of many requests then leave in one write instead of one per loop turn, and a
+#: person reading the log sees no delay.
+FLUSH_AFTER_SECONDS = 0.02
 
 #: ``--log-level`` choices (wrangler's names) and the level of the ``edgekv`` loggers.
 LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "log": logging.INFO,
@@ -58,25 +63,30 @@ class ConsoleFormatter(logging.Formatter):
 
 
 class ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """A stream handler that flushes once per event-loop iteration, not once per line
-    (module docstring). Off the loop (a thread, before the server starts) it flushes at once.
+    """A stream handler that flushes at most every :data:`FLUSH_AFTER_SECONDS` on the event
+    loop, not once per line (module docstring). Off the loop (a thread, before the server
+    starts, at exit) it flushes at once.
     """
 
-    _scheduled = False
+    #: The loop a flush is scheduled on, if any.
+    _flush_loop: asyncio.AbstractEventLoop | None = None
 
     def flush(self) -> None:
-        if self._scheduled:  # a flush is already due this turn: one is enough
-            return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             super().flush()
             return
-        self._scheduled = True
-        loop.call_soon(self._flush_now)
+        self._flush_on(loop)
+
+    def _flush_on(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._flush_loop is loop:  # already due: one flush takes every line until then
+            return
+        self._flush_loop = loop
+        loop.call_later(FLUSH_AFTER_SECONDS, self._flush_now)
 
     def _flush_now(self) -> None:
-        self._scheduled = False
+        self._flush_loop = None
         super().flush()
 
     def write_line(self, prefix: str, message: str) -> None:
@@ -85,7 +95,9 @@ class ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]
         with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
             try:
                 self.stream.write(f"{prefix}{message}{self.terminator}")
-                self.flush()
+                due = self._flush_loop
+                if due is None or not due.is_running():  # else the flush due takes it too
+                    self.flush()
             except Exception:  # noqa: BLE001 - the stdlib's contract: report, never raise
                 self.handleError(logging.makeLogRecord({"msg": message}))
 

@@ -34,6 +34,9 @@ DEFAULT_MAX_BODY_BYTES = 100_000_000  # Cloudflare's request body limit (100 MB,
 # Every this often, requests still running get a task that watches for their client leaving;
 # quicker ones (nearly all) never pay for that task: one sweeper per server does the rounds.
 _WATCH_AFTER_SECONDS = 0.05
+# The sweeper stops after this many rounds without a request to watch (one second), so an
+# idle server does not wake up; a busy one keeps it instead of starting a task per request.
+_IDLE_ROUNDS = 20
 
 _TOO_LARGE_PAGE = (
     b"<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n"
@@ -85,12 +88,15 @@ class RequestLimits:
     def _track(self, exchange: _Exchange) -> None:
         self._waiting.add(exchange)
         if self._sweeper is None:
-            self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+            loop = self._loop or asyncio.get_running_loop()
+            self._sweeper = loop.create_task(self._sweep())
 
     async def _sweep(self) -> None:
+        idle = 0
         try:
-            while self._waiting:
+            while idle < _IDLE_ROUNDS:
                 await asyncio.sleep(_WATCH_AFTER_SECONDS)
+                idle = 0 if self._waiting else idle + 1
                 for exchange in list(self._waiting):
                     exchange.start_watcher()
         finally:

@@ -32,7 +32,8 @@ __all__ = ["NULL_BODY_STATUSES", "REDIRECT_STATUSES", "HybridJson", "Response"]
 
 NULL_BODY_STATUSES = frozenset({101, 204, 205, 304})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-_TEXT_HEADERS = (("content-type", TEXT_PLAIN),)
+# The fast constructor's headers in their wire form (decoded only if the Worker reads them).
+_TEXT_HEADERS = ((b"content-type", TEXT_PLAIN.encode("latin-1")),)
 
 
 class HybridJson:
@@ -110,10 +111,10 @@ class Response(Body):
         self._init_body(content, stream)
 
     def _init_fast(self, code: int, content: bytes | None,
-                   headers: tuple[tuple[str, str], ...] | None) -> None:
+                   headers: tuple[tuple[bytes, bytes], ...] | None) -> None:
         self._status = code
         self._status_text = ""
-        self._headers = Headers.from_pairs(headers)
+        self._headers = Headers.from_raw(list(headers) if headers is not None else [])
         self._url = ""
         self._redirected = False
         self.web_socket = None
