@@ -29,7 +29,7 @@ EDGEKV = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "edgekv"
 def edgekv(*args: str) -> str:
     """Run an edgekv command; its stdout (it must succeed)."""
     done = subprocess.run([*EDGEKV, *args], capture_output=True, text=True, timeout=60,
-                          stdin=subprocess.DEVNULL)
+                          stdin=subprocess.DEVNULL, check=False)  # asserted with its output
     assert done.returncode == 0, (args, done.stdout, done.stderr)
     return done.stdout
 
