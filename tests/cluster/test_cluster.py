@@ -239,7 +239,7 @@ def test_listen_connections_cut_then_caught_up(cluster: Cluster, http: httpx.Cli
 def test_a_late_committing_write_is_not_skipped(cluster: Cluster, http: httpx.Client) -> None:
     """A transaction that took its version first but commits after a later write still
     reaches every cache."""
-    a, b, c = cluster.locations
+    a, _, _ = cluster.locations
     write(http, a, "late", "old")
     for location in cluster.locations:
         assert read(http, location, "late")[1] == "old"
