@@ -66,7 +66,7 @@ from tests.pg import PostgresCluster, find_bindir
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def propagation(cluster: Cluster, writes: int) -> list[float]:

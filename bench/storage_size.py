@@ -40,8 +40,8 @@ BATCH = 2000
 
 V2_DDL = [
     "PRAGMA journal_mode=WAL",
-    "CREATE TABLE entries (space INTEGER NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, "
-    "expiration INTEGER, metadata TEXT, PRIMARY KEY (space, key)) WITHOUT ROWID",
+    ("CREATE TABLE entries (space INTEGER NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, "
+     "expiration INTEGER, metadata TEXT, PRIMARY KEY (space, key)) WITHOUT ROWID"),
 ]
 
 

@@ -122,7 +122,7 @@ class PostgresCluster:
             command = ["runuser", "-u", self.user, "--", *command]
         result = subprocess.run(
             command, capture_output=True, text=True, timeout=timeout, cwd=self.root,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL, check=False,  # a failure is raised below with its output
         )
         if result.returncode != 0:
             raise RuntimeError(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")

@@ -29,7 +29,7 @@ EDGEKV = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "edgekv"
 def edgekv(*args: str) -> str:
     """Run an edgekv command; its stdout (it must succeed)."""
     done = subprocess.run([*EDGEKV, *args], capture_output=True, text=True, timeout=60,
-                          stdin=subprocess.DEVNULL)
+                          stdin=subprocess.DEVNULL, check=False)  # asserted with its output
     assert done.returncode == 0, (args, done.stdout, done.stderr)
     return done.stdout
 
@@ -99,30 +99,29 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     token = shown_once(edgekv("token", "create", "--account", account, "--name", "acceptance",
                               "--persist-to", str(state)))
     port = free_port()
-    log = open(folder / "server.log", "wb")
-    proc = subprocess.Popen([*EDGEKV, "serve", "--persist-to", str(state), "--port", str(port),
-                             "--log-level", "warn"],
-                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"edgekv serve exited: {(folder / 'server.log').read_text()}")
-            try:
-                httpx.get(f"{url}/client/v4/user/tokens/verify", timeout=2,
-                          headers={"Authorization": f"Bearer {token}"}).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    pytest.fail("edgekv serve did not answer within 30 s")
-                time.sleep(0.1)
-        yield LiveServer(url, account, token, email, api_key, state)
-    finally:
-        proc.terminate()
+    with open(folder / "server.log", "wb") as log:  # closed once the server has ended
+        proc = subprocess.Popen([*EDGEKV, "serve", "--persist-to", str(state), "--port", str(port),
+                                 "--log-level", "warn"],
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}"
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
+            deadline = time.monotonic() + 30
+            while True:
+                if proc.poll() is not None:
+                    pytest.fail(f"edgekv serve exited: {(folder / 'server.log').read_text()}")
+                try:
+                    httpx.get(f"{url}/client/v4/user/tokens/verify", timeout=2,
+                              headers={"Authorization": f"Bearer {token}"}).raise_for_status()
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline:
+                        pytest.fail("edgekv serve did not answer within 30 s")
+                    time.sleep(0.1)
+            yield LiveServer(url, account, token, email, api_key, state)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)

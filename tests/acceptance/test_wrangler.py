@@ -102,7 +102,8 @@ class Wrangler:
             env["CLOUDFLARE_ACCOUNT_ID"] = self.account_id
         self.calls.append(list(args))
         proc = subprocess.run([self.binary, *args], cwd=self.cwd, env=env, capture_output=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
+                              timeout=timeout, stdin=subprocess.DEVNULL,
+                              check=False)  # failures are results too (asserted when ok=True)
         result = Result(proc.returncode, _ANSI.sub("", proc.stdout.decode("utf-8", "replace")),
                         _ANSI.sub("", proc.stderr.decode("utf-8", "replace")), proc.stdout)
         if ok:

@@ -78,7 +78,8 @@ class LiveApi:
         def run() -> None:
             try:
                 asyncio.run(serve())
-            except BaseException as exc:  # reported by stop()
+            except BaseException as exc:  # noqa: BLE001 - reported by stop(); uvicorn ends a
+                # failed start with SystemExit, which would otherwise die silently in the thread
                 self._errors.append(exc)
 
         self._thread = threading.Thread(target=run, daemon=True)

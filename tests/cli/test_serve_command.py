@@ -87,7 +87,7 @@ def test_serve_requires_tokens_and_sees_cli_changes_at_once(
         listed = edgekv(tmp_path, "token", "list", "--account", account)
         assert token_id in listed
         edgekv(tmp_path, "token", "revoke", token_id)
-        first_id = [line for line in listed.splitlines() if '"id"' in line][0].split('"')[3]
+        first_id = next(line for line in listed.splitlines() if '"id"' in line).split('"')[3]
         edgekv(tmp_path, "token", "revoke", first_id)
         assert client.get(base, headers=headers).status_code == 403
     assert server.interrupt() == 0

@@ -219,6 +219,9 @@ async def test_429_and_503_are_retried_and_retry_after_is_honoured(server: Serve
         server.faults.plan = [(429, {"Retry-After": "3600"})]
         await kv.get(ns, "k")
         assert server.waits[-1] == 60.0  # a Retry-After is honoured up to max_retry_after
+        server.faults.plan = [(429, {"Retry-After": "nan"})]  # parses as a float, but is no wait
+        await kv.get(ns, "k")
+        assert server.waits[-1] == 0.5  # the usual backoff of a first retry
 
 
 async def test_retries_are_bounded_and_the_last_failure_is_reported(server: Server) -> None:

@@ -27,6 +27,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 __all__ = ["CRONS", "NAMESPACE_ID", "WORKER", "Cluster", "Location", "edgekv"]
 
@@ -253,7 +254,7 @@ class Cluster:
                 args.append("--primary")
             self.locations.append(Location(name, args, dict(env or {})))
 
-    def start(self) -> Cluster:
+    def start(self) -> Self:
         try:
             for location in self.locations:
                 location.start()
@@ -270,7 +271,7 @@ class Cluster:
     def auth(self) -> dict[str, str]:
         return {"authorization": f"Bearer {self.token}"}
 
-    def __enter__(self) -> Cluster:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -239,7 +239,7 @@ def test_listen_connections_cut_then_caught_up(cluster: Cluster, http: httpx.Cli
 def test_a_late_committing_write_is_not_skipped(cluster: Cluster, http: httpx.Client) -> None:
     """A transaction that took its version first but commits after a later write still
     reaches every cache."""
-    a, b, c = cluster.locations
+    a, _, _ = cluster.locations
     write(http, a, "late", "old")
     for location in cluster.locations:
         assert read(http, location, "late")[1] == "old"
@@ -315,10 +315,12 @@ def test_durable_object_calls_fail_fast_while_the_primary_is_down(cluster: Clust
     # b may still hold the lease it read a moment ago: then the primary is unreachable; the
     # next call looks again and finds no lease (released on shutdown)
     assert first.status_code == 500
-    assert first.text.startswith((f"DurableObjectError: the primary location 'loc0' ({a.url}) cannot be "
-                                  "reached: ConnectError", "DurableObjectError: Durable Objects run on the "
-                                  "primary location, and no primary is up")), first.text
+    assert first.text.startswith((
+        (f"DurableObjectError: the primary location 'loc0' ({a.url}) cannot be reached: "
+         "ConnectError"),
+        "DurableObjectError: Durable Objects run on the primary location, and no primary is up",
+    )), first.text
     assert (second.status_code, second.text) == (
-        500, "DurableObjectError: Durable Objects run on the primary location, and no primary is up "
-             "(no location holds the primary lease; start one with --primary)")
+        500, ("DurableObjectError: Durable Objects run on the primary location, and no primary is "
+              "up (no location holds the primary lease; start one with --primary)"))
     assert read(http, b, "greeting")[:2] == (200, "bonjour")  # KV is unaffected

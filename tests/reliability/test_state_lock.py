@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edgekv.config.lock import StateFolderLocked, StateLock
-from tests.cli.test_dev_command import REPO, DevProcess, free_port, start_dev  # noqa: F401
+from tests.cli.test_dev_command import REPO, DevProcess, free_port
 
 _HOLDER = textwrap.dedent("""
     import sys, time

@@ -46,7 +46,7 @@ async def test_fast_response_matches_the_general_constructor(body: Any, status: 
     assert fast.status == general.status
     assert fast.headers.items() == general.headers.items()
     assert await fast.bytes() == await general.bytes()
-    content, _, ctype = extract_body(body)
+    _, _, ctype = extract_body(body)
     assert (fast.headers.get("content-type") is None) == (ctype is None)
 
 

@@ -68,7 +68,8 @@ class Collector:
         self.resets += 1
         self.arrived.set()
 
-    def keys(self) -> list[str | None]:
+    def changed_keys(self) -> list[str | None]:
+        """The key of each change received, in order, repeats included (a list, not a dict view)."""
         return [c.key for c in self.changes]
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -293,7 +294,7 @@ async def test_listener_catches_up_after_its_connection_is_cut(
 ) -> None:
     listener, got = await listen(reconnect_delay=0.3)
     await other.put(S, "before", b"")
-    await got.wait_for(lambda: "before" in got.keys())
+    await got.wait_for(lambda: "before" in got.changed_keys())
     pid = listener.server_pid
     admin = await store.connect()
     try:
@@ -308,11 +309,12 @@ async def test_listener_catches_up_after_its_connection_is_cut(
     await other.put(S, "during", b"")
     await other.delete(S, "before")
     await listener.wait_connected(10)
-    await got.wait_for(lambda: got.keys().count("before") == 2 and "during" in got.keys())
+    await got.wait_for(
+        lambda: got.changed_keys().count("before") == 2 and "during" in got.changed_keys())
     assert listener.connections == 2 and listener.server_pid != pid
     await other.put(S, "after", b"")
-    await got.wait_for(lambda: "after" in got.keys())
-    assert got.keys() == ["before", "during", "before", "after"]
+    await got.wait_for(lambda: "after" in got.changed_keys())
+    assert got.changed_keys() == ["before", "during", "before", "after"]
 
 
 async def test_a_late_commit_with_a_lower_seq_is_not_skipped(store: PostgresStore, listen) -> None:
@@ -321,14 +323,14 @@ async def test_a_late_commit_with_a_lower_seq_is_not_skipped(store: PostgresStor
     would never learn of T1."""
     listener, got = await listen()
     await store.put(S, "warm-up", b"")
-    await got.wait_for(lambda: "warm-up" in got.keys())
+    await got.wait_for(lambda: "warm-up" in got.changed_keys())
     slow = await store.connect()
     try:
         tx = slow.transaction()
         await tx.start()
         (late_seq,) = await store.write_in_transaction(slow, S, puts=[Record("late", b"")])
         await store.put(S, "early", b"")  # seq > late_seq, committed first
-        await got.wait_for(lambda: "early" in got.keys())
+        await got.wait_for(lambda: "early" in got.changed_keys())
         early_seq = got.changes[-1].seq
         assert late_seq < early_seq
         await listener.sync()  # a catch-up while T1 is still running
@@ -337,7 +339,7 @@ async def test_a_late_commit_with_a_lower_seq_is_not_skipped(store: PostgresStor
     finally:
         await slow.close()
     await listener.start()
-    await got.wait_for(lambda: "late" in got.keys())
+    await got.wait_for(lambda: "late" in got.changed_keys())
     assert [c.seq for c in got.changes if c.key == "late"] == [late_seq]
     assert got.resets == 0
 
@@ -356,9 +358,9 @@ async def test_a_rolled_back_seq_does_not_stall_the_listener(store: PostgresStor
         await slow.close()
     await listener.sync()
     await store.put(S, "two", b"")
-    await got.wait_for(lambda: "two" in got.keys())
+    await got.wait_for(lambda: "two" in got.changed_keys())
     await listener.sync()
-    assert got.keys() == ["one", "two"]
+    assert got.changed_keys() == ["one", "two"]
     assert listener._seen <= {c.seq for c in got.changes}  # forgotten once final
 
 
@@ -367,7 +369,7 @@ async def test_listener_resets_when_the_outbox_was_trimmed_past_it(
 ) -> None:
     listener, got = await listen()
     await store.put(S, "seen", b"")
-    await got.wait_for(lambda: "seen" in got.keys())
+    await got.wait_for(lambda: "seen" in got.changed_keys())
     await listener.stop()
     await store.put(S, "missed", b"")
     clock.advance(store.outbox_retention + 1)
@@ -375,9 +377,9 @@ async def test_listener_resets_when_the_outbox_was_trimmed_past_it(
     assert trimmed == 2 and tombstones == 0
     await listener.start()
     await got.wait_for(lambda: got.resets == 1)
-    assert "missed" not in got.keys()  # it cannot know: the caller drops its whole cache
+    assert "missed" not in got.changed_keys()  # it cannot know: the caller drops its whole cache
     await store.put(S, "later", b"")
-    await got.wait_for(lambda: "later" in got.keys())
+    await got.wait_for(lambda: "later" in got.changed_keys())
     assert got.resets == 1
 
 
@@ -472,7 +474,7 @@ async def test_with_the_server_stopped_calls_fail_fast_and_recover(
 ) -> None:
     listener, got = await listen(reconnect_delay=0.2, max_reconnect_delay=0.5)
     await store.put(S, "k", b"v")
-    await got.wait_for(lambda: "k" in got.keys())
+    await got.wait_for(lambda: "k" in got.changed_keys())
     postgres_cluster.stop_primary()
     try:
         for call in (
@@ -496,7 +498,7 @@ async def test_with_the_server_stopped_calls_fail_fast_and_recover(
     await store.put(S, "k", b"again")  # the pool reconnects
     assert await store.get(S, "k") == Record("k", b"again")
     await listener.wait_connected(15)
-    await got.wait_for(lambda: got.keys().count("k") == 2)
+    await got.wait_for(lambda: got.changed_keys().count("k") == 2)
 
 
 async def test_missing_asyncpg_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:

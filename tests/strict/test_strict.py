@@ -45,10 +45,10 @@ def test_native_imports_pyodide_lacks_are_named_with_file_and_line(tmp_path: Pat
         import tkinter                 # left out of Pyodide
         """, helpers="import yaml\n")
     found = scan_imports(root)
-    assert ("src/entry.py:2", "imports uvloop (from uvloop), a native extension with no Pyodide "
-            "build: it cannot run on Cloudflare's Python Workers") in found
-    assert ("src/entry.py:6", "imports tkinter, which Pyodide (Cloudflare's Python Workers) does "
-            "not ship") in found
+    assert ("src/entry.py:2", ("imports uvloop (from uvloop), a native extension with no Pyodide "
+                               "build: it cannot run on Cloudflare's Python Workers")) in found
+    assert ("src/entry.py:6", ("imports tkinter, which Pyodide (Cloudflare's Python Workers) does "
+                               "not ship")) in found
     assert len(found) == 2
 
 

@@ -241,7 +241,7 @@ def test_a_projects_async_tests_run_with_and_without_pytest_asyncio_installed(
             "-o", "asyncio_default_fixture_loop_scope=function"]
     command = [sys.executable, "-c", _UNINSTALLED] if not installed else [sys.executable, "-m", "pytest"]
     done = subprocess.run([*command, *args], cwd=project.path, capture_output=True, text=True,
-                          timeout=300)
+                          timeout=300, check=False)  # one test fails on purpose
     out = done.stdout + done.stderr
     assert "13 passed, 1 failed" in out or "1 failed, 13 passed" in out, out
     assert "test_this_one_must_fail" in out and "INTERNALERROR" not in out

@@ -25,6 +25,7 @@ import asyncio
 import email.utils
 import http
 import json
+import math
 import secrets
 import tempfile
 import time
@@ -165,7 +166,7 @@ class RemoteKV(KVClient):
                         wait = email.utils.parsedate_to_datetime(header).timestamp() - time.time()
                     except (TypeError, ValueError, OverflowError):
                         wait = self.backoff * (2 ** attempt)  # unreadable: the usual backoff
-                if wait == wait:  # not NaN
+                if not math.isnan(wait):  # float("nan") parses
                     return min(max(wait, 0.0), self.max_retry_after)
         return float(min(self.backoff * (2 ** attempt), self.max_backoff))
 

@@ -25,7 +25,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Self
 
 from edgekv.errors import EdgeKVError
 
@@ -158,7 +158,7 @@ class StateLock:
         if handle is not None:
             handle.close()  # closing the descriptor drops the flock
 
-    def __enter__(self) -> StateLock:
+    def __enter__(self) -> Self:
         self.acquire()
         return self
 

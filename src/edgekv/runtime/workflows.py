@@ -338,7 +338,8 @@ class Workflow:
             json.dumps(output)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any error of the Workflow's own code marks
+            # the instance errored (its name and message kept), as on Cloudflare
             logger.error("Workflow %s instance %s failed: %s: %s", self.name, run.id,
                          type(exc).__name__, exc)
             await self._set(run.id, "errored",

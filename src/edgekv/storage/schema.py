@@ -71,14 +71,14 @@ _MIGRATIONS: list[str | list[str]] = [
             metadata   TEXT,
             PRIMARY KEY (space, key)
         ) WITHOUT ROWID""",
-        "INSERT INTO entries_v3 (space, key, value, vid, expiration, metadata) "
-        "SELECT space, key, value, NULL, expiration, metadata FROM entries "
-        "WHERE length(value) <= 512",
-        "INSERT INTO blobs (id, value) SELECT row_number() OVER (ORDER BY space, key), value "
-        "FROM entries WHERE length(value) > 512",
-        "INSERT INTO entries_v3 (space, key, value, vid, expiration, metadata) "
-        "SELECT space, key, NULL, row_number() OVER (ORDER BY space, key), expiration, metadata "
-        "FROM entries WHERE length(value) > 512",
+        ("INSERT INTO entries_v3 (space, key, value, vid, expiration, metadata) "
+         "SELECT space, key, value, NULL, expiration, metadata FROM entries "
+         "WHERE length(value) <= 512"),
+        ("INSERT INTO blobs (id, value) SELECT row_number() OVER (ORDER BY space, key), value "
+         "FROM entries WHERE length(value) > 512"),
+        ("INSERT INTO entries_v3 (space, key, value, vid, expiration, metadata) "
+         "SELECT space, key, NULL, row_number() OVER (ORDER BY space, key), expiration, metadata "
+         "FROM entries WHERE length(value) > 512"),
         "DROP TABLE entries",
         "ALTER TABLE entries_v3 RENAME TO entries",
         "CREATE INDEX entries_by_expiration ON entries (expiration) WHERE expiration IS NOT NULL",

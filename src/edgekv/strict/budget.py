@@ -46,7 +46,8 @@ class _Timed:
             self.cpu_seconds += time.thread_time() - started
             try:
                 value, error = (yield yielded), None
-            except BaseException as exc:  # cancellation and friends go to the coroutine
+            except BaseException as exc:  # noqa: BLE001 - like ``yield from``, whatever is thrown
+                # in (cancellation and friends) goes on to the coroutine
                 value, error = None, exc
 
 

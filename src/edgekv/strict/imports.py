@@ -92,15 +92,15 @@ def scan_imports(root: Path) -> list[tuple[str, str]]:
             if name in _SHIMS or name in local:
                 continue
             if name in _MISSING_STDLIB:
-                results.append((f"{where}:{line}", f"imports {name}, which Pyodide (Cloudflare's "
-                                "Python Workers) does not ship"))
+                results.append((f"{where}:{line}", (f"imports {name}, which Pyodide (Cloudflare's "
+                                                    "Python Workers) does not ship")))
                 continue
             if name in sys.stdlib_module_names:
                 continue
             for dist in _distributions().get(name, []):
                 if _normalize(dist) in pyodide or not _is_native(dist):
                     continue
-                results.append((f"{where}:{line}", f"imports {name} (from {dist}), a native "
-                                "extension with no Pyodide build: it cannot run on Cloudflare's "
-                                "Python Workers"))
+                results.append((f"{where}:{line}", (f"imports {name} (from {dist}), a native "
+                                                    "extension with no Pyodide build: it cannot "
+                                                    "run on Cloudflare's Python Workers")))
     return results

@@ -58,12 +58,12 @@ async def test_put_validation_texts_are_the_services(api: Api) -> None:
     cases = [
         ({"expiration_ttl": 30}, 400, "Invalid expiration_ttl of 30. Expiration TTL must be at least 60."),
         ({"expiration_ttl": 0}, 400, "Invalid expiration_ttl of 0. Please specify integer greater than 0."),
-        ({"expiration": NOW}, 400, f"Invalid expiration of {NOW}. Please specify integer greater than "
-                                   "the current number of seconds since the UNIX epoch."),
-        ({"expiration": NOW + 10}, 400, f"Invalid expiration of {NOW + 10}. Expiration times must be "
-                                        "at least 60 seconds in the future."),
-        ({"expiration_ttl": "soon"}, 400, "Invalid expiration_ttl of soon. Please specify integer "
-                                          "greater than 0."),
+        ({"expiration": NOW}, 400, (f"Invalid expiration of {NOW}. Please specify integer greater "
+                                    "than the current number of seconds since the UNIX epoch.")),
+        ({"expiration": NOW + 10}, 400, (f"Invalid expiration of {NOW + 10}. Expiration times must "
+                                         "be at least 60 seconds in the future.")),
+        ({"expiration_ttl": "soon"}, 400, ("Invalid expiration_ttl of soon. Please specify integer "
+                                           "greater than 0.")),
     ]
     for params, status, message in cases:
         response = await api.client.put(url, params=params, content=b"v", headers=api.auth)

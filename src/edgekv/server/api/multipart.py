@@ -81,6 +81,7 @@ def parse_form(body: bytes, boundary: bytes) -> dict[str, bytearray]:
     try:
         parser.write(body)
         parser.finalize()
-    except Exception as exc:  # the parser raises its own error types
+    except ValueError as exc:  # python-multipart's errors (FormParserError and its
+        # subclasses) are ValueErrors, and so is a UnicodeError from a header's encoding
         raise MultipartError(f"malformed multipart/form-data body: {exc}") from None
     return parts

@@ -202,7 +202,8 @@ class ChangeListener:
                     self._first_attempt.set_exception(error)
                     return
                 _log.warning("change listener lost its connection (%s); reconnecting", exc)
-            except Exception:  # a callback failed in a way we did not expect: keep going
+            except Exception:  # noqa: BLE001 - the loop must outlive any error: if it ended,
+                # this location would stop invalidating its cache for good (logged, reconnects)
                 _log.exception("change listener failed; reconnecting")
             finally:
                 self._connected.clear()
@@ -295,7 +296,8 @@ class ChangeListener:
         self.delivered += len(changes)
         try:
             await _call(self.on_changes, changes)
-        except Exception:
+        except Exception:  # noqa: BLE001 - the caller's callback may fail in any way; the
+            # changes stay delivered (at most once) and the listener goes on
             _log.exception("the change callback failed; entries expire by their TTL")
 
     async def _catch_up(self, conn: asyncpg.Connection) -> None:
@@ -326,7 +328,7 @@ class ChangeListener:
             if self.on_reset is not None:
                 try:
                     await _call(self.on_reset)
-                except Exception:
+                except Exception:  # noqa: BLE001 - the caller's callback may fail in any way
                     _log.exception("the reset callback failed")
         if rows:
             fresh = [
