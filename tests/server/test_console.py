@@ -61,15 +61,16 @@ def _same_bytes(configured: console.ConsoleHandler, capfd: pytest.CaptureFixture
     log = logging.getLogger("edgekv.dev")
     log.info("GET /é?x=1 200 OK (0.12ms)")
     slow = _printed(configured, capfd)
-    write = console.direct_writer(log, logging.INFO)
-    assert write is not None
-    write("GET /é?x=1 200 OK (0.12ms)")
+    target = console.console_target(log, logging.INFO)
+    assert target is not None
+    handler, prefix = target
+    handler.write_line(f"{prefix}GET /é?x=1 200 OK (0.12ms)\n")
     fast = _printed(configured, capfd)
     assert fast == slow == "[edgekv:info] GET /é?x=1 200 OK (0.12ms)\n"
-    worker = console.direct_writer(logging.getLogger("worker"), logging.WARNING)
-    assert worker is not None
-    worker("plain")
-    assert _printed(configured, capfd) == "plain\n"  # the Worker's lines carry no prefix
+    worker = console.console_target(logging.getLogger("worker"), logging.WARNING)
+    assert worker is not None and worker[1] == ""  # the Worker's lines carry no prefix
+    worker[0].write_line("plain\n")
+    assert _printed(configured, capfd) == "plain\n"
 
 
 def test_shortcut_steps_aside_for_anything_else(configured: console.ConsoleHandler) -> None:
@@ -79,29 +80,29 @@ def test_shortcut_steps_aside_for_anything_else(configured: console.ConsoleHandl
 
 def _steps_aside(configured: console.ConsoleHandler) -> None:
     log = logging.getLogger("edgekv.dev")
-    assert console.direct_writer(log, logging.INFO) is not None
+    assert console.console_target(log, logging.INFO) is not None
     extra = logging.NullHandler()
     logging.getLogger().addHandler(extra)  # e.g. caplog, or a Worker's own handler
     try:
-        assert console.direct_writer(log, logging.INFO) is None
+        assert console.console_target(log, logging.INFO) is None
     finally:
         logging.getLogger().removeHandler(extra)
     log.addFilter(lambda record: True)
     try:
-        assert console.direct_writer(log, logging.INFO) is None
+        assert console.console_target(log, logging.INFO) is None
     finally:
         log.filters.clear()
     configured.setLevel(logging.WARNING)
     try:
-        assert console.direct_writer(log, logging.INFO) is None
+        assert console.console_target(log, logging.INFO) is None
     finally:
         configured.setLevel(logging.NOTSET)
     log.propagate = False  # the record would reach no handler at all
     try:
-        assert console.direct_writer(log, logging.INFO) is None
+        assert console.console_target(log, logging.INFO) is None
     finally:
         log.propagate = True
-    assert console.direct_writer(log, logging.INFO) is not None
+    assert console.console_target(log, logging.INFO) is not None
 
 
 def test_lines_on_the_loop_leave_within_the_flush_delay_on_every_loop(
@@ -110,10 +111,10 @@ def test_lines_on_the_loop_leave_within_the_flush_delay_on_every_loop(
 
     async def serve_a_few(name: str) -> tuple[str, str]:
         with alone(configured):
-            write = console.direct_writer(log, logging.INFO)
-            assert write is not None
+            target = console.console_target(log, logging.INFO)
+            assert target is not None
             for i in range(3):
-                write(f"{name} {i}")
+                target[0].write_line(f"{target[1]}{name} {i}\n")
             log.info("%s slow", name)
         await asyncio.sleep(0)
         before = capfd.readouterr().out  # nothing yet: one write for all, a moment later
@@ -127,3 +128,14 @@ def test_lines_on_the_loop_leave_within_the_flush_delay_on_every_loop(
             f"[edgekv:info] {name} slow\n")
     log.info("off the loop")  # at once
     assert capfd.readouterr().out == "[edgekv:info] off the loop\n"
+
+
+def test_lines_queued_when_the_loop_ends_are_written_by_flush(
+        configured: console.ConsoleHandler, capfd: pytest.CaptureFixture[str]) -> None:
+    async def one_line() -> None:
+        logging.getLogger("edgekv.dev").info("queued")  # the loop ends before its flush is due
+
+    asyncio.run(one_line())
+    assert capfd.readouterr().out == ""
+    configured.flush()  # what logging.shutdown() does at exit
+    assert capfd.readouterr().out == "[edgekv:info] queued\n"

@@ -19,6 +19,7 @@ __all__ = [
     "WorkflowEntrypoint",
     "call_relaxed",
     "handler",
+    "takes_all",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -80,6 +81,13 @@ def _positional_limit(func: Callable[..., Any]) -> int | None:
         if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
             count += 1
     return count
+
+
+def takes_all(func: Callable[..., Any], count: int) -> bool:
+    """Whether :func:`call_relaxed` passes ``count`` positional arguments to plain function
+    ``func`` unchanged (so a caller that checked this once may call ``func`` directly)."""
+    limit = _positional_limit(func)
+    return limit is None or limit >= count
 
 
 def call_relaxed(func: Callable[..., Any], *args: Any) -> Any:

@@ -54,6 +54,7 @@ import sys
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import CoroutineType
 from typing import Any, Self
 from urllib.parse import parse_qs
 
@@ -75,7 +76,7 @@ from edgekv.runtime.dependencies import (
     install_python_modules,
     resolve_dependencies,
 )
-from edgekv.runtime.entrypoints import call_relaxed
+from edgekv.runtime.entrypoints import call_relaxed, takes_all
 from edgekv.runtime.env import (
     Env,
     add_binding,
@@ -404,14 +405,21 @@ class WorkerRuntime:
         default = worker.default
         if default is not None:
             cls = default
+            # fetch(self, request) as a plain function of the class (the usual case) is
+            # called directly; anything else (fetch(self), a callable attribute) relaxed.
+            fetch = getattr(cls, "fetch", None)
+            direct = fetch if inspect.isfunction(fetch) and takes_all(fetch, 2) else None
 
             async def invoke_default(request: Request, env: Env, ctx: Context) -> Any:
                 instance = cls(ctx, env)  # per request, as workerd does
                 handler = getattr(instance, "fetch", None)
                 if handler is None:
                     raise TypeError(NO_FETCH_HANDLER)
-                result = call_relaxed(handler, request)
-                if inspect.isawaitable(result):
+                if direct is not None and getattr(handler, "__func__", None) is direct:
+                    result = handler(request)
+                else:
+                    result = call_relaxed(handler, request)
+                if type(result) is CoroutineType or inspect.isawaitable(result):
                     result = await result
                 return result
 

@@ -5,7 +5,7 @@ Protocols (2.10ms)``, or the status of the refusal).
 
 The line is ``METHOD /path?query STATUS PHRASE (1.23ms)`` on the ``edgekv.dev`` logger at
 INFO (written straight to the console when nothing else would see the record:
-``edgekv.server.console.direct_writer``); the time runs from the call until the app returns (the response has been sent by then;
+``edgekv.server.console.console_target``); the time runs from the call until the app returns (the response has been sent by then;
 ``waitUntil`` work runs afterwards and is not counted, as on Cloudflare).
 """
 
@@ -16,7 +16,7 @@ import time
 from http import HTTPStatus
 
 from edgekv.asgi_types import ASGIApp, Message, Receive, Scope, Send
-from edgekv.server.console import direct_writer
+from edgekv.server.console import console_target
 
 __all__ = ["AccessLog", "format_line"]
 
@@ -71,9 +71,10 @@ class AccessLog:
             if query:
                 target = f"{target}?{query.decode('latin-1')}"
             line = format_line(scope["method"], target, status, elapsed_ms)
-            write = direct_writer(self.log, logging.INFO)  # the console's shortcut, if it applies
-            if write is not None:
-                write(line)
+            target = console_target(self.log, logging.INFO)  # the console's shortcut
+            if target is not None:
+                handler, prefix = target
+                handler.write_line(f"{prefix}{line}\n")
             else:
                 self.log.info(line)
 

@@ -8,7 +8,7 @@ most every :data:`FLUSH_AFTER_SECONDS`, so the lines of many requests share one 
 flush per line cost about a third of the throughput at 10 connections, bench/http.py); off
 the loop, and at exit, it flushes at once.
 
-The access log writes one line per request, the busiest record by far. :func:`direct_writer`
+The access log writes one line per request, the busiest record by far. :func:`console_target`
 gives it a shortcut when the stdlib's path could not change the result: when every record of
 the access logger would reach exactly one ``ConsoleHandler`` and nothing else (no other
 handler, no filter on the way, the handler's level letting INFO through), the line is written
@@ -23,11 +23,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Callable
 from typing import Any
 
-__all__ = ["FLUSH_AFTER_SECONDS", "LOG_LEVELS", "ConsoleFormatter", "ConsoleHandler", "configure_logging",
-           "direct_writer"]
+__all__ = ["FLUSH_AFTER_SECONDS", "LOG_LEVELS", "ConsoleFormatter", "ConsoleHandler",
+           "configure_logging", "console_target"]
 
 #: Lines written on the event loop reach standard output at most this much later: under load
 #: the lines of many requests then leave in one write instead of one per loop turn, and a
@@ -63,49 +62,67 @@ class ConsoleFormatter(logging.Formatter):
 
 
 class ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """A stream handler that flushes at most every :data:`FLUSH_AFTER_SECONDS` on the event
-    loop, not once per line (module docstring). Off the loop (a thread, before the server
-    starts, at exit) it flushes at once.
+    """A stream handler that queues its lines and, on the event loop, writes them at most
+    every :data:`FLUSH_AFTER_SECONDS` in one go (module docstring). Off the loop (a thread,
+    before the server starts) and by :meth:`flush` (also at exit) they are written at once.
     """
 
-    #: The loop a flush is scheduled on, if any.
-    _flush_loop: asyncio.AbstractEventLoop | None = None
+    def __init__(self, stream: Any = None) -> None:
+        super().__init__(stream)
+        self._lines: list[str] = []
+        self._flush_loop: asyncio.AbstractEventLoop | None = None  # a flush is due there
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._lines.append(self.format(record) + self.terminator)
+            self._flush_soon()
+        except RecursionError:  # the stdlib's handlers let this one through too
+            raise
+        except Exception:  # noqa: BLE001 - the stdlib's contract: report, never raise
+            self.handleError(record)
+
+    def write_line(self, text: str) -> None:
+        """Queue ``text`` (a formatted line with its terminator) as ``emit`` would: the
+        shortcut of :func:`console_target`."""
+        self._lines.append(text)
+        due = self._flush_loop
+        if due is None or not due.is_running():  # else the flush due takes this line too
+            self._flush_soon()
 
     def flush(self) -> None:
+        """Write every queued line and flush the stream, now."""
+        with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
+            lines = self._lines
+            if lines:
+                self._lines = []
+                self.stream.write("".join(lines))
+            super().flush()
+
+    def _flush_soon(self) -> None:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            super().flush()
+            self.flush()
             return
-        self._flush_on(loop)
-
-    def _flush_on(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._flush_loop is loop:  # already due: one flush takes every line until then
+        if self._flush_loop is loop:  # already due: that flush takes every line until then
             return
         self._flush_loop = loop
-        loop.call_later(FLUSH_AFTER_SECONDS, self._flush_now)
+        loop.call_later(FLUSH_AFTER_SECONDS, self._flush_due)
 
-    def _flush_now(self) -> None:
+    def _flush_due(self) -> None:
         self._flush_loop = None
-        super().flush()
-
-    def write_line(self, prefix: str, message: str) -> None:
-        """Write ``prefix + message`` and the terminator as ``emit`` would, under the
-        handler's lock (the shortcut of :func:`direct_writer`)."""
-        with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
-            try:
-                self.stream.write(f"{prefix}{message}{self.terminator}")
-                due = self._flush_loop
-                if due is None or not due.is_running():  # else the flush due takes it too
-                    self.flush()
-            except Exception:  # noqa: BLE001 - the stdlib's contract: report, never raise
-                self.handleError(logging.makeLogRecord({"msg": message}))
+        try:
+            self.flush()
+        except Exception:  # noqa: BLE001 - e.g. a closed pipe: report as logging does
+            self._lines = []
+            self.handleError(logging.makeLogRecord({"msg": "(console output)"}))
 
 
-def direct_writer(logger: logging.Logger, level: int) -> Callable[[str], None] | None:
-    """A function writing a message of ``logger`` at ``level`` exactly as logging would,
-    or ``None`` when anything besides one :class:`ConsoleHandler` would see the record
-    (module docstring). Call it per message: it follows the configuration as it is now."""
+def console_target(logger: logging.Logger, level: int) -> tuple[ConsoleHandler, str] | None:
+    """Where a message of ``logger`` at ``level`` would end up, as ``(handler, prefix)``:
+    ``handler.write_line(prefix + message + "\\n")`` prints it exactly as logging would.
+    ``None`` when anything besides one :class:`ConsoleHandler` would see the record (module
+    docstring). Ask per message: the answer follows the configuration as it is now."""
     target: ConsoleHandler | None = None
     current: logging.Logger | None = logger
     while current is not None:
@@ -119,13 +136,13 @@ def direct_writer(logger: logging.Logger, level: int) -> Callable[[str], None] |
             break
         current = current.parent
     if (target is None or target.filters or level < target.level
-            or type(target.formatter) is not ConsoleFormatter or not target.formatter.bare):
+            or type(target.formatter) is not ConsoleFormatter or not target.formatter.bare
+            or target.terminator != "\n"):
         return None
     prefix = _EDGEKV_PREFIXES.get(level) if logger.name.startswith("edgekv") else ""
     if prefix is None:
         return None
-    handler = target
-    return lambda message: handler.write_line(prefix, message)
+    return target, prefix
 
 
 def configure_logging(level: str = "log") -> None:

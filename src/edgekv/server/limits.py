@@ -14,6 +14,14 @@ management paths in front of it keep their own limits and JSON errors):
 - **Shutdown.** A handler cancelled because the server stops answers ``503`` if it had not
   started its response, and ends without a ``CancelledError`` traceback in the log.
 
+``GET`` and ``HEAD`` requests without a body (nearly all requests, and the hot path) reach
+the app with the server's own ``receive`` and ``send``, unwrapped; the watcher reads the
+server's ``receive`` itself. That asks two things of the app, which the Worker runtime does:
+it does not read the body of such a request, and it returns as soon as its response is
+complete (the server's ``receive`` reports the end of the response and a client that left
+alike). A 503 at shutdown is then attempted whatever was sent, and dropped by the server when
+the response had already started.
+
 The middleware does not look at the Host or Origin headers (the management paths check those
 themselves, and the Worker's routes are open to any Host), so it composes with any guard.
 """
@@ -43,6 +51,7 @@ _TOO_LARGE_PAGE = (
     b"<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>cloudflare</center>\r\n"
     b"</body>\r\n</html>\r\n"
 )
+_BODYLESS_METHODS = frozenset({"GET", "HEAD"})
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2,
           "mib": 1024**2, "g": 1000**3, "gb": 1000**3, "gib": 1024**3}
 
@@ -123,12 +132,19 @@ class RequestLimits:
         if loop is None:
             loop = self._loop = asyncio.get_running_loop()
         body_expected = chunked or (length is not None and length > 0)
-        exchange = _Exchange(self, receive, send, asyncio.current_task(loop),
-                             body_expected=body_expected)
-        if not body_expected:  # nothing to read: watch for a disconnect from the start
+        handler = asyncio.current_task(loop)
+        if not body_expected and scope["method"] in _BODYLESS_METHODS:  # the hot path
+            exchange = _Exchange(self, receive, send, handler, body_expected=False,
+                                 passthrough=True)
             exchange.watch()
+            app_receive, app_send = receive, send
+        else:
+            exchange = _Exchange(self, receive, send, handler, body_expected=body_expected)
+            if not body_expected:  # nothing to read: watch for a disconnect from the start
+                exchange.watch()
+            app_receive, app_send = exchange.receive, exchange.send
         try:
-            await self.app(scope, exchange.receive, exchange.send)
+            await self.app(scope, app_receive, app_send)
         except asyncio.CancelledError:
             if not exchange.client_gone and not exchange.started:  # the server is shutting down
                 with contextlib.suppress(Exception):
@@ -149,7 +165,8 @@ class _Exchange:
                  "client_gone", "complete", "limits", "received", "started", "too_large")
 
     def __init__(self, limits: RequestLimits, receive: Receive, send: Send,
-                 handler: asyncio.Task[Any] | None, *, body_expected: bool) -> None:
+                 handler: asyncio.Task[Any] | None, *, body_expected: bool,
+                 passthrough: bool = False) -> None:
         self.limits = limits
         self._receive = receive
         self._send = send
@@ -159,8 +176,10 @@ class _Exchange:
         self.client_gone = False
         self.too_large = False
         # Without a body, the app's first receive() is answered here and the watcher owns the
-        # real receive() from the start (it skips the empty body message).
-        self._empty_body_pending = self._body_done = not body_expected
+        # real receive() from the start (it skips the empty body message). Passed through,
+        # the app never calls our receive() and send() (module docstring).
+        self._body_done = not body_expected
+        self._empty_body_pending = self._body_done and not passthrough
         self._watcher: asyncio.Task[None] | None = None
         self._handler = handler
 
