@@ -1,14 +1,19 @@
 """The floor of ``bench/http.py``: a bare ASGI app on uvicorn reading the same SQLite row.
 
-    python bench/_floor.py --db STATE/kv.sqlite3 --namespace ID [--port 0]
+    python bench/_floor.py --db STATE/kv.sqlite3 --namespace ID [--port 0] [--one-write]
 
-No framework, no Worker, no edgekv import: one ASGI callable that answers ``GET /get?key=K``
+No framework, no Worker, no edgekv import (except ``--one-write``, below): one ASGI callable that answers ``GET /get?key=K``
 with the value stored under ``K`` in KV namespace ``ID`` (404 with an empty body when
 missing) and ``GET /ping`` with ``ok``. It reads the same SQLite file ``edgekv dev`` uses,
 with the same PRAGMAs (WAL, ``synchronous=NORMAL``, 16 MB page cache, autocommit) and the same
 query, and answers with the same body and headers (``content-type``, ``content-length``,
 ``date``). uvicorn runs with ``edgekv dev``'s settings: httptools, uvloop, no access log, no
 Server header; uvicorn's own cached Date header stands in for the one edgekv adds.
+
+``--one-write`` runs the same app on edgekv's HTTP protocol (``edgekv.server.coalescing``:
+uvicorn's, writing each response to the socket once instead of head and body apart), the one
+thing ``edgekv dev`` changes below the ASGI app. Against that floor, what is left is the cost
+of edgekv's own layers.
 
 Prints ``Ready on http://127.0.0.1:PORT`` once it accepts connections. Loopback only.
 """
@@ -68,11 +73,18 @@ def main() -> int:
     parser.add_argument("--db", required=True)
     parser.add_argument("--namespace", required=True)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--one-write", action="store_true",
+                        help="serve on edgekv's one-write-per-response HTTP protocol")
     args = parser.parse_args()
+    http: Any = "httptools"
+    if args.one_write:
+        from edgekv.server.coalescing import http_protocol
+
+        http = http_protocol()
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", args.port))
-    config = uvicorn.Config(make_app(args.db, args.namespace), http="httptools", ws="none",
+    config = uvicorn.Config(make_app(args.db, args.namespace), http=http, ws="none",
                             lifespan="off", log_config=None, access_log=False,
                             server_header=False, date_header=True)
     server = uvicorn.Server(config)

@@ -346,14 +346,15 @@ class EdgekvDev:
 class BareFloor(EdgekvDev):
     """``bench/_floor.py``: the bare ASGI app on uvicorn over the same SQLite file."""
 
-    def __init__(self, db: Path, namespace: str, log: Path) -> None:
+    def __init__(self, db: Path, namespace: str, log: Path, *, one_write: bool = False) -> None:
         super().__init__(db.parent, db.parent, log)
         self.db = db
         self.namespace = namespace
+        self.one_write = one_write
 
     def command(self) -> list[str]:
         return [sys.executable, str(BENCH / "_floor.py"), "--db", str(self.db),
-                "--namespace", self.namespace]
+                "--namespace", self.namespace, *(["--one-write"] if self.one_write else [])]
 
 
 def cpu_seconds(pid: int) -> float:

@@ -18,11 +18,13 @@ and after 100,000 requests in total.
 
 Server CPU per request (``--cpu-rounds``, first): the floor is ``bench/_floor.py``, a bare
 ASGI app on the same uvicorn settings (httptools, uvloop, no access log) reading the same row
-of the same SQLite file with the same PRAGMAs and answering the same body and headers. For
+of the same SQLite file with the same PRAGMAs and answering the same body and headers. A
+second floor runs the same app on edgekv's one-write-per-response HTTP protocol
+(``_floor.py --one-write``): the ratio to it is the cost of edgekv's own layers alone. For
 each server, the (user + system) CPU time of its process (``/proc/PID/stat``) is read before
 and after a run of ``--cpu-n`` requests at ``--cpu-c`` connections (after a warm-up), and
-divided by the requests served. Runs alternate floor, edgekv, edgekv without access log,
-``--cpu-rounds`` times; the medians are printed with the ratio to the floor (target: edgekv
+divided by the requests served. Runs alternate floor, one-write floor, edgekv, edgekv
+without access log, ``--cpu-rounds`` times; the medians are printed with the ratio to the floor (target: edgekv
 within 1.25x). CPU time per request is robust to other load on the machine; requests/s,
 printed next to it, is not (the client shares the cores). ``--cpu-only`` stops there.
 
@@ -130,6 +132,9 @@ def cpu_floor(root: Path, project: Path, state: Path, path: str, args: Any) -> N
         servers = {
             "floor": stack.enter_context(
                 BareFloor(state / "kv.sqlite3", NAMESPACE_ID, root / "floor.log")),
+            "floor1": stack.enter_context(
+                BareFloor(state / "kv.sqlite3", NAMESPACE_ID, root / "floor1.log",
+                          one_write=True)),
             "edgekv": stack.enter_context(EdgekvDev(project, state, root / "cpu-dev.log")),
             "quiet": stack.enter_context(
                 EdgekvDev(project, quiet_state, root / "cpu-quiet.log", quiet_access_log=True)),
@@ -151,6 +156,7 @@ def cpu_floor(root: Path, project: Path, state: Path, path: str, args: Any) -> N
                 rps[name].append(result["rps"])
     floor_us = _median(cpu["floor"])
     labels = {"floor": "floor (bare ASGI + sqlite3, no log)",
+              "floor1": "floor on edgekv's one-write protocol",
               "edgekv": "edgekv dev, access log on",
               "quiet": "edgekv dev, access log off"}
     print(f"{'server':<40} {'CPU us/req':>11} {'rounds':>13} {'x floor':>8} {'req/s':>8}")
@@ -161,11 +167,15 @@ def cpu_floor(root: Path, project: Path, state: Path, path: str, args: Any) -> N
               f"{_median(rps[name]):>8,.0f}")
     ratio = _median(cpu["edgekv"]) / floor_us
     quiet = _median(cpu["quiet"]) / floor_us
+    one_write = _median(cpu["floor1"])
     verdict = "PASS" if ratio <= CPU_TARGET else "MISS"
     print(f"edgekv / floor server CPU per request: {ratio:.2f}x with the access log, "
           f"{quiet:.2f}x without (target <= {CPU_TARGET}x: {verdict}); medians of "
           f"{args.cpu_rounds} rounds, CPU = user+system time of the server process / requests; "
           "req/s is shared-core noise")
+    print(f"against the floor on the same one-write protocol ({one_write:.1f} us): "
+          f"{_median(cpu['edgekv']) / one_write:.2f}x with the access log, "
+          f"{_median(cpu['quiet']) / one_write:.2f}x without (the cost of edgekv's own layers)")
     print()
 
 

@@ -133,3 +133,20 @@ def test_dev_logging_prints_the_same_lines(capfd: pytest.CaptureFixture[str]) ->
         root.setLevel(saved[1])
         (logging.logThreads, logging.logProcesses, logging.logMultiprocessing,
          logging._srcfile) = saved[2:]
+
+
+def test_the_request_path_benchmark_runs_every_layer() -> None:
+    """A small run of bench/request_path.py: every layer answers and gets a figure."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, str(root / "bench" / "request_path.py"), "--n", "200",
+                           "--rounds", "1"], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [line for line in done.stdout.splitlines() if line.endswith("x floor app")]
+    assert [row.split("  ")[1].strip() for row in rows] == [
+        "asgi app", "floor app", "runtime", "+ RequestLimits", "+ ManagementPaths",
+        "+ AccessLog (off)", "+ AccessLog (on)"]
+    assert all(float(row.split()[-5]) > 0 for row in rows)
