@@ -193,3 +193,38 @@ def test_the_protocol_is_uvicorn_s_own_with_the_writer() -> None:
     cls = http_protocol()
     assert cls is http_protocol()  # one class per process
     assert cls.__mro__[2].__module__.startswith("uvicorn.protocols.http.")
+
+
+async def test_tls_connections_write_through_the_writer_too(tmp_path: Any) -> None:
+    """``edgekv serve --tls-cert/--tls-key``: the writer sits on uvicorn's TLS transport."""
+    import ssl
+
+    import trustme
+
+    authority = trustme.CA()
+    served = authority.issue_cert("127.0.0.1")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    served.cert_chain_pems[0].write_to_path(str(cert))
+    served.private_key_pem.write_to_path(str(key))
+    sock = bind_socket("127.0.0.1", 0)
+    config = uvicorn.Config(_app, http=http_protocol(), ws="none", lifespan="off",
+                            log_config=None, access_log=False, ssl_certfile=str(cert),
+                            ssl_keyfile=str(key))
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:
+                await asyncio.sleep(0.01)
+        context = ssl.create_default_context()
+        authority.configure_trust(context)
+        port = sock.getsockname()[1]
+        async with httpx.AsyncClient(verify=context, timeout=30) as client:
+            small = await client.get(f"https://127.0.0.1:{port}/tls")
+            assert (small.status_code, small.text) == (200, "/tls")
+            streamed = await client.get(f"https://127.0.0.1:{port}/stream")
+            assert streamed.content == b"s" * 2_000_000
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+        sock.close()
