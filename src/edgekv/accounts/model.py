@@ -11,12 +11,13 @@ __all__ = ["Account", "ApiToken", "Principal"]
 @dataclass(frozen=True, slots=True)
 class Account:
     """An account: ``id`` (32 hex), a display ``name``, and the ``email`` of its global API
-    key (``None`` when it has no key). ``created_on`` is epoch seconds."""
+    key (``None`` when it has no key). ``created_on`` is epoch seconds as the store's clock
+    gives them (a float; a record read back from the store has whole seconds)."""
 
     id: str
     name: str
     email: str | None
-    created_on: int
+    created_on: float
     key_digest: str | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -33,7 +34,9 @@ class Account:
 class ApiToken:
     """An API token. ``namespaces`` empty means every namespace of the account; ``admin``
     tokens also reach what belongs to no account (Durable Objects in the explorer).
-    ``expires_on`` and ``created_on`` are epoch seconds; ``revoked_on`` is set once revoked.
+    ``expires_on``, ``created_on`` and ``revoked_on`` (set once revoked) are epoch seconds as
+    the store's clock gives them (floats; ``created_on`` read back from the store has whole
+    seconds).
     """
 
     id: str
@@ -42,12 +45,12 @@ class ApiToken:
     read_only: bool
     namespaces: tuple[str, ...]
     admin: bool
-    created_on: int
-    expires_on: int | None
+    created_on: float
+    expires_on: float | None
     digest: str = field(repr=False)
-    revoked_on: int | None = None
+    revoked_on: float | None = None
 
-    def status(self, now: int) -> str:
+    def status(self, now: float) -> str:
         """``active``, ``expired`` or ``revoked``: the words Cloudflare's token API uses."""
         if self.revoked_on is not None:
             return "revoked"

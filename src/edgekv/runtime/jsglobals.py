@@ -208,8 +208,17 @@ _console_logger = logging.getLogger("edgekv.worker")
 
 
 def _fmt(args: tuple[Any, ...]) -> str:
-    return " ".join(a if isinstance(a, str) else JSON.stringify(a) if isinstance(
-        a, dict | list) else str(a) for a in args)
+    return " ".join(_fmt_arg(a) for a in args)
+
+
+def _fmt_arg(arg: Any) -> str:
+    if isinstance(arg, str):
+        return arg
+    if isinstance(arg, dict | list):
+        text = JSON.stringify(arg)
+        if text is not None:  # always: only undefined and functions stringify to undefined
+            return text
+    return str(arg)
 
 
 class _Console:

@@ -289,7 +289,10 @@ class Workflow:
     async def create(self, options: Mapping[str, Any] | None = None, *, id: str | None = None,
                      params: Any = None) -> WorkflowInstance:
         """Start a new instance (``{id, params}`` or keyword arguments); returns its handle."""
-        options = dict(options.to_py() if hasattr(options, "to_py") else options or {})
+        if options is not None and hasattr(options, "to_py"):  # a JavaScript object (JsObject)
+            options = dict(options.to_py())
+        else:
+            options = dict(options or {})
         instance_id = options.get("id", id) or str(uuid.uuid4())
         params = options.get("params", params)
         rows = await self._store.call("SELECT 1 FROM instances WHERE workflow=? AND id=?",

@@ -198,7 +198,8 @@ class DevServer:
             log_config=None,
             access_log=False,
             server_header=False,
-            timeout_graceful_shutdown=self.graceful_shutdown_seconds,
+            # uvicorn annotates int but only passes it to asyncio.timeout(), which takes a float
+            timeout_graceful_shutdown=self.graceful_shutdown_seconds,  # type: ignore[arg-type]
             ssl_certfile=self.ssl_certfile,
             ssl_keyfile=self.ssl_keyfile,
         )

@@ -16,6 +16,7 @@ import functools
 import json
 import re
 import sys
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def pyodide_packages() -> dict[str, dict[str, object]]:
 
 
 @functools.cache
-def _distributions() -> dict[str, list[str]]:
+def _distributions() -> Mapping[str, list[str]]:
     return metadata.packages_distributions()
 
 

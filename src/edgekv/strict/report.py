@@ -57,8 +57,8 @@ def user_location(frames: Iterable[FrameType | traceback.FrameSummary], roots: t
 
 def stack_frames(start: FrameType | None = None) -> list[FrameType]:
     """The frames from the outermost to ``start`` (default: the caller's)."""
-    frame = start or sys._getframe(1)
-    frames = []
+    frame: FrameType | None = start or sys._getframe(1)
+    frames: list[FrameType] = []
     while frame is not None:
         frames.append(frame)
         frame = frame.f_back

@@ -6,6 +6,7 @@ methods stay ``async`` so Worker code awaits them exactly as on Cloudflare.
 
 from __future__ import annotations
 
+import builtins
 import time
 from collections.abc import Iterable
 from enum import StrEnum
@@ -92,7 +93,7 @@ class Blob:
     async def bytes(self) -> bytes:
         return self._data
 
-    def to_bytes(self) -> bytes:
+    def to_bytes(self) -> builtins.bytes:  # ``bytes`` here is the method above
         """The contents, synchronously (as a Pyodide buffer's ``to_bytes()``)."""
         return self._data
 

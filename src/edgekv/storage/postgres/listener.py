@@ -70,6 +70,9 @@ ResetCallback = Callable[[], Awaitable[None] | None]
 
 _LOST = object()  # queue marker: the connection is gone
 
+#: What ends a connection attempt or a subscription: the loop reconnects after these.
+_CONNECTION_ERRORS: tuple[type[Exception], ...] = (StorageError, *DRIVER_ERRORS)
+
 
 async def _call(callback: Callable[..., Any], *args: Any) -> None:
     result = callback(*args)
@@ -125,7 +128,10 @@ class ChangeListener:
                         change.space, change.key, change.version, committed_at=change.at
                     )
 
-        return cls(store, on_changes, invalidator.drop_all, **options)
+        def on_reset() -> None:
+            invalidator.drop_all()
+
+        return cls(store, on_changes, on_reset, **options)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -193,7 +199,7 @@ class ChangeListener:
                 await self._serve()
             except asyncio.CancelledError:
                 raise
-            except (StorageError, *DRIVER_ERRORS) as exc:
+            except _CONNECTION_ERRORS as exc:
                 if self._first_attempt is not None and not self._first_attempt.done():
                     error = exc if isinstance(exc, StorageError) else StorageError(
                         f"cannot listen for changes: {type(exc).__name__}: {exc}")
@@ -256,7 +262,7 @@ class ChangeListener:
         if conn is not None and not conn.is_closed():
             try:
                 await asyncio.wait_for(conn.close(), timeout=self.store.connect_timeout)
-            except (TimeoutError, *DRIVER_ERRORS):
+            except DRIVER_ERRORS:  # wait_for's TimeoutError among them (an OSError)
                 conn.terminate()
 
     # -- delivering ---------------------------------------------------------------------------

@@ -40,7 +40,7 @@ __all__ = ["DRIVER_ERRORS", "PostgresStore", "parse_url"]
 _log = logging.getLogger("edgekv.storage.postgres")
 
 #: Everything asyncpg (or the socket below it) raises; translated to ``StorageError``.
-DRIVER_ERRORS: tuple[type[BaseException], ...] = (
+DRIVER_ERRORS: tuple[type[Exception], ...] = (
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
     asyncpg.exceptions.InternalClientError,
@@ -775,7 +775,7 @@ class PostgresStore(Store):
                 continue
             try:
                 await asyncio.wait_for(pool.close(), timeout=self.connect_timeout)
-            except (TimeoutError, *DRIVER_ERRORS):
+            except DRIVER_ERRORS:  # wait_for's TimeoutError among them (an OSError)
                 pool.terminate()
         self._pool = self._read_pool = None
 
