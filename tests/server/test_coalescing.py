@@ -147,10 +147,12 @@ async def _serve() -> AsyncIterator[int]:
 
 async def test_a_small_response_is_one_socket_write(monkeypatch: pytest.MonkeyPatch) -> None:
     writes: list[bytes] = []
+    in_request: list[bool] = []  # written by the request's own task, not at the turn's end
     original = CoalescingWriter._write_now
 
     def counting(self: CoalescingWriter, data: bytes) -> None:
         writes.append(data)
+        in_request.append(asyncio.current_task() is not None)
         original(self, data)
 
     monkeypatch.setattr(CoalescingWriter, "_write_now", counting)
@@ -161,6 +163,7 @@ async def test_a_small_response_is_one_socket_write(monkeypatch: pytest.MonkeyPa
     assert len(writes) == 2
     assert all(w.startswith(b"HTTP/1.1 200 OK\r\n") for w in writes)
     assert writes[0].endswith(b"\r\n\r\n/a") and writes[1].endswith(b"\r\n\r\n/bb")
+    assert in_request == [True, True]  # a lone request's answer leaves as it completes
 
 
 async def test_streamed_body_pipelining_and_close_over_real_sockets() -> None:
