@@ -53,6 +53,7 @@ from typing import Any
 _HERE = os.path.realpath(os.path.dirname(__file__))
 sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != _HERE] + [_HERE]
 
+from _kv_worker import ENTRY, NAMESPACE_ID, WRANGLER
 from _peer import (
     BareFloor,
     EdgekvDev,
@@ -65,38 +66,7 @@ from _peer import (
     rss_tree,
 )
 
-WRANGLER = """\
-name = "bench-http"
-main = "src/entry.py"
-compatibility_date = "2026-11-01"
-compatibility_flags = ["python_workers"]
-kv_namespaces = [{ binding = "KV", id = "be7c4e1a0d2b4f3a9c8d7e6f5a4b3c2d" }]
-"""
-
-ENTRY = '''\
-from urllib.parse import parse_qs, urlsplit
-
-from workers import Response, WorkerEntrypoint
-
-
-class Default(WorkerEntrypoint):
-    """The peer's /get and /ping routes (worker.mjs), in Python."""
-
-    async def fetch(self, request):
-        url = urlsplit(request.url)
-        if url.path == "/ping":
-            return Response("ok")
-        if url.path == "/get" and request.method == "GET":
-            key = parse_qs(url.query).get("key", [""])[0]
-            value = await self.env.KV.get(key)
-            if value is None:
-                return Response("", status=404)
-            return Response(value)
-        return Response("not found", status=404)
-'''
-
 PREFIX = "bench/k"
-NAMESPACE_ID = "be7c4e1a0d2b4f3a9c8d7e6f5a4b3c2d"
 CPU_TARGET = 1.25  # edgekv's server CPU per request, at most this many times the floor's
 HEADER = (f"{'server / route':<46} {'req/s':>9} {'rounds req/s':>15} {'p50 ms':>8} "
           f"{'p90 ms':>8} {'p99 ms':>8}")

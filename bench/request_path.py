@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import os
 import shutil
@@ -45,15 +46,8 @@ sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != _HERE]
 
 LAYERS = ["asgi app", "floor app", "runtime", "+ RequestLimits", "+ ManagementPaths",
           "+ AccessLog (off)", "+ AccessLog (on)"]
-NAMESPACE = "be7c4e1a0d2b4f3a9c8d7e6f5a4b3c2d"
 CONCURRENCY = 10
 KEYS = 1000
-
-
-def _entry() -> str:
-    """The Worker of bench/http.py (the same file, so the two benchmarks cannot drift)."""
-    text = Path(_HERE, "http.py").read_text()
-    return text.split("ENTRY = '''\\\n", 1)[1].split("'''", 1)[0]
 
 
 def _scope(i: int) -> dict[str, Any]:
@@ -67,12 +61,22 @@ def _scope(i: int) -> dict[str, Any]:
                         (b"accept", b"*/*")]}
 
 
+def _bench_module(name: str) -> Any:
+    """A module of bench/ (bench/ is on sys.path only while it is imported: its http.py
+    would shadow the stdlib's)."""
+    sys.path.insert(0, _HERE)
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path[:] = [p for p in sys.path if p != _HERE]  # (_floor takes it off itself)
+
+
 async def _serve(layers: list[str], n: int, rounds: int,
                  warmup: int = 300) -> dict[str, list[float]]:
     """Run ``warmup`` requests per layer, then ``n`` per layer per round; CPU microseconds
     per request per layer."""
-    sys.path.insert(0, _HERE)
-    import _floor
+    _floor = _bench_module("_floor")
+    worker = _bench_module("_kv_worker")
 
     from edgekv.config import load_config
     from edgekv.runtime.worker import WorkerRuntime
@@ -84,11 +88,8 @@ async def _serve(layers: list[str], n: int, rounds: int,
     root = Path(tempfile.mkdtemp(prefix="edgekv-request-path-"))
     try:
         (root / "src").mkdir()
-        (root / "src" / "entry.py").write_text(_entry())
-        (root / "wrangler.toml").write_text(
-            'name = "bench"\nmain = "src/entry.py"\ncompatibility_date = "2026-11-01"\n'
-            'compatibility_flags = ["python_workers"]\n'
-            f'kv_namespaces = [{{ binding = "KV", id = "{NAMESPACE}" }}]\n')
+        (root / "src" / "entry.py").write_text(worker.ENTRY)
+        (root / "wrangler.toml").write_text(worker.WRANGLER)
         runtime = await WorkerRuntime.open(load_config(root),
                                            store_url=f"sqlite:///{root}/kv.sqlite3",
                                            state_dir=root / "state")
@@ -106,7 +107,7 @@ async def _serve(layers: list[str], n: int, rounds: int,
         managed = ManagementPaths(limits, api)
         logged = AccessLog(managed)
         apps = {"asgi app": asgi_app,
-                "floor app": _floor.make_app(str(root / "kv.sqlite3"), NAMESPACE),
+                "floor app": _floor.make_app(str(root / "kv.sqlite3"), worker.NAMESPACE_ID),
                 "runtime": runtime.asgi_app, "+ RequestLimits": limits,
                 "+ ManagementPaths": managed, "+ AccessLog (off)": logged,
                 "+ AccessLog (on)": logged}

@@ -97,7 +97,7 @@ from edgekv.runtime.tracebacks import error_page_html, user_traceback
 from edgekv.runtime.web.request import Request
 from edgekv.runtime.web.resources import WorkerResources, bind_owner, unbind_owner
 from edgekv.runtime.web.response import Response
-from edgekv.runtime.web.websocket import serve_websocket
+from edgekv.runtime.web.websocket import accept_and_serve
 from edgekv.storage import Store, open_store
 
 __all__ = [
@@ -671,10 +671,7 @@ class WorkerRuntime:
                 response = self._error_response(exc, http_scope)
             socket = response.web_socket
             if response.status == 101 and socket is not None:
-                await send({"type": "websocket.accept",
-                            "headers": [(k, v) for k, v in response.headers.raw()
-                                        if k == b"sec-websocket-protocol"]})
-                await serve_websocket(socket, receive, send)
+                await accept_and_serve(socket, response.headers, receive, send)
             elif "websocket.http.response" in scope.get("extensions", {}):
                 content, stream = response.take_body()
                 body = content or b""

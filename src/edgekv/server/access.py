@@ -71,9 +71,9 @@ class AccessLog:
             if query:
                 target = f"{target}?{query.decode('latin-1')}"
             line = format_line(scope["method"], target, status, elapsed_ms)
-            target = console_target(self.log, logging.INFO)  # the console's shortcut
-            if target is not None:
-                handler, prefix = target
+            route = console_target(self.log, logging.INFO)  # the console's shortcut
+            if route is not None:
+                handler, prefix = route
                 handler.write_line(f"{prefix}{line}\n")
             else:
                 self.log.info(line)

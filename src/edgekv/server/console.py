@@ -26,7 +26,7 @@ import sys
 from typing import Any
 
 __all__ = ["FLUSH_AFTER_SECONDS", "LOG_LEVELS", "ConsoleFormatter", "ConsoleHandler",
-           "configure_logging", "console_target"]
+           "configure_logging", "console_target", "line_prefix"]
 
 #: Lines written on the event loop reach standard output at most this much later: under load
 #: the lines of many requests then leave in one write instead of one per loop turn, and a
@@ -37,9 +37,12 @@ FLUSH_AFTER_SECONDS = 0.02
 LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "log": logging.INFO,
               "warn": logging.WARNING, "error": logging.ERROR, "none": logging.CRITICAL + 1}
 
-_EDGEKV_PREFIXES = {level: f"[edgekv:{logging.getLevelName(level).lower()}] "
-                    for level in (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR,
-                              logging.CRITICAL)}
+
+
+def line_prefix(logger_name: str, level_name: str) -> str:
+    """What the console prints before a record's message: ``[edgekv:info] `` for edgekv's
+    own loggers (as wrangler prints ``[wrangler:info]``), nothing for the Worker's."""
+    return f"[edgekv:{level_name.lower()}] " if logger_name.startswith("edgekv") else ""
 
 
 class ConsoleFormatter(logging.Formatter):
@@ -56,9 +59,7 @@ class ConsoleFormatter(logging.Formatter):
             text = record.message = record.getMessage()
         else:
             text = super().format(record)
-        if record.name.startswith("edgekv"):
-            return f"[edgekv:{record.levelname.lower()}] {text}"
-        return text
+        return f"{line_prefix(record.name, record.levelname)}{text}"
 
 
 class ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -139,10 +140,7 @@ def console_target(logger: logging.Logger, level: int) -> tuple[ConsoleHandler, 
             or type(target.formatter) is not ConsoleFormatter or not target.formatter.bare
             or target.terminator != "\n"):
         return None
-    prefix = _EDGEKV_PREFIXES.get(level) if logger.name.startswith("edgekv") else ""
-    if prefix is None:
-        return None
-    return target, prefix
+    return target, line_prefix(logger.name, logging.getLevelName(level))
 
 
 def configure_logging(level: str = "log") -> None:

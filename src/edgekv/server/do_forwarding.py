@@ -48,7 +48,7 @@ from edgekv.durable_objects.ids import DurableObjectId
 from edgekv.errors import StorageError
 from edgekv.runtime.web.request import Request
 from edgekv.runtime.web.response import Response
-from edgekv.runtime.web.websocket import WebSocket, WebSocketPair, serve_websocket
+from edgekv.runtime.web.websocket import WebSocket, WebSocketPair, accept_and_serve
 from edgekv.server.api.asgi import Receive, Scope, Send, send_bytes
 
 if TYPE_CHECKING:
@@ -321,10 +321,7 @@ async def internal_do_websocket(runtime: WorkerRuntime | None, location: Cluster
         return
     socket = response.web_socket
     if response.status == 101 and socket is not None:
-        await send({"type": "websocket.accept",
-                    "headers": [(k, v) for k, v in response.headers.raw()
-                                if k == b"sec-websocket-protocol"]})
-        await serve_websocket(socket, receive, send)
+        await accept_and_serve(socket, response.headers, receive, send)
         return
     body = await response.bytes()
     await refuse(response.status, body, [

@@ -8,8 +8,8 @@
 - ``WebSocket.new(url)`` / ``WebSocket(url)`` (``js.WebSocket``): an outbound connection
   (``ws://``/``wss://``, through the ``websockets`` library) with ``open``, ``message``,
   ``close`` and ``error`` events.
-- :func:`serve_websocket` runs an ASGI ``websocket`` connection against the ``client`` end
-  of a 101 response: frames from the browser reach the Worker's end, frames the Worker sends
+- :func:`serve_websocket` (after :func:`accept_and_serve` accepted it) runs an ASGI
+  ``websocket`` connection against the ``client`` end of a 101 response: frames from the browser reach the Worker's end, frames the Worker sends
   reach the browser, and a close on either side reaches the other (code, reason).
 
 Events are delivered in order, one at a time, from a task per end: a listener may be a plain
@@ -39,6 +39,7 @@ __all__ = [
     "MessageEvent",
     "WebSocket",
     "WebSocketPair",
+    "accept_and_serve",
     "serve_websocket",
 ]
 
@@ -373,6 +374,15 @@ class WebSocketPair:
 
     def __len__(self) -> int:
         return 2
+
+
+async def accept_and_serve(client: WebSocket, headers: Any, receive: Any, send: Any) -> None:
+    """Answer an ASGI websocket connection with a Worker's 101 response (``client`` is its
+    ``web_socket``, ``headers`` its ``Headers``): accept, passing on the subprotocol the Worker
+    chose, then :func:`serve_websocket` until either side closes."""
+    await send({"type": "websocket.accept",
+                "headers": [(k, v) for k, v in headers.raw() if k == b"sec-websocket-protocol"]})
+    await serve_websocket(client, receive, send)
 
 
 async def serve_websocket(client: WebSocket, receive: Any, send: Any) -> None:
