@@ -179,3 +179,20 @@ async def test_app_without_lifespan_and_entrypoint() -> None:
     worker = default_cls(Context(), "from-env")
     response = await worker.fetch(asgi_request("GET", "/"))
     assert await response.text() == "from-env"
+
+
+async def test_mixed_case_header_names_from_an_app_read_as_javascript_headers() -> None:
+    # ASGI asks apps for lowercase header names, but a hand-written app may send "X-Id";
+    # the Worker's Response.headers (JavaScript Headers) match names case-insensitively and
+    # list them lowercase, and edgekv's server sends them on lowercase.
+    async def shouty(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"X-Id", b"7"), (b"Content-Type", b"text/plain")]})
+            await send({"type": "http.response.body", "body": b"ok"})
+
+    response = await asgi_app.fetch(shouty, asgi_request("GET", "/"), {})
+    # raw() first: it is what the server sends, before any read decodes the names
+    assert response.headers.raw() == [(b"x-id", b"7"), (b"content-type", b"text/plain")]
+    assert response.headers.get("X-ID") == "7"
+    assert await response.text() == "ok"

@@ -201,7 +201,10 @@ async def fetch(
                 chunks.put_nowait(None)
                 finished.set()
             return
-        headers = Headers.from_raw(list(start.get("headers", [])))
+        # ASGI asks apps for lowercase names; not every app obeys, and Headers.from_raw
+        # (like the JavaScript Headers the Worker sees) holds them lowercase.
+        headers = Headers.from_raw([(bytes(name).lower(), bytes(value))
+                                    for name, value in start.get("headers", [])])
         if more:
             chunks = asyncio.Queue()
             if data:

@@ -60,13 +60,13 @@ async def send_response(response: Response, send: Send, *, head: bool = False) -
     # a stale Content-Length) copied from a fetched response must not reach the client.
     raw: list[tuple[bytes, bytes]] = []
     has_date = False
-    for name, value in response.headers.raw():
-        name = name.lower()
+    for pair in response.headers.raw():  # names come lowercase (Headers.raw)
+        name = pair[0]
         if name == b"transfer-encoding" or (buffered and name == b"content-length"):
             continue
         if name == b"date":
             has_date = True
-        raw.append((name, value))
+        raw.append(pair)
     if buffered:
         raw.append((b"content-length", str(len(content or b"")).encode("ascii")))
     if not has_date:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable
 from http import HTTPStatus
 
 from edgekv.asgi_types import ASGIApp, Message, Receive, Scope, Send
@@ -56,11 +57,13 @@ class AccessLog:
         started = time.perf_counter()
         status = 0
 
-        async def send_and_note(message: Message) -> None:
+        def send_and_note(message: Message) -> Awaitable[None]:
+            # A plain function returning send's awaitable (ASGI asks only for an awaitable):
+            # no coroutine of its own per message.
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-            await send(message)
+            return send(message)
 
         try:
             await self.app(scope, receive, send_and_note)

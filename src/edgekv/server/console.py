@@ -124,23 +124,35 @@ def console_target(logger: logging.Logger, level: int) -> tuple[ConsoleHandler, 
     ``handler.write_line(prefix + message + "\\n")`` prints it exactly as logging would.
     ``None`` when anything besides one :class:`ConsoleHandler` would see the record (module
     docstring). Ask per message: the answer follows the configuration as it is now."""
-    target: ConsoleHandler | None = None
+    target: Any = None
     current: logging.Logger | None = logger
     while current is not None:
         if current.filters:
             return None
-        for handler in current.handlers:
-            if target is not None or type(handler) is not ConsoleHandler:
+        handlers = current.handlers
+        if handlers:
+            if target is not None or len(handlers) != 1:
                 return None
-            target = handler
+            target = handlers[0]
+            if type(target) is not ConsoleHandler:
+                return None
         if not current.propagate:
             break
         current = current.parent
-    if (target is None or target.filters or level < target.level
-            or type(target.formatter) is not ConsoleFormatter or not target.formatter.bare
-            or target.terminator != "\n"):
+    if target is None or target.filters or level < target.level:
         return None
-    return target, line_prefix(logger.name, logging.getLevelName(level))
+    formatter = target.formatter
+    if type(formatter) is not ConsoleFormatter or not formatter.bare or target.terminator != "\n":
+        return None
+    key = (logger.name, logging.getLevelName(level))
+    prefix = _PREFIXES.get(key)
+    if prefix is None:
+        prefix = _PREFIXES[key] = line_prefix(*key)
+    return target, prefix
+
+
+# (logger name, level name) -> line_prefix: the access log asks for the same one per request.
+_PREFIXES: dict[tuple[str, str], str] = {}
 
 
 def configure_logging(level: str = "log") -> None:
