@@ -1,12 +1,16 @@
-"""``CronScheduler`` fires ``triggers.crons`` at the minute, through the DevServer."""
+"""``CronScheduler`` fires ``triggers.crons`` at the minute, through the DevServer, and on
+simulated time (``VirtualTimeLoop``) for what takes minutes."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import time
 from pathlib import Path
+
+import pytest
 
 from edgekv.config import load_config
 from edgekv.edge.virtualtime import LoopClock, VirtualTimeLoop
@@ -102,9 +106,11 @@ class Default(WorkerEntrypoint):
 """
 
 
-def _simulated(tmp_path: Path, entry: str, crons: str, start: float, seconds: float) -> list[tuple[str, float]]:
+def _simulated(tmp_path: Path, entry: str, crons: str, start: float, seconds: float,
+               block: tuple[float, float] | None = None) -> list[tuple[str, float]]:
     """Run a ``CronScheduler`` for ``seconds`` of simulated time on a ``VirtualTimeLoop`` whose
-    injected clock reads ``start`` first; what it fired."""
+    injected clock reads ``start`` first; what it fired. ``block=(at, for_seconds)`` stands
+    for the loop blocked (or the process suspended): at ``at`` s, the clock jumps."""
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "entry.py").write_text(entry)
     (tmp_path / "wrangler.toml").write_text(
@@ -118,7 +124,12 @@ def _simulated(tmp_path: Path, entry: str, crons: str, start: float, seconds: fl
                                            store_url="memory://")
         scheduler = CronScheduler(runtime, now=clock.now)
         task = asyncio.create_task(scheduler.run_forever())
-        await asyncio.sleep(seconds)
+        if block is not None:
+            await asyncio.sleep(block[0])
+            loop.advance(block[1])  # nothing ran meanwhile
+            await asyncio.sleep(seconds - block[0] - block[1])
+        else:
+            await asyncio.sleep(seconds)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
@@ -139,3 +150,16 @@ def test_a_scheduled_event_that_outlasts_the_interval_does_not_cost_the_next_fir
     assert fired == [("* * * * *", minute), ("*/2 * * * *", minute),
                      ("* * * * *", minute + 60), ("* * * * *", minute + 120),
                      ("*/2 * * * *", minute + 120), ("* * * * *", minute + 180)]
+
+
+def test_a_fire_time_passed_while_the_loop_was_blocked_fires_once_late(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Blocked from 0.25 s before a minute to 149.75 s after it: that minute fires once, late,
+    # with its planned scheduledTime; the two minutes after it are not replayed, but counted.
+    minute = 1_800_000_000.0
+    with caplog.at_level(logging.WARNING, logger="edgekv.dev"):
+        fired = _simulated(tmp_path, ENTRY, '["* * * * *"]', minute - 0.5, 200.0, block=(0.25, 150.0))
+    assert fired == [("* * * * *", minute), ("* * * * *", minute + 180)]
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        ("2 scheduled event(s) after 2027-01-15T08:00:00Z not run: the scheduler woke at "
+         "2027-01-15T08:02:29Z (the event loop was blocked or the process suspended)")]
