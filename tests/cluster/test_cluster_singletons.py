@@ -159,10 +159,13 @@ async def test_cron_triggers_fire_on_the_primary_only(cluster: Timed) -> None:
         # bounded by the condition, generously: on a loaded machine the write may take a while
         await _eventually(fired, timeout=30, seen=seen)
         # every location was up at that minute; had they fired, their write would be there by now
+        # (a negative: a slow machine can only make it pass wrongly, never fail wrongly)
         await asyncio.sleep(2.0)
         for location in (a, b, c):
             for pid in pids[1:]:
                 assert (await http.get(f"{location.url}/kv/cron:{pid}")).status_code == 404
+        for location in (b, c):  # nor did they start one that failed
+            assert not [line for line in location.output if "Scheduled event" in line]
 
 
 async def test_forwarded_websockets_close_when_the_primary_stops(cluster: Timed) -> None:

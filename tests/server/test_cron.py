@@ -48,13 +48,19 @@ async def test_dev_server_fires_crons_on_schedule(tmp_path: Path) -> None:
         '[triggers]\ncrons = ["*/1 * * * *", "*/2 * * * *"]\n')
     runtime = await WorkerRuntime.open(load_config(tmp_path, cwd=tmp_path, environ={}),
                                        store_url="memory://")
-    # A wall clock 0.3 s before an even minute, so both triggers are due almost at once.
-    real = time.time()
-    target = (math.floor(real / 120) + 1) * 120
-    offset = target - 0.3 - real
+    # A wall clock that reads 0.3 s before an even minute when the scheduler first looks
+    # (however long the server took to start), so both triggers are due almost at once.
+    target = (math.floor(time.time() / 120) + 1) * 120
+    started: list[float] = []
+
+    def clock() -> float:
+        if not started:
+            started.append(time.monotonic())
+        return target - 0.3 + (time.monotonic() - started[0])
+
     ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
     server = DevServer(runtime, host="127.0.0.1", port=0, on_ready=ready.set_result)
-    server.crons._now = lambda: time.time() + offset
+    server.crons._now = clock
     serving = asyncio.create_task(server.serve())
     await asyncio.wait_for(ready, 10)
     deadline = time.monotonic() + 10
