@@ -81,11 +81,13 @@ async def _recv(socket: object) -> str:
     return await asyncio.wait_for(socket.recv(), 10)  # type: ignore[attr-defined, no-any-return]
 
 
-async def _eventually(check: object, timeout: float = 10.0) -> None:
+async def _eventually(check: object, timeout: float = 10.0, seen: object = None) -> None:
+    """Poll ``check`` until it holds; fail after ``timeout`` s saying what ``seen()`` shows."""
     deadline = time.monotonic() + timeout
     while not await check():  # type: ignore[operator]
         if time.monotonic() > deadline:
-            pytest.fail(f"not reached within {timeout} s")
+            detail = "" if seen is None else f": {seen()}"  # type: ignore[operator]
+            pytest.fail(f"not reached within {timeout} s{detail}")
         await asyncio.sleep(0.05)
 
 
@@ -139,17 +141,31 @@ async def test_cron_triggers_fire_on_the_primary_only(cluster: Timed) -> None:
     pids = [loc.process.pid for loc in (a, b, c)]  # type: ignore[union-attr]
     shifted_minute = round(boundary + cluster.offset)
     async with httpx.AsyncClient(timeout=10) as http:
-        async def fired() -> bool:
-            return (await http.get(f"{a.url}/kv/cron:{pids[0]}")).status_code == 200
+        last: list[tuple[int, str]] = []
 
-        await _eventually(fired, timeout=15)
-        reply = await http.get(f"{a.url}/kv/cron:{pids[0]}")
-        assert float(reply.text) == shifted_minute * 1000  # scheduledTime: the planned minute, ms
+        async def fired() -> bool:
+            reply = await http.get(f"{a.url}/kv/cron:{pids[0]}")
+            last[:] = [(reply.status_code, reply.text)]
+            # scheduledTime: the planned minute, in ms. Waiting for that value, not for the key:
+            # when the lead time was used up, the primary already fired at an earlier minute,
+            # and its value is read back until this minute's write has landed (a read during
+            # a put answers the old value, as on Workers KV).
+            return reply.status_code == 200 and float(reply.text) == shifted_minute * 1000
+
+        def seen() -> str:
+            log = "".join(line for line in a.output if "Scheduled event" in line)
+            return f"cron:{pids[0]} answered {last}, expected {shifted_minute * 1000}; primary:\n{log}"
+
+        # bounded by the condition, generously: on a loaded machine the write may take a while
+        await _eventually(fired, timeout=30, seen=seen)
         # every location was up at that minute; had they fired, their write would be there by now
+        # (a negative: a slow machine can only make it pass wrongly, never fail wrongly)
         await asyncio.sleep(2.0)
         for location in (a, b, c):
             for pid in pids[1:]:
                 assert (await http.get(f"{location.url}/kv/cron:{pid}")).status_code == 404
+        for location in (b, c):  # nor did they start one that failed
+            assert not [line for line in location.output if "Scheduled event" in line]
 
 
 async def test_forwarded_websockets_close_when_the_primary_stops(cluster: Timed) -> None:

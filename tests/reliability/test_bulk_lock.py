@@ -21,7 +21,7 @@ import pytest
 from edgekv.errors import KVError
 from edgekv.kv import KVNamespace
 from edgekv.storage.sqlite import SqliteStore
-from tests.reliability._procs import NAMESPACE_ID, kill9, make_project, popen
+from tests.reliability._procs import NAMESPACE_ID, kill9, make_project, popen, wait_reading_stdin
 
 ITEMS = [{"key": f"k{i:04d}", "value": "v" * 100} for i in range(500)]
 
@@ -56,8 +56,9 @@ def test_slow_stdin_does_not_hold_the_write_lock(tmp_path: Path) -> None:
         assert proc.stdin is not None
         proc.stdin.write(text[: len(text) // 2])
         proc.stdin.flush()
-        time.sleep(1.0)  # the CLI is now mid-stream
-        assert asyncio.run(_timed_put(db, "during")) < 1.0
+        wait_reading_stdin(proc, proc.stdin)  # the CLI is now mid-stream, waiting for the rest
+        # Held by the CLI, the lock would make the put wait its 10 s, then fail with KVError.
+        assert asyncio.run(_timed_put(db, "during")) < 5.0
         proc.stdin.write(text[len(text) // 2 :])
         proc.stdin.close()
         assert proc.wait(timeout=60) == 0, proc.stderr.read() if proc.stderr else ""
@@ -73,13 +74,9 @@ def test_ctrl_c_while_reading_writes_nothing_and_says_so(tmp_path: Path) -> None
         assert proc.stdin is not None and proc.stderr is not None
         proc.stdin.write(json.dumps(ITEMS).encode()[:5000])
         proc.stdin.flush()
-        # Python handles SIGINT only once it runs: wait for the command's first output (the
-        # banner is printed before the input is read), however slow the machine is.
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 60
-        while b"Resource location" not in proc.stdout.readline() and time.monotonic() < deadline:
-            pass
-        time.sleep(0.5)
+        # Python handles SIGINT only once it runs: wait until the command is reading the
+        # input (it took what was written and waits for more), however slow the machine is.
+        wait_reading_stdin(proc, proc.stdin)
         os.kill(proc.pid, signal.SIGINT)
         assert proc.wait(timeout=30) == 130
         err = proc.stderr.read().decode()

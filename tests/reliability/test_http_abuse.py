@@ -37,6 +37,7 @@ class Default(WorkerEntrypoint):
         if path == "slow":
             self.ctx.waitUntil(self.later())
             try:
+                await self.env.KV.put("slow", "started")  # tests wait for this, not for a time
                 await asyncio.sleep(30)
             except asyncio.CancelledError:
                 await self.env.KV.put("cancelled", "yes")
@@ -146,7 +147,11 @@ async def test_shutdown_ends_in_flight_work_without_tracebacks(
     url = await asyncio.wait_for(ready, 20)
     async with httpx.AsyncClient(base_url=url, timeout=10) as http:
         pending = asyncio.create_task(http.get("/slow"))
-        await asyncio.sleep(0.3)
+        for _ in range(200):  # until the request is in the Worker, however loaded the machine
+            if await runtime.env.KV.get("slow"):
+                break
+            await asyncio.sleep(0.05)
+        assert await runtime.env.KV.get("slow") == "started"
         server.stop()
         await asyncio.wait_for(serving, 20)
         response = await pending

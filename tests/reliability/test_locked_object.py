@@ -74,7 +74,13 @@ async def _latencies(host: Any, object_ids: list[Any], per_client: int) -> list[
     return times
 
 
-async def test_a_locked_object_file_stalls_only_that_object(make_runtime: MakeRuntime) -> None:
+async def test_a_locked_object_file_stalls_only_that_object(
+    make_runtime: MakeRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The locked object's event must still be waiting when the measurement ends: its wait
+    # is made longer than any loaded machine takes to measure (it ends when the lock goes).
+    monkeypatch.setattr(database, "LOCK_WAIT_SECONDS", 60.0)
+    monkeypatch.setattr(database.ObjectDatabase.wait_unlocked, "__defaults__", (60.0,))
     host, locked, other, path, ns = await _setup(make_runtime)
     others = [other] + [ns.idFromName(f"other-{i}") for i in range(9)]
     # the same load without a lock: on a busy machine the scheduler alone costs milliseconds
