@@ -28,9 +28,11 @@ if [ -z "${EDGEKV_PEER_URL:-}" ]; then
   fi
   if [ -n "$peer_dir" ]; then
     port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    if PEER_PORT="$port" PEER_LOG=warn "$peer_dir/start.sh" >/dev/null; then
+    if peer_pid=$(PEER_PORT="$port" PEER_LOG=warn "$peer_dir/start.sh"); then
       export EDGEKV_PEER_URL="http://127.0.0.1:$port" EDGEKV_PEER_DIR="$peer_dir"
-      trap '"$peer_dir/stop.sh" >/dev/null 2>&1 || true' EXIT
+      # Stop this run's peer by the pid start.sh printed: stop.sh stops the one its folder's
+      # peer.pid names, the latest started there, which may be a concurrent run's.
+      trap 'kill "$peer_pid" 2>/dev/null || true' EXIT
     else
       echo "warning: the Miniflare peer did not start; see $peer_dir/peer.log" >&2
     fi
