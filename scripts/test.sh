@@ -7,6 +7,8 @@
 # layout), else a copy installed earlier in PEER_HOME (default ~/.cache/edgekv-peer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The virtual environment to test with (scripts/test-pythons.sh names one per Python version).
+venv="${EDGEKV_VENV:-.venv}"
 
 peer_src="${EDGEKV_PEER_SRC:-$(cd .. && pwd)/shared/peer}"
 peer_home="${PEER_HOME:-$HOME/.cache/edgekv-peer}"
@@ -25,10 +27,12 @@ if [ -z "${EDGEKV_PEER_URL:-}" ]; then
          "(a failure when CI is set)" >&2
   fi
   if [ -n "$peer_dir" ]; then
-    port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    if PEER_PORT="$port" PEER_LOG=warn "$peer_dir/start.sh" >/dev/null; then
+    port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    if peer_pid=$(PEER_PORT="$port" PEER_LOG=warn "$peer_dir/start.sh"); then
       export EDGEKV_PEER_URL="http://127.0.0.1:$port" EDGEKV_PEER_DIR="$peer_dir"
-      trap '"$peer_dir/stop.sh" >/dev/null 2>&1 || true' EXIT
+      # Stop this run's peer by the pid start.sh printed: stop.sh stops the one its folder's
+      # peer.pid names, the latest started there, which may be a concurrent run's.
+      trap 'kill "$peer_pid" 2>/dev/null || true' EXIT
     else
       echo "warning: the Miniflare peer did not start; see $peer_dir/peer.log" >&2
     fi
@@ -63,4 +67,4 @@ if [ -z "${EDGEKV_WRANGLER:-}" ]; then
   fi
 fi
 
-.venv/bin/python -m pytest -q "$@"
+"$venv/bin/python" -m pytest -q "$@"
