@@ -259,12 +259,12 @@ _RUFF_TOLERATED: dict[str, set[str]] = {}
 _RUFF_FINDING = re.compile(r"^(?P<path>[^:\n]+):\d+:\d+: (?P<code>[A-Z]+\d+) ", re.MULTILINE)
 
 
-def _pinned_ruff() -> str:
-    """The ruff version the test extras of pyproject.toml pin (``ruff==X``)."""
+def _pinned(tool: str) -> str:
+    """The version of ``tool`` the test extras of pyproject.toml pin (``tool==X``)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     pins = [spec.split("==", 1)[1] for spec in project["project"]["optional-dependencies"]["test"]
-            if re.match(r"ruff\s*==", spec)]
-    assert len(pins) == 1, "pyproject.toml's test extras must pin ruff exactly (ruff==X)"
+            if re.match(rf"{tool}\s*==", spec)]
+    assert len(pins) == 1, f"pyproject.toml's test extras must pin {tool} exactly ({tool}==X)"
     return pins[0].strip()
 
 
@@ -273,7 +273,7 @@ def test_ruff_finds_nothing_in_the_code_tests_and_benchmarks() -> None:
     pyproject.toml) finds nothing: each finding is fixed, or kept with ``# noqa: RULE - why``."""
     version = subprocess.run([sys.executable, "-m", "ruff", "--version"], cwd=ROOT,
                              capture_output=True, text=True, timeout=60, check=False)
-    pinned = _pinned_ruff()
+    pinned = _pinned("ruff")
     assert version.stdout.split() == ["ruff", pinned], (
         f"the rules differ between ruff releases: pyproject.toml pins ruff {pinned}, this "
         f"interpreter has {version.stdout.strip() or version.stderr.strip()} "
@@ -301,22 +301,13 @@ _MYPY_TOLERATED: dict[str, set[str]] = {}
 _MYPY_ERROR = re.compile(r"^(?P<path>[^:\n]+):\d+: error: .*\[(?P<code>[a-z-]+)\]$", re.MULTILINE)
 
 
-def _pinned_mypy() -> str:
-    """The mypy version the test extras of pyproject.toml pin (``mypy==X``)."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    pins = [spec.split("==", 1)[1] for spec in project["project"]["optional-dependencies"]["test"]
-            if re.match(r"mypy\s*==", spec)]
-    assert len(pins) == 1, "pyproject.toml's test extras must pin mypy exactly (mypy==X)"
-    return pins[0].strip()
-
-
 def test_mypy_finds_no_error_in_the_code(tmp_path: Path) -> None:
     """``mypy`` over src/edgekv (the checks of the pinned version, configured in
     pyproject.toml's ``[tool.mypy]``) reports no error: each is fixed in the types, or kept
     with ``# type: ignore[code]`` and the reason a library's annotation is wrong."""
     version = subprocess.run([sys.executable, "-m", "mypy", "--version"], cwd=ROOT,
                              capture_output=True, text=True, timeout=60, check=False)
-    pinned = _pinned_mypy()
+    pinned = _pinned("mypy")
     assert version.stdout.split()[:2] == ["mypy", pinned], (
         f"the checks differ between mypy releases: pyproject.toml pins mypy {pinned}, this "
         f"interpreter has {version.stdout.strip() or version.stderr.strip()} "

@@ -128,10 +128,12 @@ async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _serve() -> AsyncIterator[int]:
+async def _serve(**options: Any) -> AsyncIterator[int]:
+    """Serve ``_app`` on the one-write protocol (uvicorn ``options`` added); yield the port."""
     sock = bind_socket("127.0.0.1", 0)
-    config = uvicorn.Config(_app, http=http_protocol(), ws="websockets-sansio", lifespan="off",
-                            log_config=None, access_log=False)
+    options.setdefault("ws", "websockets-sansio")
+    config = uvicorn.Config(_app, http=http_protocol(), lifespan="off", log_config=None,
+                            access_log=False, **options)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
@@ -209,25 +211,11 @@ async def test_tls_connections_write_through_the_writer_too(tmp_path: Any) -> No
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     served.cert_chain_pems[0].write_to_path(str(cert))
     served.private_key_pem.write_to_path(str(key))
-    sock = bind_socket("127.0.0.1", 0)
-    config = uvicorn.Config(_app, http=http_protocol(), ws="none", lifespan="off",
-                            log_config=None, access_log=False, ssl_certfile=str(cert),
-                            ssl_keyfile=str(key))
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                await asyncio.sleep(0.01)
-        context = ssl.create_default_context()
-        authority.configure_trust(context)
-        port = sock.getsockname()[1]
-        async with httpx.AsyncClient(verify=context, timeout=30) as client:
-            small = await client.get(f"https://127.0.0.1:{port}/tls")
-            assert (small.status_code, small.text) == (200, "/tls")
-            streamed = await client.get(f"https://127.0.0.1:{port}/stream")
-            assert streamed.content == b"s" * 2_000_000
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
-        sock.close()
+    context = ssl.create_default_context()
+    authority.configure_trust(context)
+    async with (_serve(ws="none", ssl_certfile=str(cert), ssl_keyfile=str(key)) as port,
+                httpx.AsyncClient(verify=context, timeout=30) as client):
+        small = await client.get(f"https://127.0.0.1:{port}/tls")
+        assert (small.status_code, small.text) == (200, "/tls")
+        streamed = await client.get(f"https://127.0.0.1:{port}/stream")
+        assert streamed.content == b"s" * 2_000_000

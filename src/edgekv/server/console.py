@@ -21,6 +21,7 @@ Custom ``LogRecord`` factories never see access lines taken by the shortcut.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sys
 from typing import Any
@@ -39,6 +40,7 @@ LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "log": logging.INFO,
 
 
 
+@functools.cache  # the access log asks for the same one on every request
 def line_prefix(logger_name: str, level_name: str) -> str:
     """What the console prints before a record's message: ``[edgekv:info] `` for edgekv's
     own loggers (as wrangler prints ``[wrangler:info]``), nothing for the Worker's."""
@@ -124,18 +126,17 @@ def console_target(logger: logging.Logger, level: int) -> tuple[ConsoleHandler, 
     ``handler.write_line(prefix + message + "\\n")`` prints it exactly as logging would.
     ``None`` when anything besides one :class:`ConsoleHandler` would see the record (module
     docstring). Ask per message: the answer follows the configuration as it is now."""
-    target: Any = None
+    target: ConsoleHandler | None = None
     current: logging.Logger | None = logger
     while current is not None:
         if current.filters:
             return None
         handlers = current.handlers
         if handlers:
-            if target is not None or len(handlers) != 1:
+            handler = handlers[0]
+            if target is not None or len(handlers) != 1 or type(handler) is not ConsoleHandler:
                 return None
-            target = handlers[0]
-            if type(target) is not ConsoleHandler:
-                return None
+            target = handler
         if not current.propagate:
             break
         current = current.parent
@@ -144,15 +145,7 @@ def console_target(logger: logging.Logger, level: int) -> tuple[ConsoleHandler, 
     formatter = target.formatter
     if type(formatter) is not ConsoleFormatter or not formatter.bare or target.terminator != "\n":
         return None
-    key = (logger.name, logging.getLevelName(level))
-    prefix = _PREFIXES.get(key)
-    if prefix is None:
-        prefix = _PREFIXES[key] = line_prefix(*key)
-    return target, prefix
-
-
-# (logger name, level name) -> line_prefix: the access log asks for the same one per request.
-_PREFIXES: dict[tuple[str, str], str] = {}
+    return target, line_prefix(logger.name, logging.getLevelName(level))
 
 
 def configure_logging(level: str = "log") -> None:
